@@ -1,0 +1,1 @@
+"""Drivers: how psconfig reads and changes a PowerSchool. See ``base.Driver``."""
