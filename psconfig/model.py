@@ -202,7 +202,9 @@ class Desired(Frozen):
     """The resolved desired state: a spec after presets, references and secrets.
 
     Objects carry only the fields the spec sets. ``passwords`` holds the write-only
-    passwords by staff ID; they are set on create or on explicit rotation only.
+    passwords by staff ID, resolved from their references only when asked for (apply,
+    rotation); ``password_refs`` keeps the reference text (``${env:NAME}``, never a
+    value) so a plan can say where a password comes from without resolving it.
     """
 
     groups: dict[int, Group] = {}
@@ -212,6 +214,7 @@ class Desired(Frozen):
     absent_staff: frozenset[str] = frozenset()
     removal: Literal["delete", "deactivate"] = "delete"
     passwords: dict[str, SecretStr] = {}
+    password_refs: dict[str, str] = {}
 
     def scope(self) -> Scope:
         """The live objects a plan for this desired state has to read."""
