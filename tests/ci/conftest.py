@@ -22,6 +22,10 @@ from tests.ci import gha
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples" / "github"
+# Every workflow we ship: this repository's own and the ones districts copy.
+WORKFLOWS = sorted(
+    [*(REPO_ROOT / ".github" / "workflows").glob("*.y*ml"), *EXAMPLES.glob("*.y*ml")]
+)
 
 CONTEXT = {
     "secrets.PS_ADMIN_USER": "ps-admin",

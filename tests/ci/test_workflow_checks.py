@@ -16,14 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci.conftest import EXAMPLES, REPO_ROOT
+from tests.ci.conftest import REPO_ROOT, WORKFLOWS
 
-WORKFLOWS = sorted(
-    [
-        *(REPO_ROOT / ".github" / "workflows").glob("*.y*ml"),
-        *EXAMPLES.glob("*.y*ml"),
-    ]
-)
 HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
 ZIZMOR_FLAGS = ("--offline", "--no-config", "--no-progress", "--color=never")
 SCHEMAS = ("vendor.github-workflows", "custom.github-workflows-require-timeout")

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from tests.ci import gha
-from tests.ci.conftest import EXAMPLES, REPO_ROOT
-from tests.ci.test_workflow_checks import WORKFLOWS
+from tests.ci.conftest import EXAMPLES, REPO_ROOT, WORKFLOWS
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+?)@(\S+)(?:\s+#\s*(\S+))?\s*$")
 SECRET = re.compile(r"\$\{\{\s*secrets\.(\w+)\s*\}\}")
