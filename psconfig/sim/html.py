@@ -1,0 +1,124 @@
+"""A tiny HTML builder that escapes everything it is not told is markup.
+
+``Markup`` is a ``str`` known to be safe HTML. ``el`` builds one element: attribute
+values and plain-string children are escaped; ``Markup`` children are kept. So a
+page can only contain markup that came from ``el`` (or an explicit ``Markup``
+literal in this package), never text from a request or a state file unescaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+AttrValue = str | int | bool | None
+
+
+class Markup(str):
+    """A string of trusted HTML."""
+
+    __slots__ = ()
+
+
+def esc(value: object) -> str:
+    """Escape text for an element body or a double-quoted attribute."""
+    return html.escape(str(value), quote=True)
+
+
+def _attrs(attrs: dict[str, AttrValue]) -> str:
+    parts: list[str] = []
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        parts.append(f" {name}" if value is True else f' {name}="{esc(value)}"')
+    return "".join(parts)
+
+
+def _render(child: object) -> str:
+    if child is None:
+        return ""
+    if isinstance(child, Markup):
+        return str(child)
+    if isinstance(child, str | int):
+        return esc(child)
+    if isinstance(child, Iterable):
+        return "".join(_render(c) for c in child)
+    raise TypeError(f"cannot render {type(child).__name__}")
+
+
+_VOID = frozenset({"input", "br", "meta", "link", "hr"})
+
+
+def el(
+    tag: str, attrs: dict[str, AttrValue] | None = None, *children: object
+) -> Markup:
+    """``<tag attrs>children</tag>``, attributes and plain-text children escaped.
+
+    An attribute value ``True`` renders bare (``checked``); ``None``/``False`` omit it.
+    """
+    opening = f"<{tag}{_attrs(attrs or {})}>"
+    if tag in _VOID:
+        return Markup(opening)
+    return Markup(f"{opening}{_render(children)}</{tag}>")
+
+
+def join(*parts: object) -> Markup:
+    """Concatenate children (escaping plain strings) into one ``Markup``."""
+    return Markup(_render(parts))
+
+
+def hidden(name: str, value: str | int) -> Markup:
+    """A hidden input."""
+    return el("input", {"type": "hidden", "name": name, "value": value})
+
+
+def text_input(name: str, value: str, **attrs: AttrValue) -> Markup:
+    """A text input (``type`` may be overridden, e.g. ``password``)."""
+    return el("input", {"type": "text", "name": name, "value": value, **attrs})
+
+
+def select(
+    name: str, options: Sequence[tuple[str, str]], selected: str | None
+) -> Markup:
+    """A select with ``(value, label)`` options; ``selected`` marks one."""
+    return el(
+        "select",
+        {"name": name},
+        [
+            el("option", {"value": v, "selected": v == selected}, lab)
+            for v, lab in options
+        ],
+    )
+
+
+def checkbox(name: str, value: str, checked: bool, label: str | None = None) -> Markup:
+    """A checkbox, wrapped in a ``<label>`` with ``label`` text when given."""
+    box = el(
+        "input", {"type": "checkbox", "name": name, "value": value, "checked": checked}
+    )
+    return el("label", {}, box, " ", label) if label is not None else box
+
+
+def radio(name: str, value: str, checked: bool, label: str) -> Markup:
+    """A radio button inside a ``<label>``."""
+    button = el(
+        "input", {"type": "radio", "name": name, "value": value, "checked": checked}
+    )
+    return el("label", {}, button, " ", label)
+
+
+def radios(
+    name: str, options: Sequence[tuple[str, str]], selected: str | None
+) -> Markup:
+    """One radio per ``(value, label)`` option."""
+    return join(*(radio(name, v, v == selected, lab) for v, lab in options))
+
+
+def feedback(kind: str, message: str) -> Markup:
+    """PowerSchool's feedback box: ``kind`` is ``confirm`` or ``alert``."""
+    return el("div", {"class": f"feedback-{kind}"}, message)
+
+
+def field_row(label: str, *control: object) -> Markup:
+    """A two-column form row."""
+    return el("tr", {}, el("td", {}, label), el("td", {}, *control))

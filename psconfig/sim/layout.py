@@ -1,0 +1,129 @@
+"""The page chrome every simulated admin page shares.
+
+Signed-in pages show the user (``#userName``), the school context
+(``#schoolContext``), a menu, and, while the page-permission toggle is on and the
+user may use the editor, the "Modify access privileges for this page" link. Every
+page ends with the ``#legal`` footer carrying the PowerSchool version and uptime.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.responses import HTMLResponse
+
+from psconfig.sim.access import Level, effective_level
+from psconfig.sim.html import Markup, el, join
+from psconfig.sim.runtime import Ctx
+
+EDITOR = "/admin/security/pageaccess.html"
+
+_STYLE = Markup(
+    "body{font-family:sans-serif;margin:0}header,nav,main,footer{padding:.5em 1em}"
+    "header{background:#0b3d6b;color:#fff}header a{color:#fff}nav a{margin-right:1em}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}"
+    ".feedback-confirm{background:#dfd;padding:.5em}"
+    ".feedback-alert{background:#fdd;padding:.5em}#legal{color:#666;font-size:small}"
+)
+
+_MENU = (
+    ("/admin/home.html", "Start Page"),
+    ("/admin/security/groups/home.html", "Security Groups"),
+    ("/admin/security/changepageaccesspriv.html", "Page Permissions"),
+    ("/admin/faculty/search.html", "Staff"),
+    ("/admin/faculty/new.html", "New Staff Member"),
+    ("/admin/tech/dde/home.html", "DDE"),
+    ("/admin/students/home.html", "Students"),
+)
+
+
+def _uptime(ctx: Ctx) -> str:
+    seconds = max(0, int((ctx.now - ctx.rt.started).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{days} Days {hours:02d}:{minutes:02d}:{seconds:02d}"
+
+
+def footer(ctx: Ctx) -> Markup:
+    """The ``#legal`` footer: version and uptime, as on real sign-in pages."""
+    return el(
+        "div",
+        {"id": "legal"},
+        f"PowerSchool SIS Version {ctx.state.version} | simulated by psconfig | "
+        f"PS Server Uptime: {_uptime(ctx)}",
+    )
+
+
+def _header(ctx: Ctx) -> Markup:
+    user = ctx.user
+    school = ctx.state.schools.get(ctx.school, str(ctx.school))
+    return el(
+        "header",
+        {},
+        el("span", {"id": "userName"}, user.lastfirst),
+        " | ",
+        el("span", {"id": "schoolContext", "data-school": ctx.school}, school),
+        " | ",
+        el("a", {"href": "/admin/schoolcontext.html"}, "Change school"),
+        " | ",
+        el("a", {"href": "/admin/logout.html"}, "Sign Out"),
+    )
+
+
+def _modify_link(ctx: Ctx) -> Markup | None:
+    if not ctx.state.page_toggle:
+        return None
+    if effective_level(ctx.state, ctx.user, ctx.school, EDITOR) < Level.FULL:
+        return None
+    href = f"{EDITOR}?page={quote(ctx.request.url.path, safe='/')}"
+    return el(
+        "p",
+        {},
+        el(
+            "a",
+            {"id": "modifyAccessLink", "href": href},
+            "Modify access privileges for this page",
+        ),
+    )
+
+
+def page(ctx: Ctx, title: str, *body: object, status: int = 200) -> HTMLResponse:
+    """A full HTML page; chrome depends on whether a user is signed in."""
+    signed_in = ctx.session is not None and ctx.session.staff_dcid is not None
+    nav = el("nav", {}, [el("a", {"href": h}, t) for h, t in _MENU])
+    content = join(
+        _header(ctx) if signed_in else None,
+        nav if signed_in else None,
+        el("main", {}, *body),
+        _modify_link(ctx) if signed_in and status == 200 else None,
+        el("footer", {}, footer(ctx)),
+    )
+    document = join(
+        Markup("<!DOCTYPE html>\n"),
+        el(
+            "html",
+            {"lang": "en"},
+            el(
+                "head",
+                {},
+                el("meta", {"charset": "utf-8"}),
+                el("title", {}, title),
+                el("style", {}, _STYLE),
+            ),
+            el("body", {}, content),
+        ),
+    )
+    return HTMLResponse(document, status_code=status)
+
+
+def denied(ctx: Ctx, *, write: bool) -> HTMLResponse:
+    """PowerSchool's Access Denied page (403)."""
+    verb = "modify" if write else "view"
+    return page(
+        ctx,
+        "Access Denied",
+        el("h1", {}, "Access Denied"),
+        el("p", {}, f"You do not have permission to {verb} this page."),
+        status=403,
+    )

@@ -1,0 +1,7 @@
+"""Placeholder: filled in by the next commit."""
+
+from __future__ import annotations
+
+from psconfig.sim.routing import Route
+
+ROUTES: list[Route] = []
