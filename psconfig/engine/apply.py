@@ -1,0 +1,173 @@
+"""Apply a plan's changes, in order, one ``Op`` at a time.
+
+Contract:
+
+- Each op goes to ``Driver.apply``, which writes and reads back (raising
+  ``WriteNotAppliedError`` when the value did not stick).
+- The first failure stops the apply: later changes are ``skipped``, except the
+  ``restore off`` end of the page-permission toggle bracket, which always runs once
+  the toggle was turned on (also when the apply is interrupted), so PowerSchool is
+  never left with page editing enabled by psconfig.
+- A delete that PowerSchool refuses (a staff member with history) falls back to a
+  deactivation, and the outcome says so.
+- When anything failed, ``ApplyError`` lists the addresses applied and not applied.
+
+``check_stale`` is the guard of ``apply --plan``: it compares a saved plan with the
+plan recomputed just before applying.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Literal
+
+from psconfig.drivers.base import Driver
+from psconfig.engine.plan import Change, Plan, change_to_dict
+from psconfig.engine.severity import Severity
+from psconfig.errors import (
+    ApplyError,
+    DriverError,
+    ServerRefusedError,
+    StalePlanError,
+)
+from psconfig.model import DeactivateStaff, DeleteStaff, Frozen, SetPageToggle
+
+OutcomeKind = Literal["applied", "failed", "skipped"]
+
+
+class ChangeOutcome(Frozen):
+    """What happened to one change."""
+
+    address: str
+    detail: str = ""
+    actions: tuple[str, ...]
+    severity: Severity
+    outcome: OutcomeKind
+    error: str | None = None
+    note: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The address, with the detail for the toggle bracket's two ends."""
+        return f"{self.address} ({self.detail})" if self.detail else self.address
+
+
+OnOutcome = Callable[[Change, ChangeOutcome], None]
+
+
+def _ignore(change: Change, outcome: ChangeOutcome) -> None:
+    return None
+
+
+def _outcome(change: Change, kind: OutcomeKind, **extra: str) -> ChangeOutcome:
+    return ChangeOutcome(
+        address=change.address,
+        detail=change.detail,
+        actions=change.actions,
+        severity=change.severity,
+        outcome=kind,
+        **extra,
+    )
+
+
+def _is_restore(change: Change) -> bool:
+    return (
+        change.temporary and isinstance(change.op, SetPageToggle) and not change.op.on
+    )
+
+
+async def apply_changes(
+    plan: Plan, driver: Driver, *, on_outcome: OnOutcome = _ignore
+) -> tuple[ChangeOutcome, ...]:
+    """Apply every change of ``plan``; see the module docstring for the contract."""
+    outcomes: list[ChangeOutcome] = []
+    failure: ChangeOutcome | None = None
+    toggled_on = False
+    try:
+        for change in plan.changes:
+            if failure is not None and not (_is_restore(change) and toggled_on):
+                outcome = _outcome(change, "skipped")
+            else:
+                outcome = await _apply_one(driver, change)
+                if change.temporary and isinstance(change.op, SetPageToggle):
+                    toggled_on = change.op.on and outcome.outcome == "applied"
+                if outcome.outcome == "failed" and failure is None:
+                    failure = outcome
+            outcomes.append(outcome)
+            on_outcome(change, outcome)
+    finally:
+        if toggled_on:
+            # Interrupted between the bracket's ends: restore, best effort.
+            with contextlib.suppress(DriverError):
+                await driver.apply(SetPageToggle(on=False))
+    if failure is not None:
+        raise _apply_error(failure, outcomes)
+    return tuple(outcomes)
+
+
+async def _apply_one(driver: Driver, change: Change) -> ChangeOutcome:
+    try:
+        await driver.apply(change.op)
+    except ServerRefusedError as exc:
+        if isinstance(change.op, DeleteStaff):
+            return await _deactivate_instead(driver, change, exc)
+        return _outcome(change, "failed", error=str(exc))
+    except DriverError as exc:
+        return _outcome(change, "failed", error=str(exc))
+    return _outcome(change, "applied")
+
+
+async def _deactivate_instead(
+    driver: Driver, change: Change, refusal: ServerRefusedError
+) -> ChangeOutcome:
+    assert isinstance(change.op, DeleteStaff)
+    try:
+        await driver.apply(DeactivateStaff(before=change.op.before))
+    except DriverError as exc:
+        error = f"delete refused ({refusal}); deactivating failed too: {exc}"
+        return _outcome(change, "failed", error=error)
+    note = f"PowerSchool refused the delete ({refusal}); deactivated instead"
+    return _outcome(change, "applied", note=note)
+
+
+def _apply_error(failure: ChangeOutcome, outcomes: list[ChangeOutcome]) -> ApplyError:
+    applied = [o.label for o in outcomes if o.outcome == "applied"]
+    not_applied = [o.label for o in outcomes if o.outcome != "applied"]
+    message = (
+        f"apply stopped at {failure.label}: {failure.error}. "
+        f"Applied: {', '.join(applied) or 'nothing'}. "
+        f"Not applied: {', '.join(not_applied)}."
+    )
+    return ApplyError(message, applied=applied, not_applied=not_applied)
+
+
+def check_stale(saved: Plan, fresh: Plan) -> None:
+    """Refuse (``StalePlanError``) a saved plan that no longer describes reality.
+
+    ``fresh`` is the plan recomputed now from the same spec against the same server.
+    The plan is stale when the spec digest, the target (URL, PowerSchool version,
+    flavor, signed-in user) or the live fingerprint differ, or when the recomputed
+    changes are not exactly the saved ones.
+    """
+    problems = []
+    if saved.mode != "plan":
+        problems.append("the file is a drift report, not a plan")
+    if saved.spec.digest != fresh.spec.digest:
+        problems.append(f"the spec {saved.spec.path} changed since the plan was made")
+    for field in ("url", "powerschool_version", "flavor", "username"):
+        was, now = getattr(saved.target, field), getattr(fresh.target, field)
+        if was != now:
+            problems.append(f"target {field} is {now!r}, the plan was made for {was!r}")
+    if saved.live_fingerprint != fresh.live_fingerprint:
+        problems.append("PowerSchool changed since the plan was made")
+    elif _changes_json(saved) != _changes_json(fresh):
+        problems.append("the changes computed now differ from the saved ones")
+    if problems:
+        raise StalePlanError(
+            "stale plan: " + "; ".join(problems) + "; run psconfig plan again"
+        )
+
+
+def _changes_json(plan: Plan) -> list[dict[str, object]]:
+    return [change_to_dict(change) for change in plan.changes]

@@ -1,0 +1,389 @@
+"""Build a ``Plan`` from desired and live state.
+
+For each object the spec declares, compare its managed leaves with the live object
+(``diff``), build the one ``Op`` that converges it (after = live merged with the
+desired managed fields; a create starts from PowerSchool's defaults), judge its
+severity (``severity``), and order everything by dependency, deterministically:
+
+1. security groups, ascending number (a staff member's groups exist first);
+2. the page-permission toggle turned on (permanently, or ``enable (temporary)``);
+3. page permissions, sorted by page path;
+4. staff creates and updates, sorted by staff ID;
+5. the toggle turned off (permanently, or ``restore off``);
+6. staff removals (delete or deactivate), in reverse ID order.
+
+In ``drift`` mode the same differences are judged in the other direction (how live
+departs from the spec: a Health log type someone added by hand is an escalation) and
+escalations come first; the toggle bracket, an apply detail, is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from psconfig import __version__
+from psconfig.engine.diff import Leaves, Path, changed_paths, leaves, nest, restrict
+from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, summarize
+from psconfig.engine.severity import (
+    GROUP_RULES,
+    STAFF_RULES,
+    Finding,
+    Rule,
+    object_findings,
+    page_findings,
+    severity_of,
+    toggle_findings,
+)
+from psconfig.model import (
+    AccessLevel,
+    AdminAccess,
+    CreateStaff,
+    DeactivateStaff,
+    DeleteStaff,
+    Desired,
+    EnsureGroup,
+    Group,
+    Health,
+    SetPagePermissions,
+    SetPageToggle,
+    Staff,
+    State,
+    UpdateStaff,
+)
+
+GROUPS, TOGGLE_ON, PAGES, STAFF, TOGGLE_OFF, REMOVALS = range(6)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    phase: int
+    order: tuple[int, str]
+    change: Change
+
+
+def build_plan(
+    desired: Desired,
+    live: State,
+    *,
+    target: Target,
+    spec: SpecRef,
+    live_fingerprint: str,
+    timestamp: str,
+    mode: Mode = "plan",
+    notes: Sequence[str] = (),
+) -> Plan:
+    """The plan (or drift report) that takes ``live`` to ``desired``."""
+    planned = [
+        *_group_changes(desired, live, mode),
+        *_page_changes(desired, live, mode),
+        *_staff_changes(desired, live, mode),
+        *_removals(desired, live, mode),
+    ]
+    pages_change = any(p.change.kind == "page_permissions" for p in planned)
+    planned.extend(_toggle_changes(desired, live, mode, pages_change=pages_change))
+    planned.sort(key=lambda p: (p.phase, p.order))
+    changes = tuple(p.change for p in planned)
+    if mode == "drift":
+        changes = tuple(sorted(changes, key=lambda c: c.severity != "escalation"))
+    return Plan(
+        mode=mode,
+        psconfig_version=__version__,
+        timestamp=timestamp,
+        target=target,
+        spec=spec,
+        live_fingerprint=live_fingerprint,
+        summary=summarize(changes),
+        changes=changes,
+        notes=tuple(notes),
+    )
+
+
+def merge(base: M, desired: M) -> M:
+    """``base`` with the fields ``desired`` sets; sections are merged field-wise."""
+    updates: dict[str, object] = {}
+    for name in desired.model_fields_set:
+        value = getattr(desired, name)
+        current = getattr(base, name)
+        if isinstance(value, Health | AdminAccess) and type(current) is type(value):
+            value = merge(current, value)
+        updates[name] = value
+    return base.model_copy(update=updates)
+
+
+def deactivated(staff: Staff) -> Staff:
+    """What DeactivateStaff leaves: sign-in revoked, roles removed, no longer here."""
+    access = staff.admin_access.model_copy(update={"enabled": False, "roles": ()})
+    return staff.model_copy(update={"status": "no_longer_here", "admin_access": access})
+
+
+def _judge(
+    rules: Mapping[Path, Rule],
+    before: Leaves,
+    after: Leaves,
+    paths: Sequence[Path],
+    mode: Mode,
+) -> tuple[Finding, ...]:
+    if mode == "drift":
+        before, after = after, before
+    return tuple(object_findings(rules, before, after, paths))
+
+
+def _address(kind: str, key: str) -> str:
+    return f"{kind}[{json.dumps(key)}]"
+
+
+# ---------------------------------------------------------------------------
+# Per kind
+
+
+def _group_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
+    for number, want in sorted(desired.groups.items()):
+        have = live.groups.get(number)
+        managed = leaves(want, managed_only=True)
+        if have is None:
+            # PowerSchool's Add Groups creates "Group N", View Only, everything off.
+            base = Group(number=number, name=f"Group {number}")
+            after = merge(base, want)
+            before_l = leaves(base, managed_only=False)
+            after_l = leaves(after, managed_only=False)
+            paths = changed_paths(before_l, after_l)
+            findings = _judge(GROUP_RULES, before_l, after_l, paths, mode)
+            change = Change(
+                address=f"group.{number}",
+                kind="group",
+                key=str(number),
+                actions=("create",),
+                changed_paths=tuple(after_l),
+                after=nest(after_l),
+                severity=severity_of(findings),
+                findings=findings,
+                op=EnsureGroup(before=None, after=after),
+            )
+            yield _Planned(GROUPS, (number, ""), change)
+            continue
+        before_l = restrict(leaves(have, managed_only=False), managed)
+        paths = changed_paths(before_l, managed)
+        if not paths:
+            continue
+        findings = _judge(GROUP_RULES, before_l, managed, paths, mode)
+        change = Change(
+            address=f"group.{number}",
+            kind="group",
+            key=str(number),
+            actions=("update",),
+            changed_paths=paths,
+            before=nest(before_l),
+            after=nest(managed),
+            severity=severity_of(findings),
+            findings=findings,
+            op=EnsureGroup(before=have, after=merge(have, want)),
+        )
+        yield _Planned(GROUPS, (number, ""), change)
+
+
+def _access_levels(
+    desired: Desired, live: State
+) -> tuple[dict[int, AccessLevel], dict[int, AccessLevel]]:
+    before = {n: g.access_level for n, g in live.groups.items()}
+    after = dict(before)
+    for n, g in desired.groups.items():
+        if "access_level" in g.model_fields_set or n not in live.groups:
+            after[n] = g.access_level
+    return before, after
+
+
+def _page_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
+    levels_before, levels_after = _access_levels(desired, live)
+    if mode == "drift":
+        levels_before, levels_after = levels_after, levels_before
+    for page in sorted(desired.page_permissions):
+        wanted = desired.page_permissions[page]
+        have_levels = live.page_permissions.get(page, {})
+        groups = sorted(wanted)
+        want_l: Leaves = {(str(g),): wanted[g] for g in groups}
+        have_l: Leaves = {
+            (str(g),): have_levels.get(g, "group_default") for g in groups
+        }
+        paths = changed_paths(have_l, want_l)
+        if not paths:
+            continue
+        before, after = (want_l, have_l) if mode == "drift" else (have_l, want_l)
+        findings = tuple(
+            page_findings(
+                before,
+                after,
+                paths,
+                levels_before=levels_before,
+                levels_after=levels_after,
+            )
+        )
+        changed = [int(path[0]) for path in paths]
+        op = SetPagePermissions(
+            page=page,
+            before={g: have_levels.get(g, "group_default") for g in changed},
+            after={g: wanted[g] for g in changed},
+        )
+        change = Change(
+            address=_address("page_permissions", page),
+            kind="page_permissions",
+            key=page,
+            actions=("update",),
+            changed_paths=paths,
+            before=nest(have_l),
+            after=nest(want_l),
+            severity=severity_of(findings),
+            findings=findings,
+            op=op,
+        )
+        yield _Planned(PAGES, (0, page), change)
+
+
+def _staff_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
+    for sid, want in sorted(desired.staff.items()):
+        have = live.staff.get(sid)
+        address = _address("staff", sid)
+        if have is None:
+            base = Staff(id=sid)
+            after = merge(base, want)
+            before_l = leaves(base, managed_only=False)
+            after_l = leaves(after, managed_only=False)
+            findings = _judge(
+                STAFF_RULES, before_l, after_l, changed_paths(before_l, after_l), mode
+            )
+            ref = desired.password_refs.get(sid)
+            change = Change(
+                address=address,
+                kind="staff",
+                key=sid,
+                actions=("create",),
+                changed_paths=tuple(after_l),
+                after=nest(after_l),
+                severity=severity_of(findings),
+                findings=findings,
+                password_ref=ref,
+                op=CreateStaff(after=after, password=desired.passwords.get(sid)),
+            )
+            yield _Planned(STAFF, (0, sid), change)
+            continue
+        managed = leaves(want, managed_only=True)
+        before_l = restrict(leaves(have, managed_only=False), managed)
+        paths = changed_paths(before_l, managed)
+        if not paths:
+            continue
+        findings = _judge(STAFF_RULES, before_l, managed, paths, mode)
+        change = Change(
+            address=address,
+            kind="staff",
+            key=sid,
+            actions=("update",),
+            changed_paths=paths,
+            before=nest(before_l),
+            after=nest(managed),
+            severity=severity_of(findings),
+            findings=findings,
+            op=UpdateStaff(before=have, after=merge(have, want)),
+        )
+        yield _Planned(STAFF, (0, sid), change)
+
+
+def _removals(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
+    present = sorted(sid for sid in desired.absent_staff if sid in live.staff)
+    for rank, sid in enumerate(reversed(present)):
+        have = live.staff[sid]
+        have_l = leaves(have, managed_only=False)
+        if desired.removal == "delete":
+            yield _Planned(REMOVALS, (rank, sid), _deletion(sid, have, have_l, mode))
+            continue
+        after = deactivated(have)
+        after_l = leaves(after, managed_only=False)
+        paths = changed_paths(have_l, after_l)
+        if not paths:
+            continue
+        findings = _judge(STAFF_RULES, have_l, after_l, paths, mode)
+        change = Change(
+            address=_address("staff", sid),
+            kind="staff",
+            key=sid,
+            actions=("delete",),
+            detail="deactivate",
+            changed_paths=paths,
+            before=nest(have_l),
+            after=nest(after_l),
+            severity=severity_of(findings),
+            findings=findings,
+            op=DeactivateStaff(before=have),
+        )
+        yield _Planned(REMOVALS, (rank, sid), change)
+
+
+def _deletion(sid: str, have: Staff, have_l: Leaves, mode: Mode) -> Change:
+    if mode == "drift":
+        finding = Finding(
+            effect="escalation",
+            path="staff",
+            message="staff member should be absent but exists",
+        )
+    else:
+        finding = Finding(
+            effect="reduction", path="staff", message="staff member deleted"
+        )
+    return Change(
+        address=_address("staff", sid),
+        kind="staff",
+        key=sid,
+        actions=("delete",),
+        detail="delete",
+        before=nest(have_l),
+        severity=finding.effect,
+        findings=(finding,),
+        op=DeleteStaff(before=have),
+    )
+
+
+def _toggle_changes(
+    desired: Desired, live: State, mode: Mode, *, pages_change: bool
+) -> Iterator[_Planned]:
+    live_on = live.page_toggle
+    if desired.toggle != "during_apply" and (desired.toggle == "on") != live_on:
+        want_on = desired.toggle == "on"
+        before, after = (want_on, live_on) if mode == "drift" else (live_on, want_on)
+        findings = tuple(toggle_findings(before, after))
+        phase = TOGGLE_ON if want_on else TOGGLE_OFF
+        yield _Planned(phase, (0, ""), _toggle(live_on, want_on, findings))
+    if mode == "plan" and pages_change and not live_on and desired.toggle != "on":
+        yield _Planned(TOGGLE_ON, (0, ""), _toggle(False, True, (), temporary=True))
+        yield _Planned(TOGGLE_OFF, (0, ""), _toggle(True, False, (), temporary=True))
+
+
+def _toggle(
+    before: bool,
+    after: bool,
+    findings: tuple[Finding, ...],
+    *,
+    temporary: bool = False,
+) -> Change:
+    if temporary:
+        detail = "enable (temporary)" if after else "restore off"
+    else:
+        detail = "turn on" if after else "turn off"
+    return Change(
+        address="page_toggle",
+        kind="page_toggle",
+        key="",
+        actions=("update",),
+        detail=detail,
+        temporary=temporary,
+        changed_paths=(("on",),),
+        before={"on": before},
+        after={"on": after},
+        severity=severity_of(findings),
+        findings=findings,
+        op=SetPageToggle(on=after),
+    )

@@ -1,0 +1,282 @@
+"""Use cases the CLI calls: plan, drift and apply one spec against one driver.
+
+Everything here speaks only the ``Driver`` protocol and a ``SpecSource`` (what
+``psconfig.spec.LoadedSpec`` provides), so the CLI, a fleet runner or a test with an
+in-memory driver can reuse it. Nothing here prints, prompts or exits: the CLI passes
+``review`` (show the plan, ask) and maps the errors raised to exit codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from psconfig.drivers.base import Driver
+from psconfig.engine import safety
+from psconfig.engine.apply import ChangeOutcome, apply_changes, check_stale
+from psconfig.engine.audit import AuditLog, iso, utc_now
+from psconfig.engine.plan import Mode, Plan, SpecRef, Target, live_fingerprint
+from psconfig.engine.planner import build_plan
+from psconfig.errors import PsconfigError, RefusedError
+from psconfig.model import CreateStaff, Desired, Scope, ServerInfo, State
+
+
+class SpecSource(Protocol):
+    """What the engine needs of a loaded spec (``psconfig.spec.LoadedSpec``)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    def desired(self, *, resolve_secrets: bool) -> Desired: ...
+
+
+@runtime_checkable
+class ReportsReadNotes(Protocol):
+    """A driver that says what its last read did beyond reading (e.g. the toggle)."""
+
+    @property
+    def read_notes(self) -> tuple[str, ...]: ...
+
+
+def spec_ref(spec: SpecSource) -> SpecRef:
+    """The spec identity a plan records."""
+    return SpecRef(path=str(spec.path), name=spec.name, digest=spec.digest)
+
+
+def target_of(info: ServerInfo) -> Target:
+    """The target identity a plan records."""
+    return Target(
+        url=info.url,
+        powerschool_version=info.version,
+        flavor=info.flavor,
+        username=info.username,
+    )
+
+
+@dataclass(frozen=True)
+class _Computed:
+    plan: Plan
+    live: State
+
+
+async def _compute(
+    spec: SpecSource,
+    driver: Driver,
+    *,
+    mode: Mode,
+    timestamp: str | None,
+) -> _Computed:
+    desired = spec.desired(resolve_secrets=False)
+    scope = desired.scope()
+    live = await driver.read(scope)
+    notes = list(driver.read_notes) if isinstance(driver, ReportsReadNotes) else []
+    plan = build_plan(
+        desired,
+        live,
+        target=target_of(driver.info),
+        spec=spec_ref(spec),
+        live_fingerprint=live_fingerprint(live, scope),
+        timestamp=timestamp or iso(utc_now()),
+        mode=mode,
+        notes=notes,
+    )
+    if mode == "plan":
+        extra = safety.plan_notes(plan, username=driver.info.username)
+        plan = plan.model_copy(update={"notes": (*plan.notes, *extra)})
+    return _Computed(plan, live)
+
+
+async def plan_spec(
+    spec: SpecSource,
+    driver: Driver,
+    *,
+    mode: Mode = "plan",
+    timestamp: str | None = None,
+) -> Plan:
+    """Read live state for ``spec`` and return the plan (or drift report)."""
+    return (await _compute(spec, driver, mode=mode, timestamp=timestamp)).plan
+
+
+# ---------------------------------------------------------------------------
+# Apply
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How to apply. ``review`` shows the plan and returns True to go ahead."""
+
+    review: Callable[[Plan], bool]
+    allow_delete: bool = False
+    saved: Plan | None = None
+    audit_path: Path | None = None
+    os_user: str = "unknown"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """The plan that was applied and each change's outcome."""
+
+    plan: Plan
+    outcomes: tuple[ChangeOutcome, ...]
+
+
+class ApplyCancelled(PsconfigError):
+    """The operator answered no."""
+
+
+async def apply_spec(
+    spec: SpecSource, driver: Driver, options: ApplyOptions
+) -> ApplyResult:
+    """Plan, check (stale plan, safety), review, then apply with an audit trail."""
+    computed = await _compute(spec, driver, mode="plan", timestamp=None)
+    plan = computed.plan
+    audit = _audit(options, plan)
+    try:
+        if options.saved is not None:
+            check_stale(options.saved, plan)
+        if plan.has_changes:
+            plan = _with_secrets(spec, computed)
+            await _check_safety(plan, driver, options)
+    except RefusedError as exc:
+        if audit is not None:
+            audit.refused(str(exc))
+        raise
+    if not plan.has_changes:
+        if audit is not None:
+            audit.start(plan)
+            audit.end("success")
+        return ApplyResult(plan, ())
+    if not options.review(plan):
+        raise ApplyCancelled("apply cancelled; nothing was changed")
+    return ApplyResult(plan, await _apply_audited(plan, driver, audit))
+
+
+def _audit(options: ApplyOptions, plan: Plan) -> AuditLog | None:
+    if options.audit_path is None:
+        return None
+    return AuditLog(
+        options.audit_path,
+        target=plan.target,
+        spec=plan.spec,
+        os_user=options.os_user,
+    )
+
+
+def _with_secrets(spec: SpecSource, computed: _Computed) -> Plan:
+    """Resolve secrets only when a change needs one (creating a staff member)."""
+    plan = computed.plan
+    needs = any(
+        isinstance(c.op, CreateStaff) and c.password_ref and c.op.password is None
+        for c in plan.changes
+    )
+    if not needs:
+        return plan
+    resolved = build_plan(
+        spec.desired(resolve_secrets=True),
+        computed.live,
+        target=plan.target,
+        spec=plan.spec,
+        live_fingerprint=plan.live_fingerprint,
+        timestamp=plan.timestamp,
+        notes=plan.notes,
+    )
+    check_stale(plan, resolved)  # same inputs, so only a bug could trip this
+    return resolved
+
+
+async def _check_safety(plan: Plan, driver: Driver, options: ApplyOptions) -> None:
+    username = driver.info.username
+    account = None
+    looked_up = safety.needs_account_lookup(plan)
+    if looked_up:
+        everyone = Scope(groups=frozenset(), pages=frozenset(), staff_ids=None)
+        account = safety.signed_in_staff(await driver.read(everyone), username)
+    safety.check(
+        plan,
+        allow_delete=options.allow_delete,
+        username=username,
+        account=account,
+        looked_up=looked_up,
+    )
+
+
+async def _apply_audited(
+    plan: Plan, driver: Driver, audit: AuditLog | None
+) -> tuple[ChangeOutcome, ...]:
+    if audit is None:
+        return await apply_changes(plan, driver)
+    audit.start(plan)
+    try:
+        outcomes = await apply_changes(plan, driver, on_outcome=audit.change)
+    except PsconfigError as exc:
+        audit.end("failed", error=str(exc))
+        raise
+    except BaseException:
+        audit.end("interrupted")
+        raise
+    audit.end("success")
+    return outcomes
+
+
+# ---------------------------------------------------------------------------
+# Many specs
+
+
+DriverOpener = Callable[[SpecSource], AbstractAsyncContextManager[Driver]]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How ``plan_one`` loads a spec and opens a driver for it."""
+
+    load: Callable[[Path], SpecSource]
+    open_driver: DriverOpener
+    mode: Mode = "plan"
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """One spec's plan, or the error that prevented it."""
+
+    path: Path
+    plan: Plan | None = None
+    error: PsconfigError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """1 error, 2 changes (or drift), 0 nothing to do."""
+        if self.error is not None:
+            return self.error.exit_code
+        return 2 if self.plan is not None and self.plan.has_changes else 0
+
+
+async def plan_one(spec_path: Path, opts: PlanOptions) -> PlanResult:
+    """Load, connect, read and plan one spec; errors are returned, not raised."""
+    try:
+        spec = opts.load(spec_path)
+        async with opts.open_driver(spec) as driver:
+            plan = await plan_spec(
+                spec, driver, mode=opts.mode, timestamp=opts.timestamp
+            )
+    except PsconfigError as exc:
+        return PlanResult(spec_path, error=exc)
+    return PlanResult(spec_path, plan=plan)
+
+
+def aggregate_exit(codes: Iterable[int]) -> int:
+    """Terragrunt-style: any error 1, else any refusal 3, else any change 2, else 0."""
+    seen = set(codes)
+    for code in (1, 3, 2):
+        if code in seen:
+            return code
+    return max(seen, default=0)

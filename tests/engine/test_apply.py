@@ -1,0 +1,187 @@
+"""Apply against the in-memory fake: convergence, idempotence, failures, audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from psconfig.engine.plan import Plan
+from psconfig.engine.run import ApplyCancelled, ApplyOptions, apply_spec, plan_spec
+from psconfig.errors import (
+    ApplyError,
+    DriverError,
+    ServerRefusedError,
+    UnsafeChangeError,
+    WriteNotAppliedError,
+)
+from psconfig.model import (
+    CreateStaff,
+    DeactivateStaff,
+    DeleteStaff,
+    Desired,
+    Op,
+    SetPagePermissions,
+    SetPageToggle,
+)
+from tests.engine.builders import (
+    CANARY,
+    DDE_HOME,
+    FakeSpec,
+    clever_desired,
+    clever_staff,
+)
+from tests.engine.fakes import FakeDriver
+
+
+def approve(plan: Plan) -> bool:
+    return True
+
+
+OPTIONS = ApplyOptions(review=approve)
+
+
+@pytest.mark.anyio
+async def test_apply_converges_and_second_apply_writes_nothing() -> None:
+    driver = FakeDriver()
+    spec = FakeSpec()
+    first = await apply_spec(spec, driver, OPTIONS)
+    assert [o.outcome for o in first.outcomes] == ["applied"] * 6
+    assert driver.state.page_toggle is False  # bracket restored
+    assert driver.state.page_permissions[DDE_HOME] == {12: "full"}
+    assert driver.passwords["99999"].get_secret_value() == CANARY
+    writes = len(driver.writes)
+    again = await apply_spec(spec, driver, OPTIONS)
+    assert again.outcomes == ()
+    assert len(driver.writes) == writes
+    assert not (await plan_spec(spec, driver)).has_changes
+
+
+@pytest.mark.anyio
+async def test_plan_never_resolves_secrets() -> None:
+    driver = FakeDriver()
+    plan = await plan_spec(FakeSpec(), driver)
+    create = next(c for c in plan.changes if isinstance(c.op, CreateStaff))
+    assert isinstance(create.op, CreateStaff) and create.op.password is None
+    assert create.password_ref == "${env:CLEVER_SYNC_PASSWORD}"
+
+
+@pytest.mark.anyio
+async def test_failure_stops_but_restores_the_toggle() -> None:
+    def fail(op: Op) -> DriverError | None:
+        if isinstance(op, SetPagePermissions) and op.page == DDE_HOME:
+            return WriteNotAppliedError(page="pageaccess.html", field="group_12")
+        return None
+
+    driver = FakeDriver(fail=fail)
+    with pytest.raises(ApplyError) as caught:
+        await apply_spec(FakeSpec(), driver, OPTIONS)
+    err = caught.value
+    assert err.applied == (
+        "group.12",
+        "page_toggle (enable (temporary))",
+        'page_permissions["/admin/tech/dde/exportrecords.html"]',
+        "page_toggle (restore off)",
+    )
+    assert err.not_applied == (
+        'page_permissions["/admin/tech/dde/home.html"]',
+        'staff["99999"]',
+    )
+    assert "apply stopped at page_permissions" in str(err)
+    assert "group_12" in str(err)
+    assert driver.state.page_toggle is False
+    assert "99999" not in driver.state.staff
+
+
+@pytest.mark.anyio
+async def test_interrupted_apply_still_restores_the_toggle() -> None:
+    def interrupt(op: Op) -> DriverError | None:
+        if isinstance(op, CreateStaff):
+            raise KeyboardInterrupt
+        return None
+
+    driver = FakeDriver(fail=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        await apply_spec(FakeSpec(), driver, OPTIONS)
+    assert driver.writes[-1] == SetPageToggle(on=False)
+    assert driver.state.page_toggle is False
+
+
+@pytest.mark.anyio
+async def test_refused_delete_falls_back_to_deactivate() -> None:
+    driver = FakeDriver(undeletable=frozenset({"99999"}))
+    driver.state = driver.state.model_copy(
+        update={"staff": {**driver.state.staff, "99999": clever_staff()}}
+    )
+    spec = FakeSpec(Desired(absent_staff=frozenset({"99999"})))
+    options = ApplyOptions(review=approve, allow_delete=True)
+    result = await apply_spec(spec, driver, options)
+    (outcome,) = result.outcomes
+    assert outcome.outcome == "applied"
+    assert outcome.note is not None and "deactivated instead" in outcome.note
+    assert [type(op) for op in driver.writes] == [DeleteStaff, DeactivateStaff]
+    assert driver.state.staff["99999"].status == "no_longer_here"
+
+
+@pytest.mark.anyio
+async def test_delete_and_deactivate_both_refused_is_a_failure() -> None:
+    def refuse(op: Op) -> DriverError | None:
+        if isinstance(op, DeleteStaff | DeactivateStaff):
+            return ServerRefusedError("nope")
+        return None
+
+    driver = FakeDriver(fail=refuse)
+    driver.state = driver.state.model_copy(
+        update={"staff": {**driver.state.staff, "99999": clever_staff()}}
+    )
+    spec = FakeSpec(Desired(absent_staff=frozenset({"99999"})))
+    with pytest.raises(ApplyError, match="deactivating failed too"):
+        await apply_spec(spec, driver, ApplyOptions(review=approve, allow_delete=True))
+
+
+@pytest.mark.anyio
+async def test_declined_review_changes_nothing() -> None:
+    driver = FakeDriver()
+    with pytest.raises(ApplyCancelled):
+        await apply_spec(FakeSpec(), driver, ApplyOptions(review=lambda plan: False))
+    assert driver.writes == []
+
+
+@pytest.mark.anyio
+async def test_audit_log_records_every_change_and_no_secret(tmp_path: Path) -> None:
+    log = tmp_path / "audit" / "audit.jsonl"
+
+    def fail(op: Op) -> DriverError | None:
+        return DriverError("boom") if isinstance(op, CreateStaff) else None
+
+    options = ApplyOptions(review=approve, audit_path=log, os_user="ops")
+    with pytest.raises(ApplyError):
+        await apply_spec(FakeSpec(), FakeDriver(fail=fail), options)
+    text = log.read_text()
+    assert CANARY not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    assert [r["event"] for r in records] == ["start"] + ["change"] * 6 + ["end"]
+    outcomes = [(r["address"], r["outcome"]) for r in records[1:-1]]
+    assert outcomes[4] == ('staff["99999"]', "failed")
+    assert outcomes[5] == ("page_toggle", "applied")
+    assert records[5]["error"] == "boom"
+    assert records[-1]["outcome"] == "failed"
+    for record in records:
+        assert record["operator"] == {"os_user": "ops", "username": "admin"}
+        assert record["spec"]["digest"] == FakeSpec().digest
+        assert record["target"]["url"] == "sim://fake"
+        assert record["time"].endswith("Z")
+
+
+@pytest.mark.anyio
+async def test_audit_records_a_clean_apply_and_a_refusal(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    driver = FakeDriver()
+    await apply_spec(FakeSpec(), driver, ApplyOptions(review=approve, audit_path=log))
+    await apply_spec(FakeSpec(), driver, ApplyOptions(review=approve, audit_path=log))
+    removal = FakeSpec(clever_desired(absent_staff=frozenset({"99999"}), staff={}))
+    with pytest.raises(UnsafeChangeError):
+        await apply_spec(removal, driver, ApplyOptions(review=approve, audit_path=log))
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert events[-3:] == ["start", "end", "refused"]

@@ -1,0 +1,120 @@
+"""Safety: --allow-delete gate and psconfig's refusal to touch its own access."""
+
+from __future__ import annotations
+
+import pytest
+
+from psconfig.engine.plan import Plan
+from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec
+from psconfig.errors import UnsafeChangeError
+from psconfig.model import AdminAccess, Desired, Group, Role, Staff
+from tests.engine.builders import DDE_HOME, FakeSpec, clever_staff
+from tests.engine.fakes import ADMIN, FakeDriver
+
+
+def approve(plan: Plan) -> bool:
+    return True
+
+
+def with_sync_staff(driver: FakeDriver) -> FakeDriver:
+    staff = {**driver.state.staff, "99999": clever_staff()}
+    driver.state = driver.state.model_copy(update={"staff": staff})
+    return driver
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("removal", ["delete", "deactivate"])
+async def test_removal_needs_allow_delete(removal: str) -> None:
+    driver = with_sync_staff(FakeDriver())
+    spec = FakeSpec(
+        Desired.model_validate({"absent_staff": ["99999"], "removal": removal})
+    )
+    with pytest.raises(UnsafeChangeError, match="without --allow-delete") as caught:
+        await apply_spec(spec, driver, ApplyOptions(review=approve))
+    assert 'staff["99999"]' in str(caught.value)
+    assert driver.writes == []
+    plan = await plan_spec(spec, driver)
+    assert any("apply needs --allow-delete" in note for note in plan.notes)
+    await apply_spec(spec, driver, ApplyOptions(review=approve, allow_delete=True))
+    assert driver.writes
+
+
+@pytest.mark.anyio
+async def test_lowering_a_page_level_needs_allow_delete() -> None:
+    driver = FakeDriver()
+    driver.state = driver.state.model_copy(
+        update={"page_permissions": {DDE_HOME: {12: "full"}}}
+    )
+    spec = FakeSpec(Desired(page_permissions={DDE_HOME: {12: "view_only"}}))
+    with pytest.raises(UnsafeChangeError, match="lowers group 12"):
+        await apply_spec(spec, driver, ApplyOptions(review=approve))
+    result = await apply_spec(
+        spec, driver, ApplyOptions(review=approve, allow_delete=True)
+    )
+    assert result.outcomes
+
+
+@pytest.mark.anyio
+async def test_own_account_is_refused_even_with_allow_delete() -> None:
+    driver = FakeDriver()
+    spec = FakeSpec(Desired(staff={"1": Staff(id="1", title="Boss")}))
+    options = ApplyOptions(review=approve, allow_delete=True)
+    with pytest.raises(UnsafeChangeError, match="signed in as"):
+        await apply_spec(spec, driver, options)
+    assert driver.writes == []
+    plan = await plan_spec(spec, driver)
+    assert any(note.startswith("apply will refuse") for note in plan.notes)
+
+
+@pytest.mark.anyio
+async def test_own_account_matched_by_username_case_insensitively() -> None:
+    driver = FakeDriver()
+    other = Staff(id="5", admin_access=AdminAccess(enabled=True, username="ADMIN"))
+    spec = FakeSpec(Desired(staff={"5": other}))
+    with pytest.raises(UnsafeChangeError, match="signed in as"):
+        await apply_spec(spec, driver, ApplyOptions(review=approve))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "desired",
+    [
+        Desired(groups={9: Group(number=9, name="Admins")}),
+        Desired(page_permissions={DDE_HOME: {9: "full"}}),
+        Desired(groups={7: Group(number=7, name="Staff teachers")}),
+    ],
+    ids=["default-group", "page-of-default-group", "role-group"],
+)
+async def test_groups_the_account_depends_on_are_refused(desired: Desired) -> None:
+    driver = FakeDriver()
+    admin = ADMIN.model_copy(
+        update={
+            "admin_access": ADMIN.admin_access.model_copy(
+                update={"roles": (Role(school=0), Role(school=100, group=7))}
+            )
+        }
+    )
+    driver.state = driver.state.model_copy(
+        update={"staff": {**driver.state.staff, "1": admin}}
+    )
+    options = ApplyOptions(review=approve, allow_delete=True)
+    with pytest.raises(UnsafeChangeError, match="depends on"):
+        await apply_spec(FakeSpec(desired), driver, options)
+    assert driver.writes == []
+
+
+@pytest.mark.anyio
+async def test_group_change_refused_when_account_cannot_be_found() -> None:
+    driver = FakeDriver()
+    driver.state = driver.state.model_copy(update={"staff": {}})
+    spec = FakeSpec(Desired(groups={12: Group(number=12, name="Export")}))
+    with pytest.raises(UnsafeChangeError, match="was not found"):
+        await apply_spec(spec, driver, ApplyOptions(review=approve))
+
+
+@pytest.mark.anyio
+async def test_unrelated_group_is_allowed() -> None:
+    driver = FakeDriver()
+    spec = FakeSpec(Desired(groups={12: Group(number=12, name="Export")}))
+    result = await apply_spec(spec, driver, ApplyOptions(review=approve))
+    assert [o.address for o in result.outcomes] == ["group.12"]
