@@ -1,0 +1,393 @@
+"""HTML pages and forms, seen the way a browser sees them. The only lxml importer.
+
+A ``Document`` is one fetched page. ``Document.form(id)`` gives a ``Form``: every
+control the server sent (hidden ones included) with its current value, which the driver
+changes field by field and turns back into the pairs a browser would post (``pairs``):
+unchecked checkboxes and radios are absent, a select posts its selected option (or its
+first one), only the clicked submit button is sent, disabled controls never are.
+
+Every lookup that can miss raises ``FormMapError`` naming the page, the field and the
+flavor, so the driver fails closed before it posts anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html as lxml_html
+
+from psconfig.errors import FormMapError
+
+_TEXTUAL = frozenset(
+    {"text", "hidden", "password", "textarea", "email", "search", "tel", "url"}
+    | {"number", "date", "time", "datetime-local", "month", "week", "color", "range"}
+)
+_NEVER_POSTED = frozenset({"file", "reset", "button", "image"})
+_BUTTONS = frozenset({"submit"})
+
+
+@dataclass(frozen=True)
+class Where:
+    """The page a lookup happens on, for error messages."""
+
+    page: str
+    flavor: str
+
+    def missing(self, field_name: str, detail: str = "is missing") -> FormMapError:
+        return FormMapError(
+            page=self.page, field=field_name, flavor=self.flavor, detail=detail
+        )
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass
+class Control:
+    """One form control. ``kind`` is the input type, ``select`` or ``textarea``."""
+
+    name: str
+    kind: str
+    value: str = ""
+    checked: bool = False
+    options: list[Option] = field(default_factory=list)
+    multiple: bool = False
+    disabled: bool = False
+
+
+class Form:
+    """A form's controls in document order, with browser submission semantics."""
+
+    def __init__(
+        self,
+        form_id: str,
+        action: str,
+        method: str,
+        controls: list[Control],
+        where: Where,
+    ) -> None:
+        self.id, self.action, self.method = form_id, action, method
+        self.controls = controls
+        self.where = where
+
+    # -- reading ---------------------------------------------------------------
+
+    def has(self, name: str) -> bool:
+        return any(c.name == name for c in self.controls)
+
+    def named(self, name: str) -> list[Control]:
+        """The controls called ``name``; a FormMapError when there are none."""
+        found = [c for c in self.controls if c.name == name]
+        if not found:
+            raise self.where.missing(name)
+        return found
+
+    def kind(self, name: str) -> str:
+        """``checkboxes`` for a group of same-named checkboxes, else the kind."""
+        found = self.named(name)
+        kinds = {c.kind for c in found}
+        if kinds == {"checkbox"} and len(found) > 1:
+            return "checkboxes"
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+    def value(self, name: str) -> str:
+        """What the control holds now: text, the selected option, the checked radio.
+
+        A single checkbox gives its value when checked and ``""`` when not.
+        """
+        found = self.named(name)
+        first = found[0]
+        if first.kind == "select":
+            chosen = [o for o in first.options if o.selected] or first.options[:1]
+            return chosen[0].value if chosen else ""
+        if first.kind in ("radio", "checkbox"):
+            checked = [c.value for c in found if c.checked]
+            return checked[0] if checked else ""
+        return first.value
+
+    def checked_values(self, name: str) -> list[str]:
+        """The values of the checked boxes (or radio) called ``name``."""
+        return [c.value for c in self.named(name) if c.checked]
+
+    def is_checked(self, name: str) -> bool:
+        return any(c.checked for c in self.named(name))
+
+    def choices(self, name: str) -> list[str]:
+        """The values the control accepts: select options, radio or box values."""
+        found = self.named(name)
+        if found[0].kind == "select":
+            return [o.value for o in found[0].options]
+        return [c.value for c in found]
+
+    def option_labels(self, name: str) -> dict[str, str]:
+        """A select's option values mapped to their labels."""
+        return {o.value: o.label for o in self.named(name)[0].options}
+
+    # -- changing --------------------------------------------------------------
+
+    def set(self, name: str, value: str) -> None:
+        """Set text, select an option or check a radio; unknown options fail closed."""
+        found = self.named(name)
+        first = found[0]
+        if first.kind == "select":
+            if value not in {o.value for o in first.options}:
+                raise self.where.missing(name, f"has no option {value!r}")
+            for option in first.options:
+                option.selected = option.value == value
+        elif first.kind == "radio":
+            if value not in {c.value for c in found}:
+                raise self.where.missing(name, f"has no choice {value!r}")
+            for control in found:
+                control.checked = control.value == value
+        elif first.kind in _TEXTUAL:
+            first.value = value
+        else:
+            raise self.where.missing(name, f"is a {first.kind}, not a value field")
+
+    def set_checked(self, name: str, on: bool) -> None:
+        """Check or uncheck a single checkbox."""
+        found = self.named(name)
+        if found[0].kind != "checkbox":
+            raise self.where.missing(name, f"is a {found[0].kind}, not a checkbox")
+        for control in found:
+            control.checked = on
+
+    def set_checked_values(self, name: str, values: Iterable[str]) -> None:
+        """Check exactly the boxes with ``values``; an unknown value fails closed."""
+        wanted = set(values)
+        found = self.named(name)
+        unknown = wanted - {c.value for c in found}
+        if unknown:
+            raise self.where.missing(name, f"has no box for {sorted(unknown)}")
+        for control in found:
+            control.checked = control.value in wanted
+
+    # -- submitting ------------------------------------------------------------
+
+    def pairs(self, submit: str | None = None) -> list[tuple[str, str]]:
+        """The (name, value) pairs a browser posts, clicking button ``submit``.
+
+        Without ``submit`` the first submit button counts as clicked, which is what
+        a browser does when the user presses Enter in the form.
+        """
+        if submit is not None:
+            self.named(submit)
+        out: list[tuple[str, str]] = []
+        clicked = submit
+        for control in self.controls:
+            if control.disabled or not control.name or control.kind in _NEVER_POSTED:
+                continue
+            if control.kind in _BUTTONS:
+                if clicked is None:
+                    clicked = control.name
+                if control.name == clicked:
+                    out.append((control.name, control.value))
+                    clicked = ""  # only one button is ever clicked
+                continue
+            out.extend(_posted(control))
+        return out
+
+
+def _posted(control: Control) -> Iterator[tuple[str, str]]:
+    if control.kind in ("checkbox", "radio"):
+        if control.checked:
+            yield control.name, control.value
+    elif control.kind == "select":
+        chosen = [o for o in control.options if o.selected]
+        if not chosen and not control.multiple:
+            chosen = control.options[:1]
+        for option in chosen:
+            yield control.name, option.value
+    else:
+        yield control.name, control.value
+
+
+class Row:
+    """One table row found by an XPath, keyed by one of its attributes."""
+
+    def __init__(self, key: str, element: lxml_html.HtmlElement) -> None:
+        self.key = key
+        self._element = element
+
+    def text(self, xpath: str) -> str | None:
+        """The stripped text of the first match of a row-relative XPath."""
+        return _first_text(self._element.xpath(xpath))
+
+
+class Document:
+    """One fetched HTML page."""
+
+    def __init__(self, text: str, *, page: str, flavor: str, status: int = 200) -> None:
+        self.raw = text
+        self.status = status
+        self.where = Where(page=page, flavor=flavor)
+        self._root = lxml_html.document_fromstring(text if text.strip() else "<html/>")
+
+    @property
+    def page(self) -> str:
+        return self.where.page
+
+    def contains(self, marker: str) -> bool:
+        return marker in self.raw
+
+    def text(self, xpath: str) -> str | None:
+        """Stripped text of the first match (element text, attribute or string)."""
+        return _first_text(self._root.xpath(xpath))
+
+    def texts(self, xpath: str) -> list[str]:
+        return [_text_of(item) for item in _as_list(self._root.xpath(xpath))]
+
+    def rows(self, xpath: str, key_attr: str) -> list[Row]:
+        """Rows matching ``xpath`` that carry ``key_attr``, keyed by its value."""
+        out = []
+        for item in _as_list(self._root.xpath(xpath)):
+            if isinstance(item, lxml_html.HtmlElement) and item.get(key_attr):
+                out.append(Row(str(item.get(key_attr)), item))
+        return out
+
+    def find_form(self, form_id: str | None = None) -> Form | None:
+        """The form with ``id`` (or ``name``) ``form_id``, or the first form."""
+        for element in self._root.iter("form"):
+            if form_id is None or form_id in (element.get("id"), element.get("name")):
+                return self._build(element)
+        return None
+
+    def form(self, form_id: str) -> Form:
+        """The form ``form_id``; a FormMapError when the page lacks it."""
+        found = self.find_form(form_id)
+        if found is None:
+            raise self.where.missing(f"form#{form_id}")
+        return found
+
+    def _build(self, element: lxml_html.HtmlElement) -> Form:
+        action = urljoin(self.page, element.get("action") or self.page)
+        parts = urlsplit(action)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        method = (element.get("method") or "get").lower()
+        controls = [
+            _control(e) for e in element.iter("input", "select", "textarea", "button")
+        ]
+        return Form(element.get("id") or "", path, method, controls, self.where)
+
+
+def _control(element: lxml_html.HtmlElement) -> Control:
+    tag = element.tag
+    name = element.get("name") or ""
+    disabled = element.get("disabled") is not None
+    if tag == "select":
+        options = [
+            Option(
+                value=o.get("value")
+                if o.get("value") is not None
+                else o.text_content().strip(),
+                label=o.text_content().strip(),
+                selected=o.get("selected") is not None,
+            )
+            for o in element.iter("option")
+        ]
+        multiple = element.get("multiple") is not None
+        return Control(
+            name, "select", options=options, multiple=multiple, disabled=disabled
+        )
+    if tag == "textarea":
+        text = element.text_content()
+        # Browsers drop one newline right after <textarea>; so do we.
+        return Control(
+            name, "textarea", value=text[1:] if text.startswith("\n") else text
+        )
+    default = "submit" if tag == "button" else "text"
+    kind = (element.get("type") or default).lower()
+    checkable = kind in ("checkbox", "radio")
+    value = element.get("value")
+    return Control(
+        name,
+        kind,
+        value=value if value is not None else ("on" if checkable else ""),
+        checked=checkable and element.get("checked") is not None,
+        disabled=disabled,
+    )
+
+
+def _as_list(result: object) -> list[object]:
+    return list(result) if isinstance(result, list) else [result]
+
+
+def _text_of(item: object) -> str:
+    if isinstance(item, lxml_html.HtmlElement):
+        return str(item.text_content()).strip()
+    return str(item).strip()
+
+
+def _first_text(result: object) -> str | None:
+    items = _as_list(result)
+    return _text_of(items[0]) if items else None
+
+
+# -- redaction ------------------------------------------------------------------
+
+REDACTED = "REDACTED"
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\b")
+_SCRIPT_TOKEN = re.compile(r"""(["'])[A-Za-z0-9+/=_-]{16,}\1""")
+
+
+def redact_html(
+    text: str,
+    *,
+    keep_inputs: frozenset[str],
+    text_xpaths: Iterable[str],
+    secrets: Iterable[str],
+) -> str:
+    """A copy of a page safe to share: no secrets, tokens or personal data.
+
+    - every text-like input and textarea value is replaced, except the structural
+      inputs named in ``keep_inputs`` (``ac``, ``page``, ...); password inputs are
+      emptied; hidden tokens are replaced like any other value;
+    - the text of elements matched by ``text_xpaths`` (names, staff IDs) is replaced;
+    - quoted long tokens in scripts (``var pskey = "..."``) are replaced;
+    - finally every known secret (passwords, cookies, keys) and anything shaped like
+      an email address or an IPv4 address is replaced throughout the text.
+    """
+    root = lxml_html.document_fromstring(text if text.strip() else "<html/>")
+    for element in root.iter("input", "textarea"):
+        _redact_control(element, keep_inputs)
+    for xpath in text_xpaths:
+        for item in _as_list(root.xpath(xpath)):
+            if isinstance(item, lxml_html.HtmlElement):
+                _replace_text(item)
+    for script in root.iter("script"):
+        if script.text:
+            script.text = _SCRIPT_TOKEN.sub(rf"\1{REDACTED}\1", script.text)
+    out = lxml_html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        out = out.replace(secret, REDACTED)
+    out = _EMAIL.sub("redacted@example.invalid", out)
+    return _IPV4.sub("192.0.2.0", out)
+
+
+def _redact_control(element: lxml_html.HtmlElement, keep: frozenset[str]) -> None:
+    name = element.get("name") or ""
+    if element.tag == "textarea":
+        if element.text:
+            element.text = REDACTED
+        return
+    kind = (element.get("type") or "text").lower()
+    if kind == "password":
+        element.set("value", "")
+    elif kind in _TEXTUAL and name not in keep and element.get("value"):
+        element.set("value", REDACTED)
+
+
+def _replace_text(element: lxml_html.HtmlElement) -> None:
+    """Blank every text node under ``element`` but keep its markup (links, ids)."""
+    for child in element.iterdescendants():
+        child.text = None
+        child.tail = None
+    element.text = REDACTED
