@@ -1,7 +1,229 @@
-"""Placeholder: filled in by the next commit."""
+"""Direct Database Export: select a table's records, then export chosen fields.
+
+Selecting (``POST /admin/tech/dde/home.html``) keeps the current school's records
+(District Office: every school) in the session; a Teachers record is one school
+affiliation of a staff member. The export answers ``text/plain`` as an attachment,
+every record (and the optional title line) ending with the record delimiter. Field
+names are case-insensitive; the title line repeats them as typed.
+"""
 
 from __future__ import annotations
 
-from psconfig.sim.routing import Route
+from collections.abc import Callable
 
-ROUTES: list[Route] = []
+from starlette.responses import PlainTextResponse, Response
+
+from psconfig.sim import layout
+from psconfig.sim.html import Markup, checkbox, el, feedback, hidden, select
+from psconfig.sim.routing import Route
+from psconfig.sim.runtime import Ctx, DdeSelection, Invalid
+from psconfig.sim.state import SimAffiliation, SimStaff, SimStudent
+
+HOME = "/admin/tech/dde/home.html"
+EXPORT = "/admin/tech/dde/exportrecords.html"
+TABLES = {1: "Students", 5: "Teachers"}
+FILENAMES = {1: "student.export.text", 5: "teacher.export.text"}
+FIELD_DELIMS = (("tab", "Tab", "\t"), ("comma", "Comma", ","), ("other", "Other:", ""))
+RECORD_DELIMS = (("cr", "CR", "\r"), ("lf", "LF", "\n"), ("crlf", "CRLF", "\r\n"))
+
+StudentField = Callable[[SimStudent], object]
+TeacherField = Callable[[SimStaff, SimAffiliation], object]
+
+STUDENT_FIELDS: dict[str, StudentField] = {
+    "dcid": lambda s: s.dcid,
+    "id": lambda s: s.dcid,
+    "student_number": lambda s: s.student_number,
+    "last_name": lambda s: s.last_name,
+    "first_name": lambda s: s.first_name,
+    "lastfirst": lambda s: f"{s.last_name}, {s.first_name}",
+    "grade_level": lambda s: s.grade_level,
+    "schoolid": lambda s: s.schoolid,
+    "enroll_status": lambda s: s.enroll_status,
+}
+TEACHER_FIELDS: dict[str, TeacherField] = {
+    "dcid": lambda t, a: t.dcid,
+    "id": lambda t, a: t.dcid,
+    "teachernumber": lambda t, a: t.teachernumber,
+    "last_name": lambda t, a: t.last_name,
+    "first_name": lambda t, a: t.first_name,
+    "lastfirst": lambda t, a: t.lastfirst,
+    "email_addr": lambda t, a: t.email_addr,
+    "schoolid": lambda t, a: a.school,
+    "homeschoolid": lambda t, a: t.home_school,
+    "status": lambda t, a: t.status,
+    "staffstatus": lambda t, a: a.staff_type,
+    "loginid": lambda t, a: t.loginid,
+    "psaccess": lambda t, a: int(t.psaccess),
+    "ptaccess": lambda t, a: int(t.ptaccess),
+    "group": lambda t, a: "" if t.groupvalue is None else t.groupvalue,
+    "ipaddrrestrict": lambda t, a: ";".join(t.ipaddrrestrict),
+    "allowloginstart": lambda t, a: t.allow_login_start or "",
+    "allowloginend": lambda t, a: t.allow_login_end or "",
+}
+
+
+def _in_school(ctx: Ctx, school: int) -> bool:
+    return ctx.school == 0 or school == ctx.school
+
+
+def _selection_note(ctx: Ctx) -> Markup | None:
+    selection = ctx.session.dde if ctx.session else None
+    if selection is None:
+        return None
+    count = f"{len(selection.records)} records selected"
+    return el(
+        "div",
+        {},
+        el("p", {"id": "selectionCount"}, count),
+        el("a", {"href": EXPORT}, "Export Records"),
+    )
+
+
+def dde_home(ctx: Ctx, message: Markup | None = None) -> Response:
+    """``GET /admin/tech/dde/home.html``: choose a table and select its records."""
+    table = ctx.session.dde.table if ctx.session and ctx.session.dde else 1
+    form = el(
+        "form",
+        {"id": "ddeForm", "method": "post", "action": HOME},
+        hidden("pstoken", ctx.pstoken),
+        el(
+            "label",
+            {},
+            "Current Table ",
+            select("filenum", [(str(n), t) for n, t in TABLES.items()], str(table)),
+        ),
+        el(
+            "button",
+            {"type": "submit", "name": "searchselectall", "value": "1"},
+            "Select All Records",
+        ),
+    )
+    title = "Direct Database Export (DDE)"
+    note = _selection_note(ctx)
+    return layout.page(ctx, title, el("h1", {}, title), message, form, note)
+
+
+def select_records(ctx: Ctx) -> Response:
+    """``POST /admin/tech/dde/home.html``: select every record of the table here."""
+    raw = ctx.form.get("filenum") or ""
+    if not raw.isdigit() or int(raw) not in TABLES:
+        return dde_home(ctx, feedback("alert", f"Unknown table: {raw!r}"))
+    table = int(raw)
+    if table == 1:
+        records = [
+            (s.dcid, s.schoolid)
+            for s in ctx.state.students
+            if _in_school(ctx, s.schoolid)
+        ]
+    else:
+        records = [
+            (t.dcid, a.school)
+            for t in ctx.state.staff
+            for a in t.affiliations
+            if _in_school(ctx, a.school)
+        ]
+    assert ctx.session is not None
+    ctx.session.dde = DdeSelection(table=table, records=records)
+    return dde_home(ctx)
+
+
+def export_page(ctx: Ctx, message: Markup | None = None) -> Response:
+    """``GET /admin/tech/dde/exportrecords.html``: the export settings form."""
+    selection = ctx.session.dde if ctx.session else None
+    what = (
+        f"Exporting {len(selection.records)} records from {TABLES[selection.table]}"
+        if selection
+        else "No records are selected."
+    )
+    form = el(
+        "form",
+        {"id": "exportForm", "method": "post", "action": EXPORT},
+        hidden("pstoken", ctx.pstoken),
+        el("p", {}, "Fields to export (one per line)"),
+        el("textarea", {"name": "tt", "rows": 8, "cols": 40}, ""),
+        el(
+            "p",
+            {},
+            "Field delimiter ",
+            select("fielddelim", [(v, lab) for v, lab, _ in FIELD_DELIMS], "tab"),
+            " ",
+            el("input", {"type": "text", "name": "custfielddelim", "value": ""}),
+        ),
+        el(
+            "p",
+            {},
+            "Record delimiter ",
+            select("recdelim", [(v, lab) for v, lab, _ in RECORD_DELIMS], "cr"),
+        ),
+        el("p", {}, checkbox("columntitles", "1", True, "Include column titles")),
+        el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
+    )
+    title = "Export Records"
+    return layout.page(
+        ctx,
+        title,
+        el("h1", {}, title),
+        el("p", {"id": "exportSummary"}, what),
+        message,
+        form,
+    )
+
+
+def _rows(ctx: Ctx, selection: DdeSelection, names: list[str]) -> list[list[object]]:
+    wanted = set(selection.records)
+    if selection.table == 1:
+        getters = [STUDENT_FIELDS[n.lower()] for n in names]
+        return [
+            [get(s) for get in getters]
+            for s in ctx.state.students
+            if (s.dcid, s.schoolid) in wanted
+        ]
+    teacher_getters = [TEACHER_FIELDS[n.lower()] for n in names]
+    return [
+        [get(t, a) for get in teacher_getters]
+        for t in ctx.state.staff
+        for a in t.affiliations
+        if (t.dcid, a.school) in wanted
+    ]
+
+
+def _settings(ctx: Ctx, table: int) -> tuple[list[str], str, str]:
+    names = [
+        line.strip() for line in ctx.form.require("tt").splitlines() if line.strip()
+    ]
+    if not names:
+        raise Invalid("Enter at least one field to export")
+    known = STUDENT_FIELDS if table == 1 else TEACHER_FIELDS
+    for name in names:
+        if name.lower() not in known:
+            raise Invalid(f"Unknown field for {TABLES[table]}: {name}")
+    field_delim = ctx.form.choice("fielddelim", FIELD_DELIMS)
+    if not field_delim:
+        field_delim = ctx.form.require("custfielddelim")
+        if not field_delim:
+            raise Invalid("Enter the Other field delimiter")
+    return names, field_delim, ctx.form.choice("recdelim", RECORD_DELIMS)
+
+
+def export_records(ctx: Ctx) -> Response:
+    """``POST /admin/tech/dde/exportrecords.html``: the delimited export file."""
+    selection = ctx.session.dde if ctx.session else None
+    try:
+        if selection is None:
+            raise Invalid("No records are selected. Select records on the DDE page.")
+        names, field_delim, record_delim = _settings(ctx, selection.table)
+    except Invalid as exc:
+        return export_page(ctx, feedback("alert", exc.message))
+    lines: list[list[object]] = (
+        [list(names)] if ctx.form.checked("columntitles") else []
+    )
+    lines += _rows(ctx, selection, names)
+    body = "".join(field_delim.join(map(str, line)) + record_delim for line in lines)
+    disposition = f"attachment; filename={FILENAMES[selection.table]}"
+    return PlainTextResponse(body, headers={"Content-Disposition": disposition})
+
+
+ROUTES = [
+    Route(HOME, get=dde_home, post=select_records),
+    Route(EXPORT, get=export_page, post=export_records),
+]

@@ -1,7 +1,338 @@
-"""Placeholder: filled in by the next commit."""
+"""Security Settings tabs: Teachers and Affiliations; Admin Access and Roles.
+
+The admin password is write-only: the page always renders it empty and an empty
+POST leaves it unchanged. Turning admin sign-in on needs a username and (unless LDAP
+is enabled) a password, either already stored or posted now.
+"""
 
 from __future__ import annotations
 
-from psconfig.sim.routing import Route
+import ipaddress
+import re
 
-ROUTES: list[Route] = []
+from starlette.responses import Response
+
+from psconfig.sim import layout
+from psconfig.sim.flavors import STAFF_TYPES, choices
+from psconfig.sim.html import Markup, checkbox, el, field_row, hidden, radios, select
+from psconfig.sim.pages_staff import BASE, frn, target
+from psconfig.sim.pcas import hash_password
+from psconfig.sim.routing import form_route
+from psconfig.sim.runtime import Ctx, Invalid
+from psconfig.sim.state import SimAffiliation, SimRole, SimStaff
+
+AFFILIATIONS = f"{BASE}/security/affiliations.html"
+ADMIN_ACCESS = f"{BASE}/security/adminaccess.html"
+TIMES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(5 * 60, 22 * 60 + 1, 30)]
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _time_label(value: str) -> str:
+    hours, minutes = (int(part) for part in value.split(":"))
+    suffix = "AM" if hours < 12 else "PM"
+    return f"{(hours - 1) % 12 + 1:02d}:{minutes:02d} {suffix}"
+
+
+def _school_name(ctx: Ctx, school: int) -> str:
+    return ctx.state.schools.get(school, f"School {school}")
+
+
+def _int_or_none(ctx: Ctx, name: str, allowed: set[int]) -> int | None:
+    """A required select whose value is empty (None) or one of ``allowed``."""
+    raw = ctx.form.require(name)
+    if raw == "":
+        return None
+    if raw.lstrip("-").isdigit() and int(raw) in allowed:
+        return int(raw)
+    raise Invalid(f"Invalid value for {name}: {raw!r}")
+
+
+def _form(ctx: Ctx, form_id: str, action: str, *body: object) -> Markup:
+    return el(
+        "form",
+        {"id": form_id, "method": "post", "action": action},
+        hidden("pstoken", ctx.pstoken),
+        hidden("ac", "prim"),
+        *body,
+        el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
+    )
+
+
+def affiliations_page(ctx: Ctx, message: Markup | None) -> Response:
+    """``GET .../security/affiliations.html?frn=005D``."""
+    staff = target(ctx)
+    rows = [
+        el(
+            "tr",
+            {"data-school": a.school},
+            el(
+                "td",
+                {},
+                radios(
+                    "homeschool",
+                    [(str(a.school), "Home School")],
+                    str(staff.home_school),
+                ),
+            ),
+            el("td", {}, checkbox(f"active_{a.school}", "1", a.active, "Active")),
+            el("td", {"class": "school"}, _school_name(ctx, a.school)),
+            el(
+                "td",
+                {},
+                select(
+                    f"stafftype_{a.school}", choices(STAFF_TYPES), str(a.staff_type)
+                ),
+            ),
+        )
+        for a in sorted(staff.affiliations, key=lambda a: a.school)
+    ]
+    taken = {a.school for a in staff.affiliations}
+    free = [("", "")] + [
+        (str(n), name)
+        for n, name in sorted(ctx.state.schools.items())
+        if n not in taken
+    ]
+    add = el(
+        "p",
+        {},
+        "Add school ",
+        select("newschool", free, ""),
+        " as ",
+        select("newstafftype", choices(STAFF_TYPES), "2"),
+    )
+    form = _form(
+        ctx,
+        "affiliationsForm",
+        f"{AFFILIATIONS}?frn={frn(staff)}",
+        el("p", {}, checkbox("ptaccess", "1", staff.ptaccess, "PowerTeacher Access")),
+        el("table", {"id": "affiliationsTable"}, rows),
+        add,
+    )
+    title = f"Teachers and Affiliations: {staff.lastfirst}"
+    return layout.page(ctx, title, el("h1", {}, title), message, form)
+
+
+def save_affiliations(ctx: Ctx) -> None:
+    """Set PowerTeacher access, home school, each row's active flag and type."""
+    staff, form = target(ctx), ctx.form
+    if form.require("ac") != "prim":
+        raise Invalid("Invalid value for ac")
+    types = {
+        a.school: form.choice(f"stafftype_{a.school}", STAFF_TYPES)
+        for a in staff.affiliations
+    }
+    taken = set(types)
+    new_school = _int_or_none(ctx, "newschool", set(ctx.state.schools) - taken)
+    new_type = form.choice("newstafftype", STAFF_TYPES)
+    added = set() if new_school is None else {new_school}
+    home = _int_or_none(ctx, "homeschool", taken | added)
+    if home is None:
+        raise Invalid("Missing field homeschool")
+    active = {s for s in taken if form.checked(f"active_{s}")} | added
+    if home not in active:
+        raise Invalid("The home school affiliation must be active")
+    staff.ptaccess = form.checked("ptaccess")
+    for affiliation in staff.affiliations:
+        affiliation.staff_type = types[affiliation.school]
+        affiliation.active = affiliation.school in active
+    if new_school is not None:
+        staff.affiliations.append(
+            SimAffiliation(school=new_school, staff_type=new_type)
+        )
+    staff.home_school = home
+
+
+def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
+    groups = [(str(g.number), f"{g.name} ({g.number})") for g in ctx.state.groups]
+    return [("", empty), *groups]
+
+
+def _window_controls(staff: SimStaff) -> list[Markup | str]:
+    start = staff.allow_login_start or "05:00"
+    end = staff.allow_login_end or "22:00"
+    times = sorted({*TIMES, start, end})
+    options = [(t, _time_label(t)) for t in times]
+    restricted = staff.allow_login_start is not None
+    mode = radios(
+        "logintimes",
+        [("any", "Any time"), ("restricted", "Allow this user's access from")],
+        "restricted" if restricted else "any",
+    )
+    return [
+        mode,
+        select("allowloginstart", options, start),
+        " to ",
+        select("allowloginend", options, end),
+        " (Choose times between 05:00 AM and 10:00 PM)",
+    ]
+
+
+def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
+    groups = _group_options(ctx, "Default Group Access")
+    return [
+        el(
+            "tr",
+            {"data-school": r.school},
+            el("td", {"class": "school"}, _school_name(ctx, r.school)),
+            el(
+                "td",
+                {},
+                select(
+                    f"role_{r.school}", groups, "" if r.group is None else str(r.group)
+                ),
+            ),
+            el("td", {}, checkbox(f"removerole_{r.school}", "1", False, "Remove")),
+        )
+        for r in sorted(staff.roles, key=lambda r: r.school)
+    ]
+
+
+def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
+    """``GET .../security/adminaccess.html?frn=005D`` (password never rendered)."""
+    staff = target(ctx)
+    with_role = {r.school for r in staff.roles}
+    free = [("", "")] + [
+        (str(n), name)
+        for n, name in sorted(ctx.state.schools.items())
+        if n not in with_role
+    ]
+    group = "" if staff.groupvalue is None else str(staff.groupvalue)
+    fields = [
+        field_row(
+            "",
+            checkbox(
+                "psaccess",
+                "1",
+                staff.psaccess,
+                "Sign in to Administrative Portion of PowerSchool",
+            ),
+        ),
+        field_row(
+            "Admin Username",
+            el("input", {"type": "text", "name": "loginid", "value": staff.loginid}),
+        ),
+        field_row(
+            "Admin Password",
+            el(
+                "input",
+                {
+                    "type": "password",
+                    "name": "password",
+                    "value": "",
+                    "autocomplete": "off",
+                },
+            ),
+        ),
+        field_row(
+            "LDAP Enabled", checkbox("adminldapenabled", "1", staff.adminldapenabled)
+        ),
+        field_row(
+            "Default Group",
+            select("groupvalue", _group_options(ctx, "No Group Defined"), group),
+        ),
+        field_row("Allow Admin Sign in During These Times", *_window_controls(staff)),
+        field_row(
+            "Allowed IPs",
+            el(
+                "textarea",
+                {"name": "ipaddrrestrict", "rows": 4},
+                "\n".join(staff.ipaddrrestrict),
+            ),
+        ),
+    ]
+    roles = el("table", {"id": "rolesTable"}, _role_rows(ctx, staff))
+    add = el(
+        "p",
+        {},
+        "Add role at ",
+        select("newrole_school", free, ""),
+        " as ",
+        select("newrole_group", _group_options(ctx, "Default Group Access"), ""),
+    )
+    form = _form(
+        ctx,
+        "adminAccessForm",
+        f"{ADMIN_ACCESS}?frn={frn(staff)}",
+        el("table", {}, fields),
+        el("h2", {}, "Roles and Schools"),
+        roles,
+        add,
+    )
+    title = f"Admin Access and Roles: {staff.lastfirst}"
+    return layout.page(ctx, title, el("h1", {}, title), message, form)
+
+
+def _allowed_ips(ctx: Ctx) -> list[str]:
+    entries = [e for e in _SPLIT.split(ctx.form.require("ipaddrrestrict")) if e]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise Invalid(f"Invalid IP address or range: {entry}") from None
+    return entries
+
+
+def _window(ctx: Ctx) -> tuple[str | None, str | None]:
+    mode = ctx.form.choice("logintimes", (("any", "", False), ("restricted", "", True)))
+    start = ctx.form.require("allowloginstart")
+    end = ctx.form.require("allowloginend")
+    if not mode:
+        return None, None
+    if start not in TIMES or end not in TIMES:
+        raise Invalid("Choose sign-in times between 05:00 AM and 10:00 PM")
+    if start >= end:
+        raise Invalid("The sign-in window must end after it starts")
+    return start, end
+
+
+def _login_id(ctx: Ctx, staff: SimStaff, enabled: bool) -> str:
+    loginid = ctx.form.require("loginid").strip()
+    if enabled and not loginid:
+        raise Invalid("An Admin Username is required to sign in")
+    if any(ch.isspace() for ch in loginid):
+        raise Invalid("The Admin Username cannot contain spaces")
+    other = ctx.state.staff_by_login(loginid)
+    if loginid and other is not None and other is not staff:
+        raise Invalid(f"The username {loginid} is already in use")
+    return loginid
+
+
+def _roles(ctx: Ctx, staff: SimStaff) -> list[SimRole]:
+    groups = {g.number for g in ctx.state.groups}
+    kept = []
+    for role in staff.roles:
+        group = _int_or_none(ctx, f"role_{role.school}", groups)
+        if not ctx.form.checked(f"removerole_{role.school}"):
+            kept.append(SimRole(school=role.school, group=group))
+    free = set(ctx.state.schools) - {r.school for r in staff.roles}
+    school = _int_or_none(ctx, "newrole_school", free)
+    group = _int_or_none(ctx, "newrole_group", groups)
+    if school is not None:
+        kept.append(SimRole(school=school, group=group))
+    return sorted(kept, key=lambda r: r.school)
+
+
+def save_admin_access(ctx: Ctx) -> None:
+    """Validate the whole tab, then apply it (the password only when posted)."""
+    staff, form = target(ctx), ctx.form
+    if form.require("ac") != "prim":
+        raise Invalid("Invalid value for ac")
+    enabled, ldap = form.checked("psaccess"), form.checked("adminldapenabled")
+    loginid = _login_id(ctx, staff, enabled)
+    password = form.require("password")
+    if enabled and not ldap and not password and staff.password is None:
+        raise Invalid("An Admin Password is required to sign in")
+    group = _int_or_none(ctx, "groupvalue", {g.number for g in ctx.state.groups})
+    start, end = _window(ctx)
+    ips, roles = _allowed_ips(ctx), _roles(ctx, staff)
+    staff.psaccess, staff.adminldapenabled, staff.loginid = enabled, ldap, loginid
+    staff.groupvalue, staff.roles, staff.ipaddrrestrict = group, roles, ips
+    staff.allow_login_start, staff.allow_login_end = start, end
+    if password:
+        staff.password = hash_password(password, pcas=ctx.state.flavor == "legacy")
+
+
+ROUTES = [
+    form_route(AFFILIATIONS, affiliations_page, save_affiliations),
+    form_route(ADMIN_ACCESS, admin_access_page, save_admin_access),
+]

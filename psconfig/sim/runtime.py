@@ -45,10 +45,10 @@ class Refused(Exception):
 
 @dataclass
 class DdeSelection:
-    """The DDE records a session selected: table number and record DCIDs."""
+    """The DDE records a session selected: table number, (DCID, school) keys."""
 
     table: int
-    dcids: list[int]
+    records: list[tuple[int, int]]
 
 
 @dataclass

@@ -1,0 +1,322 @@
+"""Staff: new, search, staff page, edit, the Security Settings tabs, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from psconfig.sim import SimApp, SimState, load_state
+from tests.sim.browser import Browser, alert, confirmed, text_of
+
+pytestmark = pytest.mark.anyio
+
+Edit = Callable[[Callable[[SimState], object]], None]
+SYNC_PASSWORD = "Clever-Sync-Pw-42"
+
+
+async def create_sync(admin: Browser, number: str = "99999") -> httpx.Response:
+    page = await admin.get("/admin/faculty/new.html")
+    changes = {
+        "[05]Last_Name": "Sync",
+        "[05]First_Name": "Clever",
+        "[05]teachernumber": number,
+        "[05]StaffStatus": "2",
+    }
+    return await admin.submit(page, "newStaffForm", changes)
+
+
+async def test_new_staff_member(admin: Browser, state_path: Path) -> None:
+    page = await admin.get("/admin/faculty/new.html")
+    fields = dict(Browser.form_fields(page, "newStaffForm"))
+    assert fields["[05]schoolID"] == "0" and fields["ac"] == "prim"
+    assert fields["[05]status"] == "1" and fields["[05]gradebooktype"] == "1"
+    response = await create_sync(admin)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/admin/faculty/home.html?frn=0055"
+    staff_page = await admin.get(response.headers["location"])
+    assert text_of(staff_page, '//h1[@id="staffName"]') == ["Sync, Clever"]
+    assert text_of(staff_page, '//span[@id="teachernumber"]') == ["99999"]
+    staff = load_state(state_path).staff[-1]
+    assert (staff.dcid, staff.home_school, staff.status) == (5, 0, 1)
+    assert [(a.school, a.active, a.staff_type) for a in staff.affiliations] == [
+        (0, True, 2)
+    ]
+    assert not staff.psaccess and staff.password is None and not staff.has_history
+
+
+async def test_new_staff_takes_the_current_school(
+    admin: Browser, state_path: Path
+) -> None:
+    page = await admin.get("/admin/schoolcontext.html")
+    await admin.submit(page, "schoolContextForm", {"Schoolid": "200"})
+    assert (await create_sync(admin)).status_code == 302
+    assert load_state(state_path).staff[-1].home_school == 200
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"[05]Last_Name": ""}, "Last Name is required"),
+        ({"[05]teachernumber": "1001"}, "The ID 1001 is already in use"),
+        ({"[05]StaffStatus": "9"}, "Invalid value for [05]StaffStatus: '9'"),
+        ({"[05]schoolID": "7"}, "Invalid value for [05]schoolID: '7'"),
+    ],
+    ids=["no-last-name", "duplicate-id", "bad-type", "bad-school"],
+)
+async def test_new_staff_validation(
+    admin: Browser, state_path: Path, changes: dict[str, str], message: str
+) -> None:
+    before = load_state(state_path)
+    page = await admin.get("/admin/faculty/new.html")
+    base = {
+        "[05]Last_Name": "Sync",
+        "[05]First_Name": "Clever",
+        "[05]teachernumber": "9",
+    }
+    response = await admin.submit(page, "newStaffForm", {**base, **changes})
+    assert response.status_code == 200
+    assert alert(response) == message
+    assert load_state(state_path) == before
+    assert ("[05]First_Name", "Clever") in Browser.form_fields(response, "newStaffForm")
+
+
+@pytest.mark.parametrize(
+    ("search", "names"),
+    [
+        (
+            "",
+            [
+                "Administrator, Demo",
+                "Garcia, Maria",
+                "Jones, Bob",
+                "Smith, Alice",
+                "Sync, Clever",
+            ],
+        ),
+        ("99999", ["Sync, Clever"]),
+        ("SYNC", ["Sync, Clever"]),
+        ("psaccess=1", ["Administrator, Demo"]),
+        ("teachernumber=1001", ["Smith, Alice"]),
+        ("status=2", []),
+        ("999", []),
+    ],
+)
+async def test_staff_search(admin: Browser, search: str, names: list[str]) -> None:
+    await create_sync(admin)
+    page = await admin.get(f"/admin/faculty/search.html?search={search}")
+    assert text_of(page, '//table[@id="staffResults"]//td[@class="name"]') == names
+
+
+async def test_staff_search_rejects_unknown_fields(admin: Browser) -> None:
+    page = await admin.get("/admin/faculty/search.html?search=password=x")
+    assert alert(page) == "Unknown search field: password"
+    assert text_of(page, '//table[@id="staffResults"]//tr') == []
+
+
+async def test_edit_information(admin: Browser, state_path: Path) -> None:
+    await create_sync(admin)
+    page = await admin.get("/admin/faculty/edit.html?frn=0055")
+    fields = dict(Browser.form_fields(page, "editStaffForm"))
+    assert "[05]schoolID" not in fields and fields["[05]status"] == "1"
+    response = await admin.submit(
+        page,
+        "editStaffForm",
+        {"[05]title": "Integration", "[05]status": "2", "[05]StaffStatus": "0"},
+    )
+    assert confirmed(response)
+    staff = load_state(state_path).staff[-1]
+    assert (staff.title, staff.status, staff.affiliations[0].staff_type) == (
+        "Integration",
+        2,
+        0,
+    )
+    response = await admin.submit(page, "editStaffForm", {"[05]email_addr": None})
+    assert alert(response) == "Missing field [05]email_addr"
+    response = await admin.submit(page, "editStaffForm", {"[05]teachernumber": "1"})
+    assert alert(response) == "The ID 1 is already in use"
+
+
+async def test_unknown_staff_is_not_found(admin: Browser) -> None:
+    for frn in ("0059999", "xyz", ""):
+        response = await admin.get(f"/admin/faculty/edit.html?frn={frn}")
+        assert response.status_code == 404
+
+
+async def test_affiliations_tab(admin: Browser, state_path: Path) -> None:
+    await create_sync(admin)
+    url = "/admin/faculty/security/affiliations.html?frn=0055"
+    page = await admin.get(url)
+    fields = Browser.form_fields(page, "affiliationsForm")
+    assert ("homeschool", "0") in fields and ("active_0", "1") in fields
+    assert text_of(page, '//tr[@data-school="0"]/td[@class="school"]') == [
+        "District Office"
+    ]
+    changes = {"ptaccess": "1", "newschool": "100", "newstafftype": "1"}
+    assert confirmed(await admin.submit(page, "affiliationsForm", changes))
+    staff = load_state(state_path).staff[-1]
+    assert staff.ptaccess
+    assert [(a.school, a.active, a.staff_type) for a in staff.affiliations] == [
+        (0, True, 2),
+        (100, True, 1),
+    ]
+    page = await admin.get(url)
+    unhome: dict[str, str | None] = {"homeschool": "100", "active_0": None}
+    assert confirmed(await admin.submit(page, "affiliationsForm", unhome))
+    staff = load_state(state_path).staff[-1]
+    assert staff.home_school == 100 and not staff.affiliations[0].active
+    page = await admin.get(url)
+    response = await admin.submit(page, "affiliationsForm", {"active_100": None})
+    assert alert(response) == "The home school affiliation must be active"
+
+
+async def configure_sign_in(admin: Browser, **extra: str | None) -> httpx.Response:
+    page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
+    changes: dict[str, str | None] = {
+        "psaccess": "1",
+        "loginid": "cleversync",
+        "password": SYNC_PASSWORD,
+        "groupvalue": "12",
+        "logintimes": "any",
+        "newrole_school": "0",
+        "newrole_group": "",
+        **extra,
+    }
+    return await admin.submit(page, "adminAccessForm", changes)
+
+
+async def test_admin_access_tab_enables_sign_in(
+    admin: Browser, app: SimApp, state_path: Path
+) -> None:
+    await create_sync(admin)
+    page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
+    options = text_of(page, '//select[@name="groupvalue"]/option')
+    assert options[0] == "No Group Defined" and options[12] == "Group 12 (12)"
+    assert confirmed(await configure_sign_in(admin))
+    staff = load_state(state_path).staff[-1]
+    assert (staff.psaccess, staff.loginid, staff.groupvalue) == (True, "cleversync", 12)
+    assert [(r.school, r.group) for r in staff.roles] == [(0, None)]
+    assert staff.password is not None
+    assert SYNC_PASSWORD not in state_path.read_text()
+    page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
+    assert SYNC_PASSWORD not in page.text
+    assert ("password", "") in Browser.form_fields(page, "adminAccessForm")
+    sync = Browser(app, ip="10.0.0.5")
+    assert (await sync.sign_in("cleversync", SYNC_PASSWORD)).status_code == 302
+    await sync.close()
+
+
+async def test_admin_access_window_ips_and_roles(
+    admin: Browser, state_path: Path
+) -> None:
+    await create_sync(admin)
+    window = {
+        "logintimes": "restricted",
+        "allowloginstart": "06:00",
+        "allowloginend": "21:30",
+    }
+    ips = "54.241.134.131\n50.18.217.135/32\n\n2001:db8::/64"
+    assert confirmed(await configure_sign_in(admin, **window, ipaddrrestrict=ips))
+    staff = load_state(state_path).staff[-1]
+    assert (staff.allow_login_start, staff.allow_login_end) == ("06:00", "21:30")
+    assert staff.ipaddrrestrict == [
+        "54.241.134.131",
+        "50.18.217.135/32",
+        "2001:db8::/64",
+    ]
+    page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
+    fields = Browser.form_fields(page, "adminAccessForm")
+    assert ("logintimes", "restricted") in fields and ("role_0", "") in fields
+    # Empty password: unchanged. Give the role a group, add one, then remove one.
+    hash_before = staff.password
+    changes = {"role_0": "9", "newrole_school": "100", "newrole_group": "10"}
+    assert confirmed(await admin.submit(page, "adminAccessForm", changes))
+    staff = load_state(state_path).staff[-1]
+    assert staff.password == hash_before
+    assert [(r.school, r.group) for r in staff.roles] == [(0, 9), (100, 10)]
+    page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
+    assert confirmed(
+        await admin.submit(page, "adminAccessForm", {"removerole_100": "1"})
+    )
+    assert [(r.school, r.group) for r in load_state(state_path).staff[-1].roles] == [
+        (0, 9)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"loginid": "ADMIN"}, "The username ADMIN is already in use"),
+        ({"loginid": ""}, "An Admin Username is required to sign in"),
+        ({"password": ""}, "An Admin Password is required to sign in"),
+        ({"groupvalue": "77"}, "Invalid value for groupvalue: '77'"),
+        ({"ipaddrrestrict": "10.0.0.300"}, "Invalid IP address or range: 10.0.0.300"),
+        (
+            {
+                "logintimes": "restricted",
+                "allowloginstart": "21:00",
+                "allowloginend": "06:00",
+            },
+            "The sign-in window must end after it starts",
+        ),
+        ({"allowloginend": None}, "Missing field allowloginend"),
+        ({"newrole_school": "42"}, "Invalid value for newrole_school: '42'"),
+    ],
+    ids=[
+        "taken",
+        "no-username",
+        "no-password",
+        "bad-group",
+        "bad-ip",
+        "bad-window",
+        "missing",
+        "bad-school",
+    ],
+)
+async def test_admin_access_validation(
+    admin: Browser, state_path: Path, extra: dict[str, str | None], message: str
+) -> None:
+    await create_sync(admin)
+    before = load_state(state_path)
+    response = await configure_sign_in(admin, **extra)
+    assert alert(response) == message
+    assert load_state(state_path) == before
+
+
+async def test_delete_staff(admin: Browser, state_path: Path) -> None:
+    await create_sync(admin)
+    page = await admin.get("/admin/faculty/delete.html?frn=0055")
+    response = await admin.submit(page, "deleteStaffForm")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/admin/faculty/search.html"
+    assert [s.teachernumber for s in load_state(state_path).staff] == [
+        "1",
+        "1001",
+        "1002",
+        "2001",
+    ]
+    assert (await admin.get("/admin/faculty/home.html?frn=0055")).status_code == 404
+
+
+async def test_staff_with_history_cannot_be_deleted(
+    admin: Browser, state_path: Path
+) -> None:
+    page = await admin.get("/admin/faculty/delete.html?frn=0052")
+    response = await admin.submit(page, "deleteStaffForm")
+    assert response.status_code == 200
+    assert alert(response) == (
+        "This staff member cannot be deleted because related records exist. "
+        "Set the status to No longer here instead."
+    )
+    assert len(load_state(state_path).staff) == 4
+
+
+async def test_no_one_deletes_their_own_account(
+    admin: Browser, edit_state: Edit
+) -> None:
+    edit_state(lambda s: setattr(s.staff[0], "has_history", False))
+    page = await admin.get("/admin/faculty/delete.html?frn=0051")
+    response = await admin.submit(page, "deleteStaffForm")
+    assert alert(response) == "You cannot delete the account you are signed in with."
