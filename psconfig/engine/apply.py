@@ -50,7 +50,7 @@ class ChangeOutcome(Frozen):
     @property
     def label(self) -> str:
         """The address, with the detail for the toggle bracket's two ends."""
-        return f"{self.address} ({self.detail})" if self.detail else self.address
+        return f"{self.address} [{self.detail}]" if self.detail else self.address
 
 
 OnOutcome = Callable[[Change, ChangeOutcome], None]

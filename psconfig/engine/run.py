@@ -8,19 +8,19 @@ in-memory driver can reuse it. Nothing here prints, prompts or exits: the CLI pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from psconfig.drivers.base import Driver
 from psconfig.engine import safety
-from psconfig.engine.apply import ChangeOutcome, apply_changes, check_stale
+from psconfig.engine.apply import ChangeOutcome, OnOutcome, apply_changes, check_stale
 from psconfig.engine.audit import AuditLog, iso, utc_now
-from psconfig.engine.plan import Mode, Plan, SpecRef, Target, live_fingerprint
+from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, live_fingerprint
 from psconfig.engine.planner import build_plan
-from psconfig.errors import PsconfigError, RefusedError
+from psconfig.errors import PsconfigError, RefusedError, StalePlanError
 from psconfig.model import CreateStaff, Desired, Scope, ServerInfo, State
 
 
@@ -40,11 +40,19 @@ class SpecSource(Protocol):
 
 
 @runtime_checkable
-class ReportsReadNotes(Protocol):
-    """A driver that says what its last read did beyond reading (e.g. the toggle)."""
+class ReportsNotes(Protocol):
+    """A driver that notes what it did beyond reading.
+
+    The portal driver turns the page-permission toggle on briefly to read page
+    permissions when it is off, and says so; plans show the note.
+    """
 
     @property
-    def read_notes(self) -> tuple[str, ...]: ...
+    def notes(self) -> Sequence[str]: ...
+
+
+def _driver_notes(driver: Driver) -> Sequence[str]:
+    return driver.notes if isinstance(driver, ReportsNotes) else ()
 
 
 def spec_ref(spec: SpecSource) -> SpecRef:
@@ -77,8 +85,9 @@ async def _compute(
 ) -> _Computed:
     desired = spec.desired(resolve_secrets=False)
     scope = desired.scope()
+    seen = len(_driver_notes(driver))
     live = await driver.read(scope)
-    notes = list(driver.read_notes) if isinstance(driver, ReportsReadNotes) else []
+    notes = list(_driver_notes(driver)[seen:])
     plan = build_plan(
         desired,
         live,
@@ -119,6 +128,7 @@ class ApplyOptions:
     saved: Plan | None = None
     audit_path: Path | None = None
     os_user: str = "unknown"
+    on_outcome: OnOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -136,11 +146,20 @@ class ApplyCancelled(PsconfigError):
 async def apply_spec(
     spec: SpecSource, driver: Driver, options: ApplyOptions
 ) -> ApplyResult:
-    """Plan, check (stale plan, safety), review, then apply with an audit trail."""
-    computed = await _compute(spec, driver, mode="plan", timestamp=None)
-    plan = computed.plan
-    audit = _audit(options, plan)
+    """Plan, check (stale plan, safety), review, then apply with an audit trail.
+
+    With ``options.saved`` the spec digest is checked before anything is read, and
+    the recomputed plan must match the saved one (``check_stale``).
+    """
+    audit = _audit(options, target_of(driver.info), spec_ref(spec))
     try:
+        if options.saved is not None and options.saved.spec.digest != spec.digest:
+            raise StalePlanError(
+                f"stale plan: the spec {spec.path} changed since the plan was made; "
+                "run psconfig plan again"
+            )
+        computed = await _compute(spec, driver, mode="plan", timestamp=None)
+        plan = computed.plan
         if options.saved is not None:
             check_stale(options.saved, plan)
         if plan.has_changes:
@@ -157,17 +176,15 @@ async def apply_spec(
         return ApplyResult(plan, ())
     if not options.review(plan):
         raise ApplyCancelled("apply cancelled; nothing was changed")
-    return ApplyResult(plan, await _apply_audited(plan, driver, audit))
+    outcomes = await _apply_audited(plan, driver, audit, options.on_outcome)
+    return ApplyResult(plan, outcomes)
 
 
-def _audit(options: ApplyOptions, plan: Plan) -> AuditLog | None:
+def _audit(options: ApplyOptions, target: Target, spec: SpecRef) -> AuditLog | None:
     if options.audit_path is None:
         return None
     return AuditLog(
-        options.audit_path,
-        target=plan.target,
-        spec=plan.spec,
-        os_user=options.os_user,
+        options.audit_path, target=target, spec=spec, os_user=options.os_user
     )
 
 
@@ -210,13 +227,19 @@ async def _check_safety(plan: Plan, driver: Driver, options: ApplyOptions) -> No
 
 
 async def _apply_audited(
-    plan: Plan, driver: Driver, audit: AuditLog | None
+    plan: Plan, driver: Driver, audit: AuditLog | None, progress: OnOutcome | None
 ) -> tuple[ChangeOutcome, ...]:
+    def on_outcome(change: Change, outcome: ChangeOutcome) -> None:
+        if audit is not None:
+            audit.change(change, outcome)
+        if progress is not None:
+            progress(change, outcome)
+
     if audit is None:
-        return await apply_changes(plan, driver)
+        return await apply_changes(plan, driver, on_outcome=on_outcome)
     audit.start(plan)
     try:
-        outcomes = await apply_changes(plan, driver, on_outcome=audit.change)
+        outcomes = await apply_changes(plan, driver, on_outcome=on_outcome)
     except PsconfigError as exc:
         audit.end("failed", error=str(exc))
         raise
@@ -231,15 +254,15 @@ async def _apply_audited(
 # Many specs
 
 
-DriverOpener = Callable[[SpecSource], AbstractAsyncContextManager[Driver]]
+S = TypeVar("S", bound=SpecSource)
 
 
 @dataclass(frozen=True)
-class PlanOptions:
+class PlanOptions(Generic[S]):
     """How ``plan_one`` loads a spec and opens a driver for it."""
 
-    load: Callable[[Path], SpecSource]
-    open_driver: DriverOpener
+    load: Callable[[Path], S]
+    open_driver: Callable[[S], AbstractAsyncContextManager[Driver]]
     mode: Mode = "plan"
     timestamp: str | None = None
 
@@ -260,7 +283,7 @@ class PlanResult:
         return 2 if self.plan is not None and self.plan.has_changes else 0
 
 
-async def plan_one(spec_path: Path, opts: PlanOptions) -> PlanResult:
+async def plan_one(spec_path: Path, opts: PlanOptions[S]) -> PlanResult:
     """Load, connect, read and plan one spec; errors are returned, not raised."""
     try:
         spec = opts.load(spec_path)

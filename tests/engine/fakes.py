@@ -102,7 +102,7 @@ class FakeDriver:
         self.writes: list[Op] = []  # every op sent, refused ones included
         self.reads: list[Scope] = []
         self.passwords: dict[str, SecretStr] = {}
-        self.read_notes: tuple[str, ...] = ()
+        self.notes: list[str] = []
         self.entered = 0
 
     @property
@@ -127,7 +127,7 @@ class FakeDriver:
         if scope.pages and not s.page_toggle:
             if not self.toggle_for_read:
                 raise DriverError("page permissions cannot be read: toggle is off")
-            self.read_notes = ("toggle turned on briefly to read page permissions",)
+            self.notes.append("turned the toggle on briefly to read page permissions")
         groups = {
             n: g
             for n, g in s.groups.items()

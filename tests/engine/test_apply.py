@@ -80,9 +80,9 @@ async def test_failure_stops_but_restores_the_toggle() -> None:
     err = caught.value
     assert err.applied == (
         "group.12",
-        "page_toggle (enable (temporary))",
+        "page_toggle [enable (temporary)]",
         'page_permissions["/admin/tech/dde/exportrecords.html"]',
-        "page_toggle (restore off)",
+        "page_toggle [restore off]",
     )
     assert err.not_applied == (
         'page_permissions["/admin/tech/dde/home.html"]',
@@ -185,3 +185,25 @@ async def test_audit_records_a_clean_apply_and_a_refusal(tmp_path: Path) -> None
         await apply_spec(removal, driver, ApplyOptions(review=approve, audit_path=log))
     events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert events[-3:] == ["start", "end", "refused"]
+
+
+@pytest.mark.anyio
+async def test_driver_notes_from_the_read_appear_once_in_the_plan() -> None:
+    driver = FakeDriver()
+    first = await plan_spec(FakeSpec(), driver)
+    second = await plan_spec(FakeSpec(), driver)
+    note = "turned the toggle on briefly to read page permissions"
+    assert first.notes.count(note) == 1
+    assert second.notes.count(note) == 1
+
+
+@pytest.mark.anyio
+async def test_progress_is_reported_per_change() -> None:
+    seen: list[str] = []
+    options = ApplyOptions(
+        review=approve,
+        on_outcome=lambda change, outcome: seen.append(outcome.label),
+    )
+    await apply_spec(FakeSpec(), FakeDriver(), options)
+    assert seen[0] == "group.12"
+    assert seen[-1] == "page_toggle [restore off]"
