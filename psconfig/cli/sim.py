@@ -1,9 +1,100 @@
-"""Placeholder until its issue lands: registers nothing yet."""
+"""``psconfig sim serve``: run the simulated PowerSchool on a loopback port.
+
+The state file defaults to ``demo.json`` in the simulator directory
+(``$PSCONFIG_SIM_DIR`` or ``.psconfig/sim`` under the working directory), the file
+``sim://demo`` uses, so a browser can look at what ``psconfig apply`` did. A missing
+file is seeded.
+"""
 
 from __future__ import annotations
 
+import enum
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from psconfig.cli.common import handle_errors
+
+sim_app = typer.Typer(
+    name="sim",
+    help="The simulated PowerSchool (sim://NAME servers).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class FlavorChoice(enum.StrEnum):
+    """PowerSchool generation of a new simulator."""
+
+    legacy = "legacy"
+    modern = "modern"
+
+
+def sim_dir() -> Path:
+    """Where ``sim://`` state lives: ``$PSCONFIG_SIM_DIR`` or ``./.psconfig/sim``."""
+    return Path(os.environ.get("PSCONFIG_SIM_DIR") or Path(".psconfig") / "sim")
+
+
+Host = Annotated[str, typer.Option("--host", help="Loopback address to bind.")]
+Port = Annotated[
+    int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+]
+FlavorOpt = Annotated[
+    FlavorChoice | None,
+    typer.Option("--flavor", help="Flavor of a new state file (default modern)."),
+]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option("--state", help="State file (default: demo.json in the sim dir)."),
+]
+Latency = Annotated[
+    int | None, typer.Option("--latency-ms", min=0, help="Delay each request by N ms.")
+]
+ErrorRate = Annotated[
+    float | None,
+    typer.Option(
+        "--error-rate", min=0.0, max=1.0, help="Answer this fraction with 503."
+    ),
+]
+
+
+@sim_app.command("serve")
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 0,
+    flavor: FlavorOpt = None,
+    state: StateOpt = None,
+    latency_ms: Latency = None,
+    error_rate: ErrorRate = None,
+) -> None:
+    """Serve the simulated PowerSchool admin portal until Ctrl-C."""
+    with handle_errors():
+        from psconfig.sim.app import create_app, open_state
+        from psconfig.sim.serve import listen, run, url_of
+        from psconfig.sim.state import Flavor
+
+        path = state or sim_dir() / "demo.json"
+        wanted: Flavor | None = None
+        if flavor is not None:
+            wanted = "legacy" if flavor is FlavorChoice.legacy else "modern"
+        loaded = open_state(path, wanted, where=str(path))
+        overrides: dict[str, object] = {}
+        if latency_ms is not None:
+            overrides["latency_ms"] = latency_ms
+        if error_rate is not None:
+            overrides["error_rate"] = error_rate
+        faults = loaded.faults.model_copy(update=overrides) if overrides else None
+        app = create_app(path, faults=faults)
+        sock = listen(host, port)
+        typer.echo(
+            f"Simulated PowerSchool ({loaded.flavor} {loaded.version}) at "
+            f"{url_of(sock)} (state: {path})"
+        )
+        run(app, sock)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to ``app``."""
+    """Attach the ``sim`` command group to ``app``."""
+    app.add_typer(sim_app, name="sim")

@@ -33,9 +33,10 @@ from psconfig.sim import (
 from psconfig.sim.routing import starlette_routes
 from psconfig.sim.runtime import Runtime
 from psconfig.sim.seed import seed_state
-from psconfig.sim.state import SimFaults, SimState, SimStateError
+from psconfig.sim.state import Flavor, SimFaults, SimState, SimStateError
 from psconfig.sim.store import (
     StateStore,
+    load_state,
     parse_sim_url,
     request_log_path,
     save_state,
@@ -152,23 +153,31 @@ def create_app(
     return SimApp(state_path, clock=clock, faults=faults)
 
 
+def open_state(path: Path, flavor: Flavor | None, *, where: str) -> SimState:
+    """The state in ``path``, seeded (default flavor modern) when the file is missing.
+
+    A ``flavor`` that contradicts an existing file is an error: the file is the
+    simulator, so it is deleted to start over. ``where`` names the request in errors.
+    """
+    if not path.exists():
+        save_state(seed_state(flavor=flavor or "modern"), path)
+    state = load_state(path)
+    if flavor is not None and flavor != state.flavor:
+        raise SimStateError(
+            f"{where}: {path} holds a {state.flavor} simulator; delete it to start a "
+            f"{flavor} one"
+        )
+    return state
+
+
 def app_for_url(
     url: str, sim_dir: Path, *, clock: Callable[[], datetime] | None = None
 ) -> SimApp:
     """The app for ``sim://NAME[?flavor=...]``; seeds ``sim_dir/NAME.json`` if missing.
 
-    A flavor in the URL that contradicts an existing state file is an error (the
-    file is the simulator; delete it to start over).
+    A flavor in the URL that contradicts an existing state file is an error.
     """
     _, flavor = parse_sim_url(url)
     path = state_path_for(url, sim_dir)
-    if not path.exists():
-        save_state(seed_state(flavor=flavor or "modern"), path)
-    app = SimApp(path, clock=clock)
-    existing = app._rt.store.current().flavor
-    if flavor is not None and flavor != existing:
-        raise SimStateError(
-            f"{url}: {path} holds a {existing} simulator; delete it to start a "
-            f"{flavor} one"
-        )
-    return app
+    open_state(path, flavor, where=url)
+    return SimApp(path, clock=clock)
