@@ -228,7 +228,7 @@ class Document:
         self.raw = text
         self.status = status
         self.where = Where(page=page, flavor=flavor)
-        self._root = lxml_html.document_fromstring(text if text.strip() else "<html/>")
+        self._root = _parse(text)
 
     @property
     def page(self) -> str:
@@ -334,8 +334,36 @@ def _first_text(result: object) -> str | None:
 
 REDACTED = "REDACTED"
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\b")
+# Not after "Version ": PowerSchool versions look like IPv4 addresses (23.10.0.2).
+_IPV4 = re.compile(r"(?<!Version )\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\b")
 _SCRIPT_TOKEN = re.compile(r"""(["'])[A-Za-z0-9+/=_-]{16,}\1""")
+_STRUCTURAL_ATTRS = frozenset(
+    {"name", "id", "class", "type", "for", "method", "href", "action", "src", "rel"}
+)
+_MIN_PERSONAL = 3  # shorter values (staff ID "1") are only blanked where they sit
+
+
+def personal_values(
+    text: str, *, keep_inputs: frozenset[str], text_xpaths: Iterable[str]
+) -> set[str]:
+    """Values on a page that identify people: input values and named elements' text.
+
+    ``redact_html`` scrubs these everywhere (titles, headings) on every page of a
+    capture, not only where they were found.
+    """
+    root = _parse(text)
+    found: set[str] = set()
+    for element in root.iter("input", "textarea"):
+        kind = (element.get("type") or "text").lower()
+        if element.tag == "input" and (kind not in _TEXTUAL or kind == "hidden"):
+            continue
+        if (element.get("name") or "") not in keep_inputs:
+            found.add(element.get("value") or element.text_content() or "")
+    for xpath in text_xpaths:
+        for item in _as_list(root.xpath(xpath)):
+            value = _text_of(item)
+            found |= {value, *(part.strip() for part in value.split(","))}
+    return {v.strip() for v in found if len(v.strip()) >= _MIN_PERSONAL}
 
 
 def redact_html(
@@ -344,6 +372,7 @@ def redact_html(
     keep_inputs: frozenset[str],
     text_xpaths: Iterable[str],
     secrets: Iterable[str],
+    personal: Iterable[str] = (),
 ) -> str:
     """A copy of a page safe to share: no secrets, tokens or personal data.
 
@@ -351,17 +380,19 @@ def redact_html(
       inputs named in ``keep_inputs`` (``ac``, ``page``, ...); password inputs are
       emptied; hidden tokens are replaced like any other value;
     - the text of elements matched by ``text_xpaths`` (names, staff IDs) is replaced;
+    - ``personal`` values are replaced in every text node and descriptive attribute;
     - quoted long tokens in scripts (``var pskey = "..."``) are replaced;
     - finally every known secret (passwords, cookies, keys) and anything shaped like
       an email address or an IPv4 address is replaced throughout the text.
     """
-    root = lxml_html.document_fromstring(text if text.strip() else "<html/>")
+    root = _parse(text)
     for element in root.iter("input", "textarea"):
         _redact_control(element, keep_inputs)
     for xpath in text_xpaths:
         for item in _as_list(root.xpath(xpath)):
             if isinstance(item, lxml_html.HtmlElement):
                 _replace_text(item)
+    _scrub_tree(root, sorted(set(personal), key=len, reverse=True))
     for script in root.iter("script"):
         if script.text:
             script.text = _SCRIPT_TOKEN.sub(rf"\1{REDACTED}\1", script.text)
@@ -370,6 +401,31 @@ def redact_html(
         out = out.replace(secret, REDACTED)
     out = _EMAIL.sub("redacted@example.invalid", out)
     return _IPV4.sub("192.0.2.0", out)
+
+
+def _parse(text: str) -> lxml_html.HtmlElement:
+    return lxml_html.document_fromstring(text if text.strip() else "<html/>")
+
+
+def _scrub(value: str, personal: list[str]) -> str:
+    for item in personal:
+        value = value.replace(item, REDACTED)
+    return value
+
+
+def _scrub_tree(root: lxml_html.HtmlElement, personal: list[str]) -> None:
+    if not personal:
+        return
+    for element in root.iter():
+        if not isinstance(element, lxml_html.HtmlElement):
+            continue  # comments and processing instructions
+        if element.text:
+            element.text = _scrub(element.text, personal)
+        if element.tail:
+            element.tail = _scrub(element.tail, personal)
+        for attr, value in element.attrib.items():
+            if attr not in _STRUCTURAL_ATTRS and not attr.startswith("data-"):
+                element.set(attr, _scrub(value, personal))
 
 
 def _redact_control(element: lxml_html.HtmlElement, keep: frozenset[str]) -> None:

@@ -170,6 +170,18 @@ class Markers(Frozen):
     modify_link_xpath: str
 
 
+class Capture(Frozen):
+    """What ``doctor --capture`` keeps and blanks beyond its generic rules.
+
+    ``keep_inputs`` are structural inputs whose values are safe and useful for fixing
+    a map (``ac``, ``page``); every other input value is replaced. The text of
+    elements matched by ``redact_text_xpaths`` (names, staff IDs) is blanked.
+    """
+
+    keep_inputs: frozenset[str]
+    redact_text_xpaths: tuple[str, ...]
+
+
 class SigninFields(Fields):
     username: FieldMap
     password: FieldMap
@@ -380,6 +392,7 @@ class PortalMap(Frozen):
     version_regex: Regex
     builtin_groups: frozenset[int]
     markers: Markers
+    capture: Capture
     signin: Signin
     home: Home
     school_context: SchoolContext

@@ -1,0 +1,70 @@
+"""The PowerSchool admin-portal driver: ``open_portal`` gives a signed-in ``Driver``.
+
+See ``driver.PortalDriver`` for behaviour, ``maps/`` for the per-flavor form maps and
+``doctor`` for the checks behind ``psconfig doctor``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+
+from psconfig.drivers.portal.driver import DEFAULT_DDE_FIELDS, PortalDriver
+from psconfig.drivers.portal.session import AsgiApp, Http, PortalSession, RetryPolicy
+
+__all__ = [
+    "DEFAULT_DDE_FIELDS",
+    "AsgiApp",
+    "PortalDriver",
+    "RetryPolicy",
+    "open_portal",
+]
+
+FlavorChoice = Literal["auto", "legacy", "modern"]
+
+
+def open_portal(
+    url: str,
+    username: str,
+    password: SecretStr,
+    *,
+    flavor: FlavorChoice = "auto",
+    insecure: bool = False,
+    sim_dir: Path | None = None,
+    timeout: float = 30.0,
+    max_connections: int = 8,
+    client_ip: str = "127.0.0.1",
+    allow_toggle_for_read: bool = True,
+    retry: RetryPolicy | None = None,
+    app: AsgiApp | None = None,
+) -> PortalDriver:
+    """A driver for the portal at ``url``; it signs in on ``async with``.
+
+    ``url`` is ``https://HOST``, ``http://127.0.0.1:PORT`` (``psconfig sim serve``) or
+    ``sim://NAME`` (the in-process simulator, its state under ``sim_dir``).
+    ``insecure`` turns TLS verification off (test servers only). ``client_ip`` is the
+    address the simulator sees (its lockout is per IP). ``app`` routes every request
+    into that ASGI application instead (tests, embedding); ``retry`` tunes GET retries.
+    No I/O happens until the driver is entered.
+    """
+    http = Http(
+        url,
+        insecure=insecure,
+        sim_dir=sim_dir,
+        timeout=timeout,
+        max_connections=max_connections,
+        client_ip=client_ip,
+        policy=retry,
+        app=app,
+    )
+    session = PortalSession(
+        http, username, password, None if flavor == "auto" else flavor
+    )
+    return PortalDriver(
+        http,
+        session,
+        max_connections=max_connections,
+        allow_toggle_for_read=allow_toggle_for_read,
+    )
