@@ -141,7 +141,13 @@ def powerscheduler(ctx: Ctx) -> Response:
 
 ROUTES = [
     Route(HOME, get=start_page, post=sign_in, public=("POST",)),
-    Route(SCHOOL_CONTEXT, get=_school_form, post=switch_school, post_needs=Level.VIEW),
+    Route(
+        SCHOOL_CONTEXT,
+        get=_school_form,
+        post=switch_school,
+        get_needs=Level.NONE,
+        post_needs=Level.NONE,
+    ),
     Route("/admin/students/home.html", get=students_home),
     Route("/admin/students/log.html", get=log_page, gate=_log_gate),
     *(_health_route(slug, area) for slug, area in HEALTH_PAGES.items()),
@@ -151,4 +157,6 @@ ROUTES = [
         gate=lambda ctx: has_powerscheduler(_groups(ctx)),
     ),
 ]
-"""School context switching is navigation, not a change: its POST needs View."""
+"""Switching schools is part of the session, not of a page: any signed-in user may
+open the school context (a user without access at its current school must be able
+to leave it)."""

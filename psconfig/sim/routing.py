@@ -4,8 +4,8 @@
    sign-in on, not locked, inside its sign-in window, from an allowed IP); otherwise
    the session ends and the answer is **302** to ``/admin/pw.html``;
 2. for a POST, the session's ``pstoken`` (else **400** ``Invalid pstoken``);
-3. the effective level on the path (GET needs View, POST needs the route's level,
-   Full unless stated) and the route's feature gate (else **403** Access Denied).
+3. the effective level on the path (GET needs View and POST Full unless the route
+   says otherwise) and the route's feature gate (else **403** Access Denied).
 
 Form pages are a ``render`` plus a ``save``: a POST runs ``save``; an ``Invalid``
 re-renders the form from the unchanged state with a feedback-alert; success commits
@@ -43,6 +43,7 @@ class Route:
     get: Handler | None = None
     post: Handler | None = None
     public: tuple[str, ...] = ()
+    get_needs: Level = Level.VIEW
     post_needs: Level = Level.FULL
     gate: Gate | None = None
 
@@ -110,7 +111,7 @@ def guard(ctx: Ctx, route: Route) -> Response | None:
     write = ctx.request.method == "POST"
     if write and ctx.form.get("pstoken") != ctx.pstoken:
         return PlainTextResponse("Invalid pstoken", status_code=400)
-    need = route.post_needs if write else Level.VIEW
+    need = route.post_needs if write else route.get_needs
     path = ctx.request.url.path
     level = effective_level(ctx.state, ctx.user, ctx.school, path)
     if level < need or (route.gate is not None and not route.gate(ctx)):
