@@ -243,7 +243,8 @@ def emit_text(text: str) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True)
+    # stdout is a terminal (checked above); say so, rich would re-detect it.
+    console = Console(highlight=False, soft_wrap=True, force_terminal=True)
     for line in text.splitlines():
         console.print(Text(line, style=_style(line)))
 

@@ -27,7 +27,8 @@ def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
     if not plan.changes:
         return head + f"\n{no_changes_line(plan)}\n"
     body = _diff_body(render_text(plan))
-    frame_open = "\n<details><summary>Full plan</summary>\n\n```diff\n"
+    title = "Full drift report" if plan.mode == "drift" else "Full plan"
+    frame_open = f"\n<details><summary>{title}</summary>\n\n```diff\n"
     frame_close = "```\n\n</details>\n"
     room = limit - len(head) - len(frame_open) - len(frame_close)
     lists = "\n".join(_lists(plan)) + "\n"
@@ -62,9 +63,10 @@ def _banner(plan: Plan) -> Iterator[str]:
     s = plan.summary
     if plan.mode == "drift":
         if s.escalation:
+            verb = "grants" if s.escalation == 1 else "grant"
             yield (
-                f"**CRITICAL:** {_n(s.escalation, 'drifted object')} "
-                "grant more access than the spec allows."
+                f"**CRITICAL:** {_n(s.escalation, 'drifted object')} {verb} "
+                "more access than the spec allows."
             )
         return
     if s.escalation:
@@ -120,10 +122,12 @@ def _item(change: Change, mode: str) -> str:
 def _diff_body(text: str) -> str:
     """Move each line's symbol to column 0 so a ``diff`` fence colours it."""
     out = []
+    in_notes = False
     for line in text.splitlines():
         stripped = line.lstrip(" ")
         indent = line[: len(line) - len(stripped)]
-        if stripped[:2] in ("+ ", "- ", "~ "):
+        in_notes = line == "Notes:" or (in_notes and bool(line))
+        if not in_notes and stripped[:2] in ("+ ", "- ", "~ "):
             symbol = "!" if stripped[0] == "~" else stripped[0]
             out.append(f"{symbol}{indent}{stripped[1:]}")
         else:

@@ -289,3 +289,25 @@ def test_markdown_and_json_formats() -> None:
     assert data["spec"]["path"] == "demo.yaml"
     assert data["target"]["url"] == "sim://demo"
     assert any("toggle" in note for note in data["notes"])
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = run("plan", "demo.yaml")
+    assert "\x1b[" not in plain.stdout
+    monkeypatch.setattr("psconfig.cli.plan.stdout_is_tty", lambda: True)
+    coloured = run("plan", "demo.yaml")
+    assert coloured.exit_code == 2
+    assert "\x1b[" in coloured.stdout
+    assert "Plan: 1 to create" in coloured.stdout
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run("plan", "demo.yaml").stdout
+    assert "\x1b[" not in run("plan", "demo.yaml", "--format", "markdown").stdout
+
+
+def test_server_flag_retargets_the_plan() -> None:
+    result = run("plan", "demo.yaml", "--server", "sim://elsewhere", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["target"]["url"] == "sim://elsewhere"
+    assert (SIM_DIR / "elsewhere.json").exists()
