@@ -1,0 +1,40 @@
+"""The psconfig spec: format v1, loading with positions, secrets, preset and policy.
+
+Public API (everything else in this package is internal):
+
+- ``expand_paths(paths) -> list[Path]``: files as given, directories expanded to
+  their ``*.yaml``/``*.yml`` files; ``SpecError`` for missing paths.
+- ``load_spec(path) -> LoadedSpec``: parse, validate, expand the preset, resolve
+  references, check policy; ``SpecError`` with every located problem on failure.
+- ``LoadedSpec``: ``path``, ``name``, ``digest`` (``sha256:<hex>`` of the file),
+  ``server`` (``ServerTarget``), ``warnings``; ``desired(resolve_secrets=...)``
+  gives the normalized ``psconfig.model.Desired``; ``credentials()`` the sign-in.
+- ``dump_spec(state, name=, url=, flavor=) -> str``: a full-form spec reproducing
+  a live ``State`` (for ``psconfig import``).
+- ``expand_spec(loaded) -> str``: the spec with its preset expanded, as YAML.
+- ``json_schema() -> dict``: the JSON Schema of the format.
+- ``RULES``: the policy rules by id.
+"""
+
+from psconfig.spec.export import dump_spec, expand_spec
+from psconfig.spec.load import LoadedSpec, expand_paths, load_spec, sort_problems
+from psconfig.spec.policy import RULES, Rule
+from psconfig.spec.schema import json_schema
+from psconfig.spec.secrets import SecretRef
+from psconfig.spec.server import SIM_PASSWORD, SIM_USERNAME, ServerTarget
+
+__all__ = [
+    "RULES",
+    "SIM_PASSWORD",
+    "SIM_USERNAME",
+    "LoadedSpec",
+    "Rule",
+    "SecretRef",
+    "ServerTarget",
+    "dump_spec",
+    "expand_paths",
+    "expand_spec",
+    "json_schema",
+    "load_spec",
+    "sort_problems",
+]

@@ -1,0 +1,219 @@
+"""Loading spec files: the public entry points of ``psconfig.spec``.
+
+``load_spec`` runs the whole pipeline on one file: read (bounded), parse with
+positions, validate the shape, check the server, expand the preset, resolve
+references, check policy and waivers. Every problem of the file is collected and
+reported at once; errors raise ``SpecError``, warnings and waived findings stay on
+the returned ``LoadedSpec``. Secrets are not touched until asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from psconfig.errors import Problem, SecretError, SpecError
+from psconfig.model import Desired
+from psconfig.spec import policy
+from psconfig.spec.document import Document, RawPath
+from psconfig.spec.loader import MAX_BYTES, parse_document
+from psconfig.spec.models import Spec
+from psconfig.spec.resolve import Resolved, resolve
+from psconfig.spec.secrets import SecretRef, resolve_secret
+from psconfig.spec.server import (
+    SIM_PASSWORD,
+    ServerTarget,
+    server_problems,
+    server_target,
+)
+from psconfig.spec.validation import validate_spec
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A spec file that loaded without errors.
+
+    ``warnings`` holds its warnings and waived findings (severity ``notice``),
+    already located. ``model`` (the validated spec as written) and ``resolved``
+    (the preset applied, references resolved) are for tools such as
+    ``validate --expand``.
+    """
+
+    path: Path
+    name: str
+    digest: str
+    server: ServerTarget
+    warnings: tuple[Problem, ...]
+    model: Spec = field(repr=False)
+    resolved: Resolved = field(repr=False)
+    document: Document = field(repr=False)
+
+    def desired(self, *, resolve_secrets: bool) -> Desired:
+        """The normalized desired state (numbers everywhere).
+
+        ``password_refs`` is always filled; ``passwords`` only with
+        ``resolve_secrets``, which reads the referenced environment variables and
+        files.
+
+        Raises:
+            SecretError: a reference cannot be resolved; names every such
+                reference and its position, never a value.
+
+        """
+        desired = self.resolved.desired
+        if not resolve_secrets:
+            return desired
+        passwords: dict[str, SecretStr] = {}
+        problems: list[Problem] = []
+        for sid, source in sorted(self.resolved.secrets.items()):
+            path = self.resolved.locator.path(
+                ("staff", sid, "admin_access", "password")
+            )
+            try:
+                passwords[sid] = self._secret(source, path)
+            except SecretError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise SecretError(problems)
+        return desired.model_copy(update={"passwords": passwords})
+
+    def credentials(self) -> tuple[str, SecretStr]:
+        """The username and password psconfig signs in with.
+
+        For ``sim://`` servers missing values default to the simulator's demo
+        administrator (``admin`` / ``psconfig-demo``).
+
+        Raises:
+            SecretError: a reference cannot be resolved.
+
+        """
+        server = self.server
+        username = server.username
+        if isinstance(username, SecretRef):
+            username = self._secret(username, ("server", "username")).get_secret_value()
+        password = server.password
+        if password is None:
+            return username, SecretStr(SIM_PASSWORD)
+        return username, self._secret(password, ("server", "password"))
+
+    def _secret(self, source: SecretRef | SecretStr, path: RawPath) -> SecretStr:
+        if isinstance(source, SecretStr):
+            return source
+        env: Mapping[str, str] = os.environ
+        return resolve_secret(
+            source,
+            base_dir=self.path.parent,
+            env=env,
+            where=lambda message: self.document.problem(path, message),
+        )
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """The spec files named by ``paths``.
+
+    Files are taken as given; a directory contributes its ``*.yaml`` and ``*.yml``
+    files, recursively, sorted, skipping hidden files and directories. Duplicates
+    are dropped, keeping the first.
+
+    Raises:
+        SpecError: a path does not exist, or a directory holds no spec files.
+
+    """
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(
+                candidate
+                for candidate in path.rglob("*")
+                if candidate.suffix in (".yaml", ".yml")
+                and candidate.is_file()
+                and not _hidden(candidate.relative_to(path))
+            )
+            if not files:
+                problems.append(_file_problem(path, "no *.yaml or *.yml files here"))
+            found.extend(files)
+        elif path.is_file():
+            found.append(path)
+        elif path.exists():
+            problems.append(_file_problem(path, "not a regular file"))
+        else:
+            problems.append(_file_problem(path, "no such file or directory"))
+    if problems:
+        raise SpecError(problems)
+    return list(dict.fromkeys(found))
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Load, validate and resolve one spec file.
+
+    Raises:
+        SpecError: the file has at least one error; holds every problem of the
+            file (errors first, then warnings and waived findings), each located.
+
+    """
+    raw = _read(path)
+    doc = parse_document(raw, str(path))
+    model = validate_spec(doc)
+    problems = server_problems(model.server, doc)
+    resolved, more = resolve(model, doc)
+    problems.extend(more)
+    if resolved is not None:
+        context = policy.Context(
+            desired=resolved.desired,
+            is_sim=model.server.url.startswith("sim://"),
+            literal_passwords=frozenset(
+                sid for sid, s in resolved.secrets.items() if isinstance(s, SecretStr)
+            ),
+        )
+        findings = policy.check(context)
+        problems.extend(
+            policy.report(findings, model.policy.waive, doc, resolved.locator)
+        )
+    problems = sort_problems(problems)
+    if resolved is None or any(p.severity == "error" for p in problems):
+        raise SpecError(problems)
+    return LoadedSpec(
+        path=path,
+        name=model.name,
+        digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+        server=server_target(model.server),
+        warnings=tuple(problems),
+        model=model,
+        resolved=resolved,
+        document=doc,
+    )
+
+
+def sort_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """Errors first, then warnings, then notices; each by position; no repeats."""
+    return sorted(
+        set(problems),
+        key=lambda p: (_SEVERITY_ORDER.get(p.severity, 3), p.line, p.col, p.message),
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SpecError(
+            [_file_problem(path, f"cannot read the file: {reason}")]
+        ) from None
+
+
+def _file_problem(path: Path, message: str) -> Problem:
+    return Problem(str(path), 1, 1, message)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)

@@ -1,0 +1,371 @@
+"""Policy rules drawn from the Clever guide, checked against the resolved desired state.
+
+A *sync account* is a staff member the spec enables for admin sign-in
+(``admin_access.enabled: true``); its default group is an *export group*. The rules
+below keep both as narrow as the guide makes them. A rule whose value the spec does
+not manage (leaves out) is reported too: an unmanaged field is whatever someone last
+set by hand, so psconfig cannot vouch for it.
+
+A waiver (``policy.waive: [{rule: PS011, reason: ...}]``) turns that rule's findings
+into notices that do not fail; a waiver for an unknown rule is an error and one that
+matches nothing is a warning, so waivers do not outlive their reason unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from psconfig.errors import Problem
+from psconfig.model import DISTRICT_OFFICE, Desired, Group, Staff
+from psconfig.spec.document import Document
+from psconfig.spec.locate import DPath, Locator
+from psconfig.spec.models import Waiver
+from psconfig.spec.presets import DDE_PAGES
+from psconfig.spec.refs import BUILTIN_PERMISSION_GROUPS
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A policy rule: its id, severity and what it requires."""
+
+    id: str
+    severity: Literal["error", "warning"]
+    meaning: str
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule("PS001", "error", "The export group's access level is View Only."),
+        Rule("PS002", "error", "The export group has no accessible log types."),
+        Rule("PS003", "error", "The export group has no accessible incident types."),
+        Rule(
+            "PS004",
+            "error",
+            "The export group has No Access to every Health and Immunization area.",
+        ),
+        Rule("PS005", "error", "The export group has no PowerScheduler access."),
+        Rule("PS006", "error", "The export group has no Language Translator access."),
+        Rule("PS007", "error", "The export group cannot modify schedules."),
+        Rule("PS008", "error", "The export group is not a built-in group (1-11)."),
+        Rule("PS009", "error", "The export group is Full on both DDE pages."),
+        Rule(
+            "PS010",
+            "error",
+            "The sync password is a secret reference, not a literal (outside sim://).",
+        ),
+        Rule("PS011", "warning", "The sync account restricts sign-in to allowed IPs."),
+        Rule(
+            "PS012",
+            "error",
+            "The sync account has a default group, and the spec defines that group.",
+        ),
+        Rule(
+            "PS013",
+            "error",
+            "The sync account belongs to the District Office "
+            "(school, home affiliation and a role there).",
+        ),
+        Rule(
+            "PS014",
+            "error",
+            "The sync account's roles use Default Group Access "
+            "or the export group only.",
+        ),
+        Rule(
+            "PS015",
+            "error",
+            "The export group is not Full on pages other than the DDE pages.",
+        ),
+        Rule("PS016", "warning", "The sync account has no PowerTeacher access."),
+        Rule("PS017", "warning", "The page-permission toggle is not left on."),
+        Rule(
+            "PS018",
+            "warning",
+            "The sync account's password is managed (admin_access.password).",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule broken at a place in the desired state."""
+
+    rule: str
+    where: DPath
+    message: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules look at besides the desired state."""
+
+    desired: Desired
+    is_sim: bool
+    literal_passwords: frozenset[str]
+
+
+_GROUP_CHECKS: tuple[tuple[str, str, str, Callable[[Group], bool], str], ...] = (
+    (
+        "PS001",
+        "access_level",
+        "access_level",
+        lambda g: g.access_level == "view_only",
+        "must be view_only (guide 2: Access Level View Only)",
+    ),
+    (
+        "PS002",
+        "log_types",
+        "log_types",
+        lambda g: not g.log_types,
+        "must be empty (guide 2: no log types)",
+    ),
+    (
+        "PS003",
+        "incident_types",
+        "incident_types",
+        lambda g: not g.incident_types,
+        "must be empty (guide 2: no incident types)",
+    ),
+    (
+        "PS004",
+        "health",
+        "health_and_immunization",
+        lambda g: (
+            {
+                g.health.certification,
+                g.health.immunization,
+                g.health.office_visit,
+                g.health.screening,
+            }
+            == {"no_access"}
+        ),
+        "must be no_access everywhere (guide 2: Health and Immunization No Access)",
+    ),
+    (
+        "PS005",
+        "powerscheduler_access",
+        "powerscheduler_access",
+        lambda g: not g.powerscheduler_access,
+        "must be false (guide 2)",
+    ),
+    (
+        "PS006",
+        "language_translator",
+        "language_translator",
+        lambda g: not g.language_translator,
+        "must be false (guide 2)",
+    ),
+    (
+        "PS007",
+        "can_modify_schedules",
+        "can_modify_schedules",
+        lambda g: g.can_modify_schedules == "no",
+        'must be no (guide 2: "No, not at all")',
+    ),
+)
+
+
+def check(ctx: Context) -> list[Finding]:
+    """Every finding of every rule for ``ctx``."""
+    findings: list[Finding] = []
+    export_groups: dict[int, str] = {}
+    for staff in _sync_accounts(ctx.desired):
+        findings.extend(_account_findings(ctx, staff))
+        group = staff.admin_access.default_group
+        if "default_group" in staff.admin_access.model_fields_set and group:
+            export_groups.setdefault(group, staff.id)
+    for number, sid in export_groups.items():
+        findings.extend(_group_findings(ctx.desired, number, sid))
+    if ctx.desired.toggle == "on":
+        findings.append(
+            Finding(
+                "PS017",
+                ("toggle",),
+                "toggle: on leaves every page's access "
+                "privileges editable; use during_apply or off",
+            )
+        )
+    return findings
+
+
+def _sync_accounts(desired: Desired) -> Iterator[Staff]:
+    for staff in desired.staff.values():
+        admin = staff.admin_access
+        if "admin_access" in staff.model_fields_set and admin.enabled:
+            yield staff
+
+
+def _account_findings(ctx: Context, staff: Staff) -> Iterator[Finding]:
+    sid, admin = staff.id, staff.admin_access
+    here: DPath = ("staff", sid)
+    managed = admin.model_fields_set
+    group = admin.default_group
+    if "default_group" not in managed or group is None:
+        yield Finding(
+            "PS012",
+            (*here, "admin_access", "default_group"),
+            f"sync account {sid} has no default_group; set it to the export "
+            "group (guide 4.D.IV)",
+        )
+    elif group not in ctx.desired.groups:
+        yield Finding(
+            "PS012",
+            (*here, "admin_access", "default_group"),
+            f"export group {group} is not defined under security_groups, "
+            "so psconfig cannot enforce its permissions",
+        )
+    if sid in ctx.literal_passwords and not ctx.is_sim:
+        yield Finding(
+            "PS010",
+            (*here, "admin_access", "password"),
+            "the sync password must be a reference such as "
+            "${env:CLEVER_SYNC_PASSWORD}, not a literal",
+        )
+    if "password" not in managed and sid not in ctx.desired.password_refs:
+        yield Finding(
+            "PS018",
+            (*here, "admin_access"),
+            f"sync account {sid} has no admin_access.password; psconfig "
+            "cannot give a new account its password (guide 4.D.III)",
+        )
+    if not admin.allowed_ips:
+        yield Finding(
+            "PS011",
+            (*here, "admin_access", "allowed_ips"),
+            f"sync account {sid} may sign in from any IP address; list the "
+            "sync service's addresses in allowed_ips",
+        )
+    if "teacher_access" in staff.model_fields_set and staff.teacher_access:
+        yield Finding(
+            "PS016",
+            (*here, "teacher_access"),
+            "the sync account needs no PowerTeacher access (guide 1: DDE export only)",
+        )
+    yield from _district_office(staff)
+    for role in admin.roles:
+        if role.group is not None and role.group != group:
+            yield Finding(
+                "PS014",
+                ("role", sid, role.school, "group"),
+                f"the role at school {role.school} grants group {role.group}; "
+                "use group: default (guide 4.D.V)",
+            )
+
+
+def _district_office(staff: Staff) -> Iterator[Finding]:
+    sid, fields = staff.id, staff.model_fields_set
+    if "school" in fields and staff.school != DISTRICT_OFFICE:
+        yield Finding(
+            "PS013",
+            ("staff", sid, "school"),
+            "the sync account is created at the District Office (guide 4.A)",
+        )
+    if "affiliations" in fields and not any(
+        a.school == DISTRICT_OFFICE and a.home and a.active for a in staff.affiliations
+    ):
+        yield Finding(
+            "PS013",
+            ("staff", sid, "affiliations"),
+            "the sync account needs an active home affiliation with the "
+            "District Office (guide 4.C)",
+        )
+    admin = staff.admin_access
+    if "roles" in admin.model_fields_set and not any(
+        r.school == DISTRICT_OFFICE for r in admin.roles
+    ):
+        yield Finding(
+            "PS013",
+            ("staff", sid, "admin_access", "roles"),
+            "the sync account needs a role at the District Office (guide 4.D.V)",
+        )
+
+
+def _group_findings(desired: Desired, number: int, sid: str) -> Iterator[Finding]:
+    here: DPath = ("group", number)
+    if number in BUILTIN_PERMISSION_GROUPS:
+        yield Finding(
+            "PS008",
+            (*here, "number"),
+            f"export group {number} is a built-in group; use an unused group "
+            "such as 12 (guide 2)",
+        )
+    group = desired.groups.get(number)
+    if group is not None:
+        for rule, name, key, ok, must in _GROUP_CHECKS:
+            if name not in group.model_fields_set:
+                yield Finding(
+                    rule,
+                    here,
+                    f"export group {number} does not manage "
+                    f"{key}; set it so psconfig enforces it ({must})",
+                )
+            elif not ok(group):
+                yield Finding(
+                    rule, (*here, name), f"{key} of export group {number} {must}"
+                )
+    yield from _page_findings(desired, number)
+
+
+def _page_findings(desired: Desired, number: int) -> Iterator[Finding]:
+    for page in DDE_PAGES:
+        level = desired.page_permissions.get(page, {}).get(number)
+        if level != "full":
+            now = f"it is {level}" if level else "the spec does not set it"
+            yield Finding(
+                "PS009",
+                ("page", page, number),
+                f"export group {number} must be full on {page} (guide 3); {now}",
+            )
+    for page, levels in sorted(desired.page_permissions.items()):
+        if page not in DDE_PAGES and levels.get(number) == "full":
+            yield Finding(
+                "PS015",
+                ("page", page, number),
+                f"export group {number} should not be full on {page}; "
+                "Clever needs Full on the DDE pages only",
+            )
+
+
+def report(
+    findings: Sequence[Finding],
+    waivers: Sequence[Waiver],
+    doc: Document,
+    locator: Locator,
+) -> list[Problem]:
+    """Findings as located problems, with waivers applied and checked."""
+    problems: list[Problem] = []
+    active: dict[str, tuple[Waiver, int]] = {}
+    for index, waiver in enumerate(waivers):
+        path = ("policy", "waive", index, "rule")
+        if waiver.rule not in RULES:
+            problems.append(doc.problem(path, f"unknown policy rule {waiver.rule}"))
+        elif waiver.rule in active:
+            problems.append(doc.problem(path, f"{waiver.rule} is already waived"))
+        else:
+            active[waiver.rule] = (waiver, index)
+    used: set[str] = set()
+    for finding in findings:
+        where = doc.locate(locator.path(finding.where))
+        waived = active.get(finding.rule)
+        severity: str = RULES[finding.rule].severity
+        message = finding.message
+        if waived is not None:
+            used.add(finding.rule)
+            severity, message = "notice", f"{message} (waived: {waived[0].reason})"
+        problems.append(
+            Problem(doc.file, where.line, where.col, message, finding.rule, severity)
+        )
+    for rule, (_, index) in active.items():
+        if rule not in used:
+            problems.append(
+                doc.problem(
+                    ("policy", "waive", index),
+                    f"the waiver for {rule} matches no finding; remove it",
+                    severity="warning",
+                )
+            )
+    return problems

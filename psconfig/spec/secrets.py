@@ -1,0 +1,180 @@
+"""Secret references: ``${env:NAME}`` and ``${file:PATH}``, resolved late.
+
+A spec never holds a password, only where to find one. ``${env:NAME}`` reads the
+environment variable NAME; ``${file:PATH}`` reads a file (PATH relative to the spec
+file's directory) and drops one trailing newline. Values are resolved only when a
+command really needs them (signing in, setting a password) and are held as
+``SecretStr``. Error messages name the reference, never a value.
+
+A literal string where a secret belongs is kept as ``SecretStr`` too, so it cannot
+leak through a repr; policy decides whether a literal is acceptable (only for
+``sim://`` servers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import PlainSerializer, PlainValidator, SecretStr, WithJsonSchema
+
+from psconfig.errors import Problem, SecretError
+
+MAX_SECRET_FILE_BYTES = 64 * 1024
+_REF = re.compile(r"^\$\{(?P<kind>env|file):(?P<target>[^{}]*)\}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where a secret comes from; ``str()`` gives the reference as written."""
+
+    kind: Literal["env", "file"]
+    target: str
+
+    def __str__(self) -> str:
+        return f"${{{self.kind}:{self.target}}}"
+
+
+def parse_secret(value: object) -> SecretRef | SecretStr:
+    """A reference, or a literal kept as ``SecretStr``.
+
+    Raises:
+        ValueError: not text, empty, or a malformed ``${...}`` reference.
+
+    """
+    if isinstance(value, SecretRef | SecretStr):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a secret reference: ${env:NAME} or ${file:PATH}")
+    ref = parse_ref(value)
+    if ref is not None:
+        return ref
+    if not value:
+        raise ValueError("a password cannot be empty")
+    return SecretStr(value)
+
+
+def parse_ref(text: str) -> SecretRef | None:
+    """The reference ``text`` spells, None for plain text.
+
+    Raises:
+        ValueError: ``text`` starts like a reference but is not a valid one.
+
+    """
+    match = _REF.match(text)
+    if match is None:
+        if text.startswith("${"):
+            raise ValueError(
+                "malformed secret reference; expected ${env:NAME} or ${file:PATH}"
+            )
+        return None
+    kind, target = match["kind"], match["target"]
+    if kind == "env" and not _ENV_NAME.match(target):
+        raise ValueError(
+            "${env:NAME} needs a variable name of letters, digits and underscores"
+        )
+    if kind == "file" and not target.strip():
+        raise ValueError("${file:PATH} needs a path")
+    return SecretRef("env" if kind == "env" else "file", target)
+
+
+def parse_username(value: object) -> str | SecretRef:
+    """A literal username, or a reference to one.
+
+    Raises:
+        ValueError: not text, or empty, or a malformed reference.
+
+    """
+    if isinstance(value, SecretRef):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a username or a reference such as ${env:NAME}")
+    ref = parse_ref(value)
+    return value if ref is None else ref
+
+
+def show_secret(value: SecretRef | SecretStr) -> str:
+    """What output may show for a secret: the reference, or a redaction marker."""
+    return str(value) if isinstance(value, SecretRef) else "<literal hidden>"
+
+
+def resolve_secret(
+    ref: SecretRef,
+    *,
+    base_dir: Path,
+    env: Mapping[str, str],
+    where: Callable[[str], Problem],
+) -> SecretStr:
+    """The value ``ref`` points at.
+
+    ``where`` turns a message into a located ``Problem`` for the error.
+
+    Raises:
+        SecretError: unset or empty variable, unreadable, oversized, non-UTF-8 or
+            empty file. The message names the reference, never a value.
+
+    """
+    if ref.kind == "env":
+        value = env.get(ref.target)
+        if value is None:
+            raise SecretError([where(f"{ref}: environment variable is not set")])
+    else:
+        value = _read_secret_file(ref, base_dir, where)
+    if not value:
+        raise SecretError([where(f"{ref}: the secret is empty")])
+    return SecretStr(value)
+
+
+def _read_secret_file(
+    ref: SecretRef, base_dir: Path, where: Callable[[str], Problem]
+) -> str:
+    path = base_dir / Path(ref.target).expanduser()
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SecretError([where(f"{ref}: cannot read {path}: {reason}")]) from None
+    if len(raw) > MAX_SECRET_FILE_BYTES:
+        raise SecretError([where(f"{ref}: the file is larger than 64 KiB")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SecretError([where(f"{ref}: the file is not UTF-8 text")]) from None
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+_SECRET_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\$\{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^{}]+)\}$",
+    "description": "A secret reference: ${env:NAME} reads an environment variable, "
+    "${file:PATH} a file relative to the spec (one trailing newline dropped). "
+    "A literal is accepted only for sim:// servers.",
+    "examples": ["${env:CLEVER_SYNC_PASSWORD}", "${file:secrets/clever-sync}"],
+}
+
+SecretValue = Annotated[
+    SecretRef | SecretStr,
+    PlainValidator(parse_secret),
+    PlainSerializer(show_secret, return_type=str),
+    WithJsonSchema(_SECRET_SCHEMA),
+]
+"""A password field: a reference, or (sim:// only, by policy) a hidden literal."""
+
+UsernameValue = Annotated[
+    str | SecretRef,
+    PlainValidator(parse_username),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "description": "A username, or a reference such as ${env:PS_ADMIN_USER}.",
+        }
+    ),
+]
+"""A username field: literal text or a reference."""
