@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from psconfig.drivers.base import Driver
     from psconfig.engine.apply import ChangeOutcome
     from psconfig.engine.plan import Change, Plan
-    from psconfig.engine.run import ApplyResult, PlanResult
+    from psconfig.engine.run import ApplyResult
     from psconfig.spec import LoadedSpec
 
 
@@ -162,16 +162,6 @@ def apply(
 # plan and drift
 
 
-def load_spec_warning(path: Path) -> LoadedSpec:
-    """Load a spec, printing its warnings (policy findings) to stderr."""
-    from psconfig.spec import load_spec
-
-    spec = load_spec(path)
-    for warning in spec.warnings:
-        err(str(warning))
-    return spec
-
-
 def _report(
     specs: list[Path],
     mode: str,
@@ -181,28 +171,15 @@ def _report(
     fmt: Format,
     insecure: bool,
 ) -> int:
-    import asyncio
-
-    from psconfig.cli.target import open_target, server_url
-    from psconfig.engine.run import PlanOptions, aggregate_exit, plan_one
+    from psconfig.cli.target import plan_specs
+    from psconfig.engine.run import aggregate_exit
     from psconfig.errors import PsconfigError
     from psconfig.spec import expand_paths
 
     paths = expand_paths(specs)
     if out is not None and len(paths) != 1:
         raise PsconfigError("--out saves one plan: give exactly one spec file")
-    opts = PlanOptions(
-        load=load_spec_warning,
-        open_driver=lambda spec: open_target(
-            spec, url=server_url(spec, server), insecure=insecure
-        ),
-        mode="drift" if mode == "drift" else "plan",
-    )
-
-    async def run_all() -> list[PlanResult]:
-        return [await plan_one(path, opts) for path in paths]
-
-    results = asyncio.run(run_all())
+    results = plan_specs(paths, mode, server=server, insecure=insecure)
     for result in results:
         if result.error is not None:
             prefix = f"{result.path}: " if len(paths) > 1 else ""
@@ -331,7 +308,7 @@ def _apply_one(
 ) -> int:
     import asyncio
 
-    from psconfig.cli.target import server_url
+    from psconfig.cli.target import load_spec_warning, server_url
     from psconfig.engine.lock import target_lock
     from psconfig.errors import PsconfigError
 

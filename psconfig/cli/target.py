@@ -1,7 +1,7 @@
-"""Opening the PowerSchool a spec names: the glue between specs and the driver.
+"""Loading specs and opening the PowerSchool each names: specs meet the driver here.
 
-CLI-side on purpose: it reads the environment (``PSCONFIG_SIM_DIR``) and knows the
-concrete driver, which the engine must not.
+CLI-side on purpose: it reads the environment (``PSCONFIG_SIM_DIR``), prints spec
+warnings and knows the concrete driver, none of which the engine may do.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from psconfig.cli.common import err
 
 if TYPE_CHECKING:
     from psconfig.drivers.base import Driver
+    from psconfig.engine.run import PlanResult
     from psconfig.spec import LoadedSpec
 
 DEFAULT_SIM_DIR = Path(".psconfig") / "sim"
@@ -48,3 +49,35 @@ def open_target(
         insecure=insecure,
         sim_dir=sim_dir() if url.startswith("sim://") else None,
     )
+
+
+def load_spec_warning(path: Path) -> LoadedSpec:
+    """Load a spec, printing its warnings (policy findings) to stderr."""
+    from psconfig.spec import load_spec
+
+    spec = load_spec(path)
+    for warning in spec.warnings:
+        err(str(warning))
+    return spec
+
+
+def plan_specs(
+    paths: list[Path], mode: str, *, server: str | None, insecure: bool
+) -> list[PlanResult]:
+    """Plan (or check drift of) each spec in turn; errors come back per spec."""
+    import asyncio
+
+    from psconfig.engine.run import PlanOptions, plan_one
+
+    opts = PlanOptions(
+        load=load_spec_warning,
+        open_driver=lambda spec: open_target(
+            spec, url=server_url(spec, server), insecure=insecure
+        ),
+        mode="drift" if mode == "drift" else "plan",
+    )
+
+    async def run_all() -> list[PlanResult]:
+        return [await plan_one(path, opts) for path in paths]
+
+    return asyncio.run(run_all())

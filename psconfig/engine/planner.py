@@ -20,7 +20,7 @@ escalations come first; the toggle bracket, an apply detail, is left out.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from psconfig import __version__
 from psconfig.engine.diff import Leaves, Path, changed_paths, leaves, nest, restrict
-from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, summarize
+from psconfig.engine.plan import Change, Kind, Mode, Plan, SpecRef, Target, summarize
 from psconfig.engine.severity import (
     GROUP_RULES,
     STAFF_RULES,
@@ -49,6 +49,7 @@ from psconfig.model import (
     EnsureGroup,
     Group,
     Health,
+    Op,
     SetPagePermissions,
     SetPageToggle,
     Staff,
@@ -143,49 +144,86 @@ def _address(kind: str, key: str) -> str:
 # Per kind
 
 
+@dataclass(frozen=True)
+class _Object:
+    """Identity of one declared object and the severity rules of its kind."""
+
+    kind: Kind
+    key: str
+    address: str
+    rules: Mapping[Path, Rule]
+
+
+def _created(
+    obj: _Object,
+    base: BaseModel,
+    after: BaseModel,
+    op: Op,
+    mode: Mode,
+    *,
+    password_ref: str | None = None,
+) -> Change:
+    """A create; judged against ``base``, what PowerSchool creates by default."""
+    base_l = leaves(base, managed_only=False)
+    after_l = leaves(after, managed_only=False)
+    paths = changed_paths(base_l, after_l)
+    findings = _judge(obj.rules, base_l, after_l, paths, mode)
+    return Change(
+        address=obj.address,
+        kind=obj.kind,
+        key=obj.key,
+        actions=("create",),
+        changed_paths=tuple(after_l),
+        after=nest(after_l),
+        severity=severity_of(findings),
+        findings=findings,
+        password_ref=password_ref,
+        op=op,
+    )
+
+
+def _updated(
+    obj: _Object, have: M, want: M, make_op: Callable[[M, M], Op], mode: Mode
+) -> Change | None:
+    """An update of the managed fields that differ, or None when none do."""
+    managed = leaves(want, managed_only=True)
+    before_l = restrict(leaves(have, managed_only=False), managed)
+    paths = changed_paths(before_l, managed)
+    if not paths:
+        return None
+    findings = _judge(obj.rules, before_l, managed, paths, mode)
+    return Change(
+        address=obj.address,
+        kind=obj.kind,
+        key=obj.key,
+        actions=("update",),
+        changed_paths=paths,
+        before=nest(before_l),
+        after=nest(managed),
+        severity=severity_of(findings),
+        findings=findings,
+        op=make_op(have, merge(have, want)),
+    )
+
+
 def _group_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
     for number, want in sorted(desired.groups.items()):
+        obj = _Object("group", str(number), f"group.{number}", GROUP_RULES)
         have = live.groups.get(number)
-        managed = leaves(want, managed_only=True)
         if have is None:
             # PowerSchool's Add Groups creates "Group N", View Only, everything off.
             base = Group(number=number, name=f"Group {number}")
             after = merge(base, want)
-            before_l = leaves(base, managed_only=False)
-            after_l = leaves(after, managed_only=False)
-            paths = changed_paths(before_l, after_l)
-            findings = _judge(GROUP_RULES, before_l, after_l, paths, mode)
-            change = Change(
-                address=f"group.{number}",
-                kind="group",
-                key=str(number),
-                actions=("create",),
-                changed_paths=tuple(after_l),
-                after=nest(after_l),
-                severity=severity_of(findings),
-                findings=findings,
-                op=EnsureGroup(before=None, after=after),
-            )
+            op = EnsureGroup(before=None, after=after)
+            change: Change | None = _created(obj, base, after, op, mode)
+        else:
+            change = _updated(obj, have, want, _ensure_group, mode)
+        if change is not None:
             yield _Planned(GROUPS, (number, ""), change)
-            continue
-        before_l = restrict(leaves(have, managed_only=False), managed)
-        paths = changed_paths(before_l, managed)
-        if not paths:
-            continue
-        findings = _judge(GROUP_RULES, before_l, managed, paths, mode)
-        change = Change(
-            address=f"group.{number}",
-            kind="group",
-            key=str(number),
-            actions=("update",),
-            changed_paths=paths,
-            before=nest(before_l),
-            after=nest(managed),
-            severity=severity_of(findings),
-            findings=findings,
-            op=EnsureGroup(before=have, after=merge(have, want)),
-        )
-        yield _Planned(GROUPS, (number, ""), change)
+
+
+def _ensure_group(before: Group, after: Group) -> Op:
+    return EnsureGroup(before=before, after=after)
 
 
 def _access_levels(
@@ -200,9 +238,9 @@ def _access_levels(
 
 
 def _page_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
-    levels_before, levels_after = _access_levels(desired, live)
+    levels, levels_after = _access_levels(desired, live)
     if mode == "drift":
-        levels_before, levels_after = levels_after, levels_before
+        levels, levels_after = levels_after, levels
     for page in sorted(desired.page_permissions):
         wanted = desired.page_permissions[page]
         have_levels = live.page_permissions.get(page, {})
@@ -217,11 +255,7 @@ def _page_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planne
         before, after = (want_l, have_l) if mode == "drift" else (have_l, want_l)
         findings = tuple(
             page_findings(
-                before,
-                after,
-                paths,
-                levels_before=levels_before,
-                levels_after=levels_after,
+                before, after, paths, levels_before=levels, levels_after=levels_after
             )
         )
         changed = [int(path[0]) for path in paths]
@@ -247,50 +281,24 @@ def _page_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planne
 
 def _staff_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
     for sid, want in sorted(desired.staff.items()):
+        obj = _Object("staff", sid, _address("staff", sid), STAFF_RULES)
         have = live.staff.get(sid)
-        address = _address("staff", sid)
         if have is None:
             base = Staff(id=sid)
             after = merge(base, want)
-            before_l = leaves(base, managed_only=False)
-            after_l = leaves(after, managed_only=False)
-            findings = _judge(
-                STAFF_RULES, before_l, after_l, changed_paths(before_l, after_l), mode
-            )
+            op = CreateStaff(after=after, password=desired.passwords.get(sid))
             ref = desired.password_refs.get(sid)
-            change = Change(
-                address=address,
-                kind="staff",
-                key=sid,
-                actions=("create",),
-                changed_paths=tuple(after_l),
-                after=nest(after_l),
-                severity=severity_of(findings),
-                findings=findings,
-                password_ref=ref,
-                op=CreateStaff(after=after, password=desired.passwords.get(sid)),
+            change: Change | None = _created(
+                obj, base, after, op, mode, password_ref=ref
             )
+        else:
+            change = _updated(obj, have, want, _update_staff, mode)
+        if change is not None:
             yield _Planned(STAFF, (0, sid), change)
-            continue
-        managed = leaves(want, managed_only=True)
-        before_l = restrict(leaves(have, managed_only=False), managed)
-        paths = changed_paths(before_l, managed)
-        if not paths:
-            continue
-        findings = _judge(STAFF_RULES, before_l, managed, paths, mode)
-        change = Change(
-            address=address,
-            kind="staff",
-            key=sid,
-            actions=("update",),
-            changed_paths=paths,
-            before=nest(before_l),
-            after=nest(managed),
-            severity=severity_of(findings),
-            findings=findings,
-            op=UpdateStaff(before=have, after=merge(have, want)),
-        )
-        yield _Planned(STAFF, (0, sid), change)
+
+
+def _update_staff(before: Staff, after: Staff) -> Op:
+    return UpdateStaff(before=before, after=after)
 
 
 def _removals(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:

@@ -311,3 +311,13 @@ def test_server_flag_retargets_the_plan() -> None:
     assert result.exit_code == 2, result.output
     assert json.loads(result.stdout)["target"]["url"] == "sim://elsewhere"
     assert (SIM_DIR / "elsewhere.json").exists()
+
+
+def test_legacy_flavor_converges_too() -> None:
+    legacy = "sim://old?flavor=legacy"
+    planned = run("plan", "demo.yaml", "--server", legacy, "--format", "json")
+    assert planned.exit_code == 2, planned.output
+    assert json.loads(planned.stdout)["target"]["flavor"] == "legacy"
+    applied = run("apply", "demo.yaml", "--server", legacy, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert run("plan", "demo.yaml", "--server", legacy).exit_code == 0
