@@ -45,6 +45,16 @@ def control_name(form: Form, field: FieldMap, **row: object) -> str:
     return name
 
 
+def require_all(form: Form, fields: Fields) -> None:
+    """Fail closed unless the form has every field of the page's map.
+
+    Row fields (``group_{group}``) are checked when their row is used.
+    """
+    for _, field in fields.items():
+        if "{" not in field.name:
+            control_name(form, field)
+
+
 class Codec(Protocol):
     def read(self, form: Form, field: FieldMap, row: dict[str, object]) -> object: ...
 

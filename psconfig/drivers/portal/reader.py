@@ -128,6 +128,7 @@ class Reader:
         page = self.map.group_edit
         doc = await self.session.document(page.path(number=number))
         form = doc.form(page.form)
+        bind.require_all(form, page.fields)
         values = bind.read_all(form, page.fields, bind.GROUP)
         return validated(Group, {"number": number, **values}, doc)
 
@@ -137,6 +138,7 @@ class Reader:
         page = self.map.toggle
         doc = await self.session.document(page.url)
         form = doc.form(page.form)
+        bind.require_all(form, page.fields)
         return bind.CHOICE.read(form, page.fields.enabled, {}) == "on"
 
     async def page_levels(self, path: str) -> dict[int, PageLevel]:
@@ -144,6 +146,7 @@ class Reader:
         editor = self.map.page_editor
         doc = await self.editor(path)
         form = doc.form(editor.form)
+        bind.require_all(form, editor.fields)
         out: dict[int, PageLevel] = {}
         for row in doc.rows(editor.rows_xpath, editor.key_attr):
             group = _int(doc, editor.key_attr, row.key)
@@ -231,10 +234,13 @@ class Reader:
             self.session.document(m.affiliations.path(frn=ref.frn)),
             self.session.document(m.admin_access.path(frn=ref.frn)),
         )
-        person = bind.read_all(
-            edit.form(m.staff_edit.form), m.staff_edit.fields, bind.STAFF_EDIT
-        )
+        edit_form = edit.form(m.staff_edit.form)
         aff_form = affiliations.form(m.affiliations.form)
+        admin_form = admin.form(m.admin_access.form)
+        bind.require_all(edit_form, m.staff_edit.fields)
+        bind.require_all(aff_form, m.affiliations.fields)
+        bind.require_all(admin_form, m.admin_access.fields)
+        person = bind.read_all(edit_form, m.staff_edit.fields, bind.STAFF_EDIT)
         teacher = bind.read_all(aff_form, m.affiliations.fields, bind.TEACHER_ACCESS)
         data = {
             "id": ref.id,
@@ -242,7 +248,7 @@ class Reader:
             **person,
             **teacher,
             "affiliations": self.affiliations(aff_form, affiliations),
-            "admin_access": self.admin_access(admin.form(m.admin_access.form), admin),
+            "admin_access": self.admin_access(admin_form, admin),
         }
         return validated(Staff, data, edit)
 

@@ -98,7 +98,7 @@ class StaffWriter:
                     page=path, field="(record)", detail="the staff member still exists"
                 )
 
-        await self.w.write(path, page.form, lambda form: None, verify)
+        await self.w.write(path, page, lambda form: None, verify)
 
     async def set_password(self, op: SetStaffPassword) -> None:
         """Post a new admin password; it is write-only, so the save must confirm."""
@@ -106,12 +106,13 @@ class StaffWriter:
         ref = await self.w.require_staff(op.staff_id)
         path = page.path(frn=ref.frn)
         secret = op.password.get_secret_value()
+
+        def fill(form: Form) -> None:
+            bind.require_all(form, page.fields)
+            bind.TEXT.write(form, page.fields.password, {}, secret)
+
         try:
-            answer = await self.w.session.submit(
-                path,
-                page.form,
-                lambda form: bind.TEXT.write(form, page.fields.password, {}, secret),
-            )
+            answer = await self.w.session.submit(path, page.form, fill)
             doc = self.w.check_answer(answer, path)
         except UncertainWriteError as exc:
             raise ConnectError(
@@ -155,7 +156,7 @@ class StaffWriter:
                     detail=f"the session's school is {now!r}, not {school}",
                 )
 
-        await self.w.write(page.url, page.form, fill, verify)
+        await self.w.write(page.url, page, fill, verify)
 
     async def new_record(self, after: Staff) -> StaffRef:
         """Post New Staff Member; the school comes from the session's context."""
@@ -181,7 +182,7 @@ class StaffWriter:
                 )
             found.append(ref)
 
-        await self.w.write(page.url, page.form, fill, verify)
+        await self.w.write(page.url, page, fill, verify)
         return found[-1]
 
     async def update_pages(
@@ -232,7 +233,7 @@ class StaffWriter:
 
         await self.w.write(
             path,
-            page.form,
+            page,
             lambda form: bind.write_all(form, page.fields, todo, after),
             verify,
         )
@@ -250,7 +251,7 @@ class StaffWriter:
         old = {a.school: a for a in before.affiliations}
         new = {a.school: a for a in after.affiliations}
         for school in sorted(new.keys() - old.keys()):
-            await self.add_row(ref, page.form, fields.new_school, new[school])
+            await self.add_row(ref, fields.new_school, new[school])
 
         def fill(form: Form) -> None:
             bind.write_all(
@@ -268,7 +269,7 @@ class StaffWriter:
             self.w.mismatch(path, list(bind.TEACHER_ACCESS), fields, back, after)
             self._check_affiliations(path, back.affiliations, after.affiliations)
 
-        await self.w.write(path, page.form, fill, verify)
+        await self.w.write(path, page, fill, verify)
 
     async def write_admin(
         self,
@@ -284,7 +285,7 @@ class StaffWriter:
         old = {r.school: r for r in before.roles}
         new = {r.school: r for r in after.roles}
         for school in sorted(new.keys() - old.keys()):
-            await self.add_row(ref, page.form, fields.new_role_school, new[school])
+            await self.add_row(ref, fields.new_role_school, new[school])
         scalars = bind.changed(bind.ADMIN, before, after)
 
         def fill(form: Form) -> None:
@@ -311,14 +312,10 @@ class StaffWriter:
                 )
             self._check_roles(path, back.roles, after.roles)
 
-        await self.w.write(path, page.form, fill, verify)
+        await self.w.write(path, page, fill, verify)
 
     async def add_row(
-        self,
-        ref: StaffRef,
-        form_id: str,
-        school_field: FieldMap,
-        row: Affiliation | Role,
+        self, ref: StaffRef, school_field: FieldMap, row: Affiliation | Role
     ) -> None:
         """Add one affiliation or role through its form's "add" row."""
         affiliation = isinstance(row, Affiliation)
@@ -344,7 +341,7 @@ class StaffWriter:
                     detail=f"no row for school {row.school}",
                 )
 
-        await self.w.write(path, form_id, fill, verify)
+        await self.w.write(path, page, fill, verify)
 
     def _write_window(self, form: Form, window: SignInWindow) -> None:
         fields = self.map.admin_access.fields

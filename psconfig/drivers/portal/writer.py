@@ -20,7 +20,7 @@ from pydantic import BaseModel, SecretStr
 
 from psconfig.drivers.portal import bind
 from psconfig.drivers.portal.forms import Document, Form
-from psconfig.drivers.portal.maps import Fields, PortalMap
+from psconfig.drivers.portal.maps import Fields, FormPage, PortalMap
 from psconfig.drivers.portal.reader import Reader, StaffRef
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import (
@@ -75,19 +75,28 @@ class Writer:
     async def write(
         self,
         path: str,
-        form_id: str,
+        page: FormPage,
         fill: Callable[[Form], None],
         verify: Verify,
         *,
         button: str | None = None,
     ) -> Document | None:
-        """Submit the form on ``path`` once, check the answer, then ``verify``.
+        """Submit ``page``'s form on ``path`` once, check the answer, then ``verify``.
 
-        Returns the answer page (None for a redirect or an uncertain post that
-        read back as landed).
+        The form must carry every field of the page's map before ``fill`` runs, so
+        a page that changed fails closed before anything is posted. Returns the
+        answer page (None for a redirect or an uncertain post that read back as
+        landed).
         """
+
+        def checked_fill(form: Form) -> None:
+            bind.require_all(form, page.fields)
+            fill(form)
+
         try:
-            answer = await self.session.submit(path, form_id, fill, button=button)
+            answer = await self.session.submit(
+                path, page.form, checked_fill, button=button
+            )
             doc = self.check_answer(answer, path)
         except UncertainWriteError as exc:
             await self._settle(exc, verify)
@@ -165,7 +174,7 @@ class Writer:
 
         await self.write(
             path,
-            page.form,
+            page,
             lambda form: bind.write_all(form, page.fields, todo, after),
             verify,
         )
@@ -188,7 +197,7 @@ class Writer:
 
         await self.write(
             page.url,
-            page.form,
+            page,
             lambda form: bind.NUMBER.write(form, page.fields.count, {}, number - count),
             verify,
         )
@@ -209,7 +218,7 @@ class Writer:
 
         await self.write(
             page.url,
-            page.form,
+            page,
             lambda form: bind.CHOICE.write(form, page.fields.enabled, {}, wanted),
             verify,
         )
@@ -241,7 +250,7 @@ class Writer:
                     )
 
         try:
-            await self.write(path, editor.form, fill, verify)
+            await self.write(path, editor, fill, verify)
         except PageDeniedError as exc:
             if not exc.doc.contains(editor.not_enabled_marker):
                 raise

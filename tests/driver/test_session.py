@@ -1,0 +1,178 @@
+"""Sign-in, session expiry, retries and uncertain posts, against the simulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from psconfig.drivers.portal import RetryPolicy, open_portal
+from psconfig.errors import (
+    ConnectError,
+    FormMapError,
+    LockedOutError,
+    LoginError,
+    ServerError,
+    SessionExpiredError,
+)
+from psconfig.model import EnsureGroup, Flavor, Scope
+from psconfig.sim import SimApp, SimFaults, SimState, create_app
+from tests.driver.asgi import Flaky
+from tests.driver.conftest import FAST, portal, posts
+from tests.driver.expected import expected_state
+
+SIGNIN_POST = "/admin/home.html"
+GROUPS = "/admin/security/groups/home.html"
+EDIT_12 = "/admin/security/groups/edit.html"
+
+
+@pytest.mark.anyio
+async def test_wrong_password_fails_once_with_a_clear_message(sim: SimApp) -> None:
+    with pytest.raises(LoginError) as caught:
+        async with portal(sim, password="not-the-password"):
+            pass
+    assert type(caught.value) is LoginError
+    message = str(caught.value)
+    assert "Invalid Username or Password" in message
+    assert "does not retry" in message and "not-the-password" not in message
+    assert posts(sim, SIGNIN_POST) == 1
+
+
+@pytest.mark.anyio
+async def test_lockout_is_reported_as_such(
+    sim: SimApp, edit_state: Callable[[Callable[[SimState], object]], None]
+) -> None:
+    def one_strike(state: SimState) -> None:
+        state.settings.lockout_threshold = 1
+
+    edit_state(one_strike)
+    with pytest.raises(LoginError):
+        async with portal(sim, password="wrong"):
+            pass
+    with pytest.raises(LockedOutError, match="unlock the account"):
+        async with portal(sim):  # the right password, from the disabled IP
+            pass
+    with pytest.raises(LockedOutError):
+        async with portal(sim, client_ip="127.0.0.2"):
+            pass  # the account itself is locked too, from any address
+    assert posts(sim, SIGNIN_POST) == 3
+
+
+@pytest.mark.anyio
+async def test_explicit_flavor_that_contradicts_the_page(
+    sim: SimApp, flavor: Flavor
+) -> None:
+    other: Flavor = "modern" if flavor == "legacy" else "legacy"
+    with pytest.raises(FormMapError) as caught:
+        async with portal(sim, flavor=other):
+            pass
+    assert f"looks like the {flavor} flavor, not {other}" in str(caught.value)
+    assert posts(sim, SIGNIN_POST) == 0  # nothing was sent before failing
+
+
+@pytest.mark.anyio
+async def test_session_expiry_mid_run_recovers(state_path: Path) -> None:
+    app = create_app(state_path, faults=SimFaults(session_expiry_every=7))
+    pages = ("/admin/tech/dde/home.html",)
+    expected = expected_state(app.state, pages=pages)
+    async with portal(app) as drv:
+        live = await drv.read(Scope(pages=frozenset(pages)))
+        group = live.groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        await drv.apply(EnsureGroup(before=group, after=renamed))
+    assert live == expected
+    assert posts(app, SIGNIN_POST) > 2  # expired and signed in again, repeatedly
+    assert app.state.groups[11].name == "Read-Only Export"
+    assert app.state.page_toggle is False  # the read's toggle bracket closed
+
+
+@pytest.mark.anyio
+async def test_expiry_right_after_signing_in_again_gives_up(state_path: Path) -> None:
+    app = create_app(state_path, faults=SimFaults(session_expiry_every=1))
+    async with portal(app) as drv:
+        with pytest.raises(SessionExpiredError, match="ended again"):
+            await drv.read(Scope(groups=frozenset({1})))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+async def test_get_is_retried_on_5xx_and_429(sim: SimApp, status: int) -> None:
+    flaky = Flaky(sim, method="GET", path=GROUPS, statuses=[status, status])
+    async with portal(flaky) as drv:
+        groups = (await drv.read(Scope(groups=frozenset({12})))).groups
+    assert groups[12].name == "Group 12" and flaky.failed == 2
+
+
+@pytest.mark.anyio
+async def test_retry_after_is_honoured_up_to_its_cap(sim: SimApp) -> None:
+    policy = FAST.model_copy(update={"retry_after_cap": 0.3})
+    flaky = Flaky(
+        sim, method="GET", path=GROUPS, statuses=[429, 429], retry_after="0.2"
+    )
+    async with portal(flaky, retry=policy) as drv:
+        started = time.monotonic()
+        await drv.read(Scope(groups=frozenset({1})))
+        elapsed = time.monotonic() - started
+    assert 0.4 <= elapsed < 2.0  # two waits of Retry-After, not the tiny backoff
+
+    capped = Flaky(sim, method="GET", path=GROUPS, statuses=[429], retry_after="30")
+    async with portal(capped, retry=policy) as drv:
+        started = time.monotonic()
+        await drv.read(Scope(groups=frozenset({1})))
+        assert time.monotonic() - started < 2.0  # 30 s asked, 0.3 s waited
+
+
+@pytest.mark.anyio
+async def test_retries_are_bounded_and_name_the_page(sim: SimApp) -> None:
+    flaky = Flaky(sim, method="GET", path=GROUPS, statuses=[503] * 10)
+    async with portal(flaky) as drv:
+        with pytest.raises(ServerError) as caught:
+            await drv.read(Scope(groups=frozenset({1})))
+    assert caught.value.status == 503
+    assert str(caught.value) == f"{GROUPS}: server answered HTTP 503 (after 4 attempts)"
+    assert flaky.failed == FAST.attempts
+
+
+@pytest.mark.anyio
+async def test_failed_post_is_not_retried_and_read_back_says_so(sim: SimApp) -> None:
+    flaky = Flaky(sim, method="POST", path=EDIT_12, statuses=[503])
+    async with portal(flaky) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        with pytest.raises(ServerError, match="reading back shows it was not saved"):
+            await drv.apply(EnsureGroup(before=group, after=renamed))
+    assert posts(sim, "/admin/security/groups/edit.html?group=12") == 0
+    assert flaky.failed == 1 and sim.state.groups[11].name == "Group 12"
+
+
+@pytest.mark.anyio
+async def test_failed_post_that_landed_is_confirmed_by_read_back(sim: SimApp) -> None:
+    flaky = Flaky(sim, method="POST", path=EDIT_12, statuses=[502], forward=True)
+    async with portal(flaky) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        await drv.apply(EnsureGroup(before=group, after=renamed))
+    assert posts(sim, "/admin/security/groups/edit.html?group=12") == 1
+    assert sim.state.groups[11].name == "Read-Only Export"
+
+
+@pytest.mark.anyio
+async def test_unreachable_server_is_a_connect_error() -> None:
+    policy = RetryPolicy(attempts=2, timeout=2.0, wait_initial=0.01, wait_max=0.01)
+    drv = open_portal(
+        "http://127.0.0.1:9", "admin", SecretStr("x"), retry=policy, timeout=2.0
+    )
+    with pytest.raises(
+        ConnectError, match=r"/admin/pw.html: cannot reach .*2 attempts"
+    ):
+        async with drv:
+            pass
+    assert drv.request_count == 2
+
+
+def test_unsupported_url_is_refused_before_any_request() -> None:
+    with pytest.raises(ConnectError, match="unsupported server URL"):
+        open_portal("ftp://example.org", "admin", SecretStr("x"))
