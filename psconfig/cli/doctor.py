@@ -1,9 +1,245 @@
-"""Placeholder until its issue lands: registers nothing yet."""
+"""``psconfig doctor`` and ``psconfig import``: check a server's pages, export it.
+
+Credentials never come from flags. For ``sim://`` servers they default to the
+simulator's demo administrator; otherwise the username comes from ``--username`` or
+``$PS_ADMIN_USER`` and the password from ``$PS_ADMIN_PASSWORD`` (or the variable
+named by ``--password-env``).
+"""
 
 from __future__ import annotations
 
+import enum
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
+
 import typer
+
+from psconfig.cli.common import err, handle_errors, stdout_is_tty
+from psconfig.errors import PsconfigError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from psconfig.drivers.portal.doctor import DoctorReport
+    from psconfig.model import ServerInfo, State
+
+USER_ENV = "PS_ADMIN_USER"
+PASSWORD_ENV = "PS_ADMIN_PASSWORD"
+
+
+class FlavorChoice(enum.StrEnum):
+    auto = "auto"
+    legacy = "legacy"
+    modern = "modern"
+
+    @property
+    def literal(self) -> Literal["auto", "legacy", "modern"]:
+        return _LITERALS[self]
+
+
+_LITERALS: dict[FlavorChoice, Literal["auto", "legacy", "modern"]] = {
+    FlavorChoice.auto: "auto",
+    FlavorChoice.legacy: "legacy",
+    FlavorChoice.modern: "modern",
+}
+
+
+Server = Annotated[
+    str,
+    typer.Option("--server", help="https://HOST, http://127.0.0.1:PORT or sim://NAME."),
+]
+Username = Annotated[
+    str | None,
+    typer.Option("--username", help=f"Admin username (default ${USER_ENV})."),
+]
+PasswordEnv = Annotated[
+    str | None,
+    typer.Option(
+        "--password-env",
+        metavar="NAME",
+        help=f"Environment variable holding the password (default {PASSWORD_ENV}).",
+    ),
+]
+FlavorOpt = Annotated[
+    FlavorChoice,
+    typer.Option("--flavor", help="Form map to use; auto detects it."),
+]
+Insecure = Annotated[
+    bool,
+    typer.Option(
+        "--insecure", help="Skip TLS certificate verification (test servers)."
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to ``app``."""
+    """Attach ``doctor`` and ``import`` to ``app``."""
+    app.command("doctor")(doctor)
+    app.command("import")(import_)
+
+
+def doctor(
+    server: Server,
+    username: Username = None,
+    password_env: PasswordEnv = None,
+    flavor: FlavorOpt = FlavorChoice.auto,
+    capture: Annotated[
+        Path | None,
+        typer.Option(
+            "--capture",
+            metavar="DIR",
+            help="Save the visited pages, redacted, to DIR (for fixing a form map).",
+        ),
+    ] = None,
+    insecure: Insecure = False,
+) -> None:
+    """Check that a server's pages match psconfig's form map (exit 1 if not)."""
+    import asyncio
+
+    from psconfig.drivers.portal.doctor import run_doctor
+
+    with handle_errors():
+        user, password = credentials(server, username, password_env)
+        if insecure:
+            err("warning: TLS certificate verification is off (--insecure)")
+        report = asyncio.run(
+            run_doctor(
+                server,
+                user,
+                password,
+                flavor=flavor.literal,
+                insecure=insecure,
+                sim_dir=_sim_dir(server),
+                capture=capture,
+            )
+        )
+        _print_report(report, capture)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def import_(
+    server: Server,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the spec here (default: stdout)."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The spec's name (default: from the server)."),
+    ] = None,
+    username: Username = None,
+    password_env: PasswordEnv = None,
+    flavor: FlavorOpt = FlavorChoice.auto,
+    insecure: Insecure = False,
+) -> None:
+    """Write a spec of the server's live integration setup (plans empty against it)."""
+    import asyncio
+
+    from psconfig.spec import dump_spec
+
+    with handle_errors():
+        user, password = credentials(server, username, password_env)
+        if insecure:
+            err("warning: TLS certificate verification is off (--insecure)")
+        state, info = asyncio.run(
+            _read_for_import(server, user, password, flavor, insecure)
+        )
+        text = dump_spec(
+            state, name=name or default_name(server), url=server, flavor=info.flavor
+        )
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            from psconfig.cli.plan import write_atomic
+
+            write_atomic(out, text)
+            err(f"wrote {out}")
+
+
+async def _read_for_import(
+    server: str, user: str, password: SecretStr, flavor: FlavorChoice, insecure: bool
+) -> tuple[State, ServerInfo]:
+    from psconfig.drivers.portal import open_portal
+    from psconfig.drivers.portal.importer import import_scope, integration_state
+
+    async with open_portal(
+        server,
+        user,
+        password,
+        flavor=flavor.literal,
+        insecure=insecure,
+        sim_dir=_sim_dir(server),
+    ) as drv:
+        state = await drv.read(import_scope(drv.dde_pages))
+        return integration_state(state, drv.map.builtin_groups), drv.info
+
+
+def credentials(
+    server: str, username: str | None, password_env: str | None
+) -> tuple[str, SecretStr]:
+    """The sign-in for ``server``; never from a flag, never printed."""
+    from pydantic import SecretStr
+
+    variable = password_env or PASSWORD_ENV
+    if server.startswith("sim://"):
+        from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
+
+        secret = os.environ.get(variable) if password_env else None
+        return username or DEMO_ADMIN_USERNAME, SecretStr(secret or DEMO_ADMIN_PASSWORD)
+    user = username or os.environ.get(USER_ENV)
+    if not user:
+        raise PsconfigError(f"no admin username: pass --username or set ${USER_ENV}")
+    secret = os.environ.get(variable)
+    if not secret:
+        raise PsconfigError(
+            f"no admin password: set ${variable} (passwords are never taken as flags)"
+        )
+    return user, SecretStr(secret)
+
+
+def default_name(server: str) -> str:
+    """A spec name from the URL: the sim name or the host name."""
+    parts = urlsplit(server)
+    return (parts.hostname or parts.netloc or "powerschool").split("?")[0]
+
+
+def _sim_dir(server: str) -> Path | None:
+    from psconfig.cli.target import sim_dir
+
+    return sim_dir() if server.startswith("sim://") else None
+
+
+_STYLES = {"ok": "green", "fail": "bold red", "warn": "yellow", "skipped": "dim"}
+
+
+def _print_report(report: DoctorReport, capture: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"psconfig doctor: {report.url}", title_justify="left")
+    for column in ("check", "page", "field", "status"):
+        table.add_column(column, overflow="fold")
+    table.add_column("detail", overflow="fold", ratio=1)
+    for row in report.checks:
+        style = _STYLES[row.status]
+        status = f"[{style}]{row.status}[/]"
+        table.add_row(row.check, row.page, row.field, status, row.detail)
+    # CI logs are not terminals: give the table room instead of rich's 80 columns.
+    console = Console(highlight=False, width=None if stdout_is_tty() else 160)
+    console.print(table)
+    failed = sum(1 for c in report.checks if c.status == "fail")
+    verdict = (
+        "all checks passed"
+        if report.ok
+        else f"{failed} of {len(report.checks)} checks failed"
+    )
+    typer.echo(
+        f"doctor: {verdict} (flavor {report.flavor}, PowerSchool {report.version})"
+    )
+    if capture is not None and report.captured:
+        typer.echo(
+            f"captured {len(report.captured)} files in {capture} "
+            "(redacted; review before sharing)"
+        )

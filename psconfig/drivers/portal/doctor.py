@@ -1,0 +1,425 @@
+"""``psconfig doctor``: check a server against its form map; optionally capture pages.
+
+The checks, in order: reachability of the sign-in page, TLS (verification on or
+off), flavor detection, the version in the footer, sign-in, then every page of the
+form map and every field on it (present, of the map's kind, offering the map's
+option values). Only GETs are sent after sign-in; the page-permission editor is
+checked only when the toggle is already on ("skipped: toggle off" otherwise).
+
+Nothing here raises for a failed check: each becomes a row of the ``DoctorReport``
+(``check``, ``page``, ``field``, ``status``, ``detail``). With ``capture`` the pages
+visited are saved under that folder, redacted (``forms.redact_html``: no passwords,
+tokens, keys, cookies, names, staff IDs, emails or IPs), with file mode 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from psconfig.drivers.portal import bind, login
+from psconfig.drivers.portal.forms import (
+    Document,
+    Form,
+    personal_values,
+    redact_html,
+)
+from psconfig.drivers.portal.maps import FieldMap, FormPage, Page, PortalMap
+from psconfig.drivers.portal.response import Response
+from psconfig.drivers.portal.session import (
+    SIM_SCHEME,
+    AsgiApp,
+    Http,
+    PortalSession,
+    RetryPolicy,
+)
+from psconfig.errors import DriverError, PsconfigError
+from psconfig.model import Frozen
+
+Status = Literal["ok", "fail", "warn", "skipped"]
+
+
+class Check(Frozen):
+    """One row of the report."""
+
+    check: str
+    page: str = ""
+    field: str = ""
+    status: Status
+    detail: str = ""
+
+
+class DoctorReport(Frozen):
+    """Every check made, and the files a capture wrote."""
+
+    url: str
+    flavor: str = "unknown"
+    version: str = "unknown"
+    checks: tuple[Check, ...] = ()
+    captured: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed (warnings and skips do not fail)."""
+        return all(c.status != "fail" for c in self.checks)
+
+
+class Doctor:
+    """One doctor run over a not-yet-signed-in session."""
+
+    def __init__(
+        self, http: Http, session: PortalSession, capture: Path | None
+    ) -> None:
+        self.http, self.session, self.capture = http, session, capture
+        self.rows: list[Check] = []
+        self.visited: list[tuple[str, Response]] = []
+
+    def add(self, check: str, status: Status, detail: str = "", **where: str) -> None:
+        self.rows.append(Check(check=check, status=status, detail=detail, **where))
+
+    async def run(self) -> DoctorReport:
+        """All checks; sign-out and capture happen even when a check fails."""
+        portal_map: PortalMap | None = None
+        try:
+            portal_map = await self._preflight()
+            if portal_map is not None and await self._sign_in():
+                await self._pages(portal_map)
+        finally:
+            await self.session.close()
+        captured = self._write_capture(portal_map) if self.capture else ()
+        return DoctorReport(
+            url=self.http.url,
+            flavor=portal_map.flavor if portal_map else "unknown",
+            version=self.session.version,
+            checks=tuple(self.rows),
+            captured=captured,
+        )
+
+    # -- before sign-in -------------------------------------------------------------
+
+    async def _preflight(self) -> PortalMap | None:
+        path = login.signin_path(None)
+        try:
+            page = await self.http.get(path)
+        except DriverError as exc:
+            self.add("reachability", "fail", str(exc), page=path)
+            return None
+        self.visited.append(("signin", page))
+        status: Status = "ok" if page.status == 200 else "fail"
+        self.add("reachability", status, f"HTTP {page.status}", page=path)
+        self.add("tls", *self._tls())
+        if status == "fail":
+            return None
+        try:
+            await self.session.detect(page)
+        except DriverError as exc:
+            self.add("flavor", "fail", str(exc), page=path)
+            return None
+        portal_map = self.session.portal_map
+        self.add(
+            "flavor", "ok", f"{portal_map.flavor}: {portal_map.description}", page=path
+        )
+        found = self.session.version != "unknown"
+        detail = (
+            self.session.version if found else "no version in the sign-in page footer"
+        )
+        self.add("version", "ok" if found else "fail", detail, page=path)
+        doc = self.session.parse(page)
+        self._form(doc, portal_map.signin, {})
+        return portal_map
+
+    def _tls(self) -> tuple[Status, str]:
+        url = self.http.url
+        if url.startswith(SIM_SCHEME):
+            return "ok", "in-process simulator: no network, no TLS"
+        if self.http.is_tls:
+            if self.http.verify:
+                return "ok", "https with certificate verification on"
+            return "warn", "https with certificate verification OFF (--insecure)"
+        host = urlsplit(url).hostname or ""
+        try:
+            loopback = host == "localhost" or ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return "ok", "plain http on loopback"
+        return "fail", "plain http to a remote host would send the password unencrypted"
+
+    async def _sign_in(self) -> bool:
+        try:
+            await self.session.open()
+        except DriverError as exc:
+            self.add("login", "fail", str(exc), page=self.session.portal_map.signin.url)
+            return False
+        self.add("login", "ok", f"signed in as {self.session.username!r}")
+        return True
+
+    # -- pages ----------------------------------------------------------------------
+
+    async def _pages(self, m: PortalMap) -> None:
+        home = await self._get("home", m.home.url)
+        if home is not None:
+            self._xpaths(home, m.home, {"user_name_xpath": m.home.user_name_xpath})
+            self._xpaths(home, m.home, {"school_xpath": m.home.school_xpath})
+        await self._form_page("school_context", m.school_context, {})
+        group = await self._first_group(m)
+        if group is not None:
+            await self._form_page("group_edit", m.group_edit, {"number": group})
+        await self._form_page("group_add", m.group_add, {})
+        toggle_on = await self._toggle(m)
+        dde = m.dde_home.label()
+        if toggle_on:
+            await self._form_page("page_editor", m.page_editor, {"page": dde})
+        else:
+            self._skip(
+                m.page_editor, "toggle off: the editor exists only while it is on"
+            )
+        frn = await self._first_staff(m)
+        for key in ("staff_edit", "affiliations", "admin_access", "staff_delete"):
+            page = getattr(m, key)
+            if frn is None:
+                self._skip(page, "no staff member with admin sign-in to look at")
+            else:
+                await self._form_page(key, page, {"frn": frn})
+        await self._form_page("staff_new", m.staff_new, {})
+        await self._form_page("dde_home", m.dde_home, {})
+        await self._form_page("dde_export", m.dde_export, {})
+
+    async def _get(self, key: str, path: str) -> Document | None:
+        try:
+            answer = await self.session.get(path)
+        except DriverError as exc:
+            self.add("page", "fail", str(exc), page=path)
+            return None
+        self.visited.append((key, answer))
+        if answer.status != 200:
+            self.add("page", "fail", f"HTTP {answer.status}", page=path)
+            return None
+        self.add("page", "ok", "HTTP 200", page=path)
+        return self.session.parse(answer)
+
+    async def _form_page(
+        self, key: str, page: FormPage, params: dict[str, str | int]
+    ) -> None:
+        doc = await self._get(key, page.path(**params))
+        if doc is not None:
+            self._form(doc, page, self._row_params(doc, page))
+
+    def _form(self, doc: Document, page: FormPage, row: dict[str, object]) -> None:
+        form = doc.find_form(page.form)
+        if form is None:
+            self.add(
+                "field",
+                "fail",
+                "form missing",
+                page=doc.page,
+                field=f"form#{page.form}",
+            )
+            return
+        for _, field in page.fields.items():
+            self._field(doc, form, field, row)
+
+    def _field(
+        self, doc: Document, form: Form, field: FieldMap, row: dict[str, object]
+    ) -> None:
+        try:
+            name = field.named(**row)
+        except KeyError:
+            self.add(
+                "field",
+                "skipped",
+                "no row on the page to check",
+                page=doc.page,
+                field=field.name,
+            )
+            return
+        try:
+            bind.control_name(form, field, **row)
+            missing = [v for v in field.options.values() if v not in form.choices(name)]
+        except DriverError as exc:
+            self.add("field", "fail", str(exc), page=doc.page, field=name)
+            return
+        if missing:
+            detail = f"lacks option value(s) {missing}"
+            self.add("field", "fail", detail, page=doc.page, field=name)
+            return
+        self.add("field", "ok", field.kind, page=doc.page, field=name)
+
+    def _row_params(self, doc: Document, page: FormPage) -> dict[str, object]:
+        """Values for ``{group}``/``{school}`` from the page's first row, if any."""
+        rows_xpath = getattr(page, "rows_xpath", None)
+        key_attr = getattr(page, "key_attr", None)
+        if not rows_xpath or not key_attr:
+            return {}
+        rows = doc.rows(rows_xpath, key_attr)
+        if not rows:
+            return {}
+        return {"group": rows[0].key, "school": rows[0].key}
+
+    def _xpaths(self, doc: Document, page: Page, xpaths: dict[str, str]) -> None:
+        for name, xpath in xpaths.items():
+            found = doc.text(xpath) is not None
+            status: Status = "ok" if found else "fail"
+            detail = xpath if found else f"nothing matches {xpath}"
+            self.add("field", status, detail, page=doc.page, field=name)
+
+    def _skip(self, page: Page, why: str) -> None:
+        self.add("page", "skipped", why, page=page.url.split("?", 1)[0])
+
+    async def _first_group(self, m: PortalMap) -> int | None:
+        doc = await self._get("groups", m.groups.url)
+        if doc is None:
+            return None
+        self._xpaths(doc, m.groups, {"count_xpath": m.groups.count_xpath})
+        rows = doc.rows(m.groups.rows_xpath, m.groups.key_attr)
+        if not rows:
+            self.add(
+                "field", "fail", "no group rows", page=doc.page, field="rows_xpath"
+            )
+            return None
+        self.add(
+            "field", "ok", f"{len(rows)} groups", page=doc.page, field="rows_xpath"
+        )
+        return int(rows[0].key) if rows[0].key.isdigit() else None
+
+    async def _toggle(self, m: PortalMap) -> bool:
+        doc = await self._get("toggle", m.toggle.url)
+        if doc is None:
+            return False
+        self._form(doc, m.toggle, {})
+        form = doc.find_form(m.toggle.form)
+        try:
+            return (
+                form is not None
+                and bind.CHOICE.read(form, m.toggle.fields.enabled, {}) == "on"
+            )
+        except DriverError:
+            return False
+
+    async def _first_staff(self, m: PortalMap) -> str | None:
+        search = m.staff_search
+        doc = await self._get("staff_search", search.path(query=search.admin_query))
+        if doc is None:
+            return None
+        rows = doc.rows(search.rows_xpath, search.key_attr)
+        if not rows:
+            self.add(
+                "field", "warn", "no staff rows", page=doc.page, field="rows_xpath"
+            )
+            return None
+        self.add("field", "ok", f"{len(rows)} staff", page=doc.page, field="rows_xpath")
+        found = re.search(search.frn_regex, rows[0].text(search.link_xpath) or "")
+        if not found:
+            self.add(
+                "field", "fail", "no record link", page=doc.page, field="link_xpath"
+            )
+            return None
+        return found.group(1)
+
+    # -- capture --------------------------------------------------------------------
+
+    def _write_capture(self, portal_map: PortalMap | None) -> tuple[str, ...]:
+        """Save every visited page, redacted, plus an index; returns the file names."""
+        assert self.capture is not None
+        try:
+            self.capture.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise PsconfigError(
+                f"cannot create {self.capture}: {exc.strerror}"
+            ) from None
+        redact = self._redactor(portal_map)
+        written, index = [], []
+        for number, (key, answer) in enumerate(self.visited, start=1):
+            name = f"{number:02d}-{key}.html"
+            _write_private(self.capture / name, redact(answer.text))
+            written.append(name)
+            page = answer.path.split("?")[0]
+            index.append({"file": name, "page": page, "status": answer.status})
+        summary = {
+            "url": self.http.url,
+            "flavor": portal_map.flavor if portal_map else None,
+            "version": self.session.version,
+            "pages": index,
+        }
+        text = json.dumps(summary, indent=2) + "\n"
+        _write_private(self.capture / "index.json", text)
+        return (*written, "index.json")
+
+    def _redactor(self, portal_map: PortalMap | None) -> Callable[[str], str]:
+        """Redaction with the secrets and personal values of the whole run."""
+        keep = portal_map.capture.keep_inputs if portal_map else frozenset[str]()
+        xpaths = portal_map.capture.redact_text_xpaths if portal_map else ()
+        secrets = set(self.session.secrets) | set(self.http.cookie_values())
+        personal: set[str] = set()
+        for _, answer in self.visited:
+            personal |= personal_values(
+                answer.text, keep_inputs=keep, text_xpaths=xpaths
+            )
+
+        def redact(text: str) -> str:
+            return redact_html(
+                text,
+                keep_inputs=keep,
+                text_xpaths=xpaths,
+                secrets=secrets,
+                personal=personal,
+            )
+
+        return redact
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` atomically; the file is created with mode 0600 (mkstemp)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise PsconfigError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PsconfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+async def run_doctor(
+    url: str,
+    username: str,
+    password: SecretStr,
+    *,
+    flavor: Literal["auto", "legacy", "modern"] = "auto",
+    insecure: bool = False,
+    sim_dir: Path | None = None,
+    capture: Path | None = None,
+    timeout: float = 30.0,
+    client_ip: str = "127.0.0.1",
+    retry: RetryPolicy | None = None,
+    app: AsgiApp | None = None,
+) -> DoctorReport:
+    """Run every check against ``url`` (arguments as for ``open_portal``).
+
+    Connection-level problems become failed rows, not exceptions; only a URL the
+    driver cannot use at all raises (``ConnectError``).
+    """
+    http = Http(
+        url,
+        insecure=insecure,
+        sim_dir=sim_dir,
+        timeout=timeout,
+        client_ip=client_ip,
+        policy=retry,
+        app=app,
+    )
+    choice = None if flavor == "auto" else flavor
+    session = PortalSession(http, username, password, choice)
+    return await Doctor(http, session, capture).run()
