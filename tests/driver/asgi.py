@@ -111,3 +111,35 @@ class CookieSpy:
             await send(message)
 
         await self.app(scope, receive, spy)
+
+
+class Peak:
+    """Count requests in flight at once (the simulator's latency keeps them open)."""
+
+    def __init__(self, app: AsgiApp) -> None:
+        self.app = app
+        self.now = self.peak = 0
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+class DiesAfter:
+    """Pass requests through until one ``method path`` went by, then answer 500."""
+
+    def __init__(self, app: AsgiApp, *, method: str, path: str) -> None:
+        self.app, self.method, self.path = app, method, path
+        self.dead = False
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if self.dead:
+            await _respond(send, 500, [])
+            return
+        await self.app(scope, receive, send)
+        if scope.get("method") == self.method and scope.get("path") == self.path:
+            self.dead = True

@@ -20,7 +20,7 @@ from psconfig.errors import (
 )
 from psconfig.model import EnsureGroup, Flavor, Scope
 from psconfig.sim import SimApp, SimFaults, SimState, create_app
-from tests.driver.asgi import Flaky
+from tests.driver.asgi import DiesAfter, Flaky, Peak
 from tests.driver.conftest import FAST, portal, posts
 from tests.driver.expected import expected_state
 
@@ -176,3 +176,28 @@ async def test_unreachable_server_is_a_connect_error() -> None:
 def test_unsupported_url_is_refused_before_any_request() -> None:
     with pytest.raises(ConnectError, match="unsupported server URL"):
         open_portal("ftp://example.org", "admin", SecretStr("x"))
+
+
+@pytest.mark.anyio
+async def test_concurrent_reads_stay_within_max_connections(state_path: Path) -> None:
+    peak = Peak(create_app(state_path, faults=SimFaults(latency_ms=15)))
+    async with portal(peak, max_connections=3) as drv:
+        await drv.read(Scope(staff_ids=None))
+    assert peak.peak == 3  # concurrent, and never more than allowed
+
+
+@pytest.mark.anyio
+async def test_post_accepted_but_read_back_failing_says_so(sim: SimApp) -> None:
+    dies = DiesAfter(sim, method="POST", path=EDIT_12)
+    async with portal(dies) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        with pytest.raises(ConnectError) as caught:
+            await drv.apply(EnsureGroup(before=group, after=renamed))
+    message = str(caught.value)
+    assert message.startswith(
+        "/admin/security/groups/edit.html?group=12: the change was posted and "
+        "accepted, but reading it back failed"
+    )
+    assert "run plan again" in message
+    assert sim.state.groups[11].name == "Read-Only Export"

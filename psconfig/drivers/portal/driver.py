@@ -29,14 +29,17 @@ from psconfig.drivers.portal.writer import Writer
 from psconfig.errors import DriverError, FormMapError, ServerRefusedError
 from psconfig.model import Op, PageLevel, Scope, ServerInfo, State
 
-DEFAULT_DDE_FIELDS: tuple[str, ...] = (
-    "Student_Number",
-    "Last_Name",
-    "First_Name",
-    "Grade_Level",
-    "SchoolID",
-)
-"""Student fields ``export_dde`` asks for unless told otherwise."""
+DEFAULT_DDE_FIELDS: dict[str, tuple[str, ...]] = {
+    "students": (
+        "Student_Number",
+        "Last_Name",
+        "First_Name",
+        "Grade_Level",
+        "SchoolID",
+    ),
+    "teachers": ("TeacherNumber", "Last_Name", "First_Name", "SchoolID", "Status"),
+}
+"""The fields ``export_dde`` asks for per table unless told otherwise."""
 
 
 class PortalDriver:
@@ -182,13 +185,18 @@ class PortalDriver:
         return posted.status
 
     async def export_dde(
-        self, table: str = "students", fields: Sequence[str] = DEFAULT_DDE_FIELDS
+        self, table: str = "students", fields: Sequence[str] | None = None
     ) -> str:
         """Select every record of ``table`` in DDE and export ``fields``.
 
-        Tab-delimited, one record per line (LF), with a title line. What the signed-in
-        user can export depends on its page permissions and school context.
+        ``table`` is a key of the form map's DDE table options (``students``,
+        ``teachers``); ``fields`` default to ``DEFAULT_DDE_FIELDS[table]``. The text
+        is tab-delimited, one record per line (LF), after a title line. What the
+        signed-in user can export depends on its page permissions and school.
         """
+        wanted = list(
+            fields if fields is not None else DEFAULT_DDE_FIELDS.get(table, ())
+        )
         home, export = self.map.dde_home, self.map.dde_export
         await self._dde_post(
             home.url,
@@ -199,7 +207,7 @@ class PortalDriver:
         ef = export.fields
 
         def fill(form: Form) -> None:
-            bind.LINES.write(form, ef.fields, {}, list(fields))
+            bind.LINES.write(form, ef.fields, {}, wanted)
             bind.CHOICE.write(form, ef.field_delimiter, {}, "tab")
             bind.CHOICE.write(form, ef.record_delimiter, {}, "lf")
             bind.FLAG.write(form, ef.column_titles, {}, True)

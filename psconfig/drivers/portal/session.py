@@ -143,6 +143,8 @@ class Http:
         self.policy = policy or RetryPolicy()
         self.verify = not insecure
         self.request_count = 0
+        # One bound for the whole session: nested concurrent reads share it.
+        self._slots = asyncio.Semaphore(max_connections)
         transport: httpx.AsyncBaseTransport | None = None
         base_url = self.url
         if app is None and self.url.startswith(SIM_SCHEME):
@@ -214,9 +216,10 @@ class Http:
             "Referer": str(self._client.base_url.join(referer)),
         }
         try:
-            answer = await self._client.post(
-                path, content=urlencode(pairs).encode("utf-8"), headers=headers
-            )
+            async with self._slots:
+                answer = await self._client.post(
+                    path, content=urlencode(pairs).encode("utf-8"), headers=headers
+                )
         except httpx.TransportError as exc:
             if _tls_failure(exc):
                 raise self._tls_error(path) from None
@@ -234,7 +237,8 @@ class Http:
     async def _get_once(self, path: str) -> Response:
         self.request_count += 1
         try:
-            answer = await self._client.get(path)
+            async with self._slots:
+                answer = await self._client.get(path)
         except httpx.UnsupportedProtocol as exc:
             raise ConnectError(f"{path}: {exc}") from None
         except httpx.TimeoutException as exc:

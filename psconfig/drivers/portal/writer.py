@@ -101,7 +101,13 @@ class Writer:
         except UncertainWriteError as exc:
             await self._settle(exc, verify)
             return None
-        await verify()
+        try:
+            await verify()
+        except (ConnectError, ServerError) as exc:
+            raise ConnectError(
+                f"{path}: the change was posted and accepted, but reading it back "
+                f"failed ({exc}); run plan again to see where PowerSchool stands"
+            ) from None
         return doc
 
     def check_answer(self, answer: Response, path: str) -> Document | None:
