@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 AttrValue = str | int | bool | None
 
@@ -89,6 +92,12 @@ def select(
             for v, lab in options
         ],
     )
+
+
+def option_select(name: str, options: Sequence[tuple[str, str, T]], value: T) -> Markup:
+    """A select over ``(form value, label, state value)`` options, ``value`` chosen."""
+    chosen = next((form for form, _, v in options if v == value), None)
+    return select(name, [(form, label) for form, label, _ in options], chosen)
 
 
 def checkbox(name: str, value: str, checked: bool, label: str | None = None) -> Markup:

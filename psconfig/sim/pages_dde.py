@@ -127,45 +127,34 @@ def select_records(ctx: Ctx) -> Response:
     return dde_home(ctx)
 
 
-def export_page(ctx: Ctx, message: Markup | None = None) -> Response:
-    """``GET /admin/tech/dde/exportrecords.html``: the export settings form."""
-    selection = ctx.session.dde if ctx.session else None
-    what = (
-        f"Exporting {len(selection.records)} records from {TABLES[selection.table]}"
-        if selection
-        else "No records are selected."
-    )
-    form = el(
+def _export_form(ctx: Ctx) -> Markup:
+    custom = el("input", {"type": "text", "name": "custfielddelim", "value": ""})
+    fields = select("fielddelim", [(v, lab) for v, lab, _ in FIELD_DELIMS], "tab")
+    records = select("recdelim", [(v, lab) for v, lab, _ in RECORD_DELIMS], "cr")
+    return el(
         "form",
         {"id": "exportForm", "method": "post", "action": EXPORT},
         hidden("pstoken", ctx.pstoken),
         el("p", {}, "Fields to export (one per line)"),
         el("textarea", {"name": "tt", "rows": 8, "cols": 40}, ""),
-        el(
-            "p",
-            {},
-            "Field delimiter ",
-            select("fielddelim", [(v, lab) for v, lab, _ in FIELD_DELIMS], "tab"),
-            " ",
-            el("input", {"type": "text", "name": "custfielddelim", "value": ""}),
-        ),
-        el(
-            "p",
-            {},
-            "Record delimiter ",
-            select("recdelim", [(v, lab) for v, lab, _ in RECORD_DELIMS], "cr"),
-        ),
+        el("p", {}, "Field delimiter ", fields, " ", custom),
+        el("p", {}, "Record delimiter ", records),
         el("p", {}, checkbox("columntitles", "1", True, "Include column titles")),
         el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
     )
+
+
+def export_page(ctx: Ctx, message: Markup | None = None) -> Response:
+    """``GET /admin/tech/dde/exportrecords.html``: the export settings form."""
+    selection = ctx.session.dde if ctx.session else None
+    what = "No records are selected."
+    if selection is not None:
+        count, table = len(selection.records), TABLES[selection.table]
+        what = f"Exporting {count} records from {table}"
     title = "Export Records"
+    summary = el("p", {"id": "exportSummary"}, what)
     return layout.page(
-        ctx,
-        title,
-        el("h1", {}, title),
-        el("p", {"id": "exportSummary"}, what),
-        message,
-        form,
+        ctx, title, el("h1", {}, title), summary, message, _export_form(ctx)
     )
 
 

@@ -15,11 +15,16 @@ from psconfig.sim.flavors import (
     HEALTH_OPTIONS,
     LOG_TYPE_OPTIONS,
     SCHEDULE_OPTIONS,
-    choices,
-    form_value_of,
     label_of,
 )
-from psconfig.sim.html import Markup, checkbox, el, field_row, hidden, select
+from psconfig.sim.html import (
+    Markup,
+    checkbox,
+    el,
+    field_row,
+    hidden,
+    option_select,
+)
 from psconfig.sim.routing import Route, form_route
 from psconfig.sim.runtime import Ctx, Invalid, Refused
 from psconfig.sim.state import MAX_GROUPS, LogType, SimGroup
@@ -81,41 +86,17 @@ def _target(ctx: Ctx) -> SimGroup:
     return group
 
 
-def _edit_fields(ctx: Ctx, g: SimGroup) -> list[Markup]:
-    incidents = sorted(ctx.state.incident_types.items())
-    health = [
-        el(
-            "label",
-            {},
-            label,
-            " ",
-            select(
-                f,
-                choices(HEALTH_OPTIONS),
-                form_value_of(HEALTH_OPTIONS, getattr(g.health, attr)),
-            ),
-        )
-        for f, label, attr in HEALTH_AREAS
-    ]
+def _settings_rows(ctx: Ctx, g: SimGroup) -> list[Markup]:
+    name = el("input", {"type": "text", "name": "name", "value": g.name})
+    levels = ctx.flavor.access_levels
     return [
         field_row("Group Number", str(g.number), hidden("groupnumber", g.number)),
-        field_row(
-            "Group Name", el("input", {"type": "text", "name": "name", "value": g.name})
-        ),
-        field_row(
-            "Access Level",
-            select(
-                "accesslevel",
-                choices(ctx.flavor.access_levels),
-                form_value_of(ctx.flavor.access_levels, g.access_level),
-            ),
-        ),
+        field_row("Group Name", name),
+        field_row("Access Level", option_select("accesslevel", levels, g.access_level)),
         field_row(
             "Can Modify Schedules",
-            select(
-                "canmodifyschedules",
-                choices(SCHEDULE_OPTIONS),
-                form_value_of(SCHEDULE_OPTIONS, g.can_modify_schedules),
+            option_select(
+                "canmodifyschedules", SCHEDULE_OPTIONS, g.can_modify_schedules
             ),
         ),
         field_row(
@@ -124,26 +105,33 @@ def _edit_fields(ctx: Ctx, g: SimGroup) -> list[Markup]:
         field_row("Language Translator", checkbox("translator", "1", g.translator)),
         field_row(
             "Report Queue Priority",
-            select(
-                "reportqueuepriority",
-                choices(RQP_OPTIONS),
-                str(g.report_queue_priority),
-            ),
+            option_select("reportqueuepriority", RQP_OPTIONS, g.report_queue_priority),
         ),
-        field_row(
-            "Accessible Log Types",
-            *(
-                checkbox("logtypes", v, value in g.log_types, label)
-                for v, label, value in LOG_TYPE_OPTIONS
-            ),
-        ),
-        field_row(
-            "Accessible Incident Types",
-            *(
-                checkbox("incidenttypes", code, code in g.incident_types, name)
-                for code, name in incidents
-            ),
-        ),
+    ]
+
+
+def _access_rows(ctx: Ctx, g: SimGroup) -> list[Markup]:
+    logs = [
+        checkbox("logtypes", code, value in g.log_types, label)
+        for code, label, value in LOG_TYPE_OPTIONS
+    ]
+    incidents = [
+        checkbox("incidenttypes", code, code in g.incident_types, name)
+        for code, name in sorted(ctx.state.incident_types.items())
+    ]
+    health = [
+        el(
+            "label",
+            {},
+            label,
+            " ",
+            option_select(field, HEALTH_OPTIONS, getattr(g.health, attr)),
+        )
+        for field, label, attr in HEALTH_AREAS
+    ]
+    return [
+        field_row("Accessible Log Types", *logs),
+        field_row("Accessible Incident Types", *incidents),
         field_row("Health and Immunization", *health),
     ]
 
@@ -156,7 +144,7 @@ def edit_page(ctx: Ctx, message: Markup | None) -> Response:
         {"id": "groupForm", "method": "post", "action": f"{EDIT}?group={g.number}"},
         hidden("pstoken", ctx.pstoken),
         hidden("ac", "prim"),
-        el("table", {}, _edit_fields(ctx, g)),
+        el("table", {}, _settings_rows(ctx, g), _access_rows(ctx, g)),
         el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
     )
     return layout.page(ctx, "Edit Group", el("h1", {}, "Edit Group"), message, form)

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from psconfig.sim import layout
 from psconfig.sim.access import ip_allowed, may_switch_to, within_window
-from psconfig.sim.html import Markup, el, feedback, hidden, join
+from psconfig.sim.html import AttrValue, Markup, el, feedback, hidden, join
 from psconfig.sim.pcas import new_key, verify_pcas, verify_plain
 from psconfig.sim.routing import Route
 from psconfig.sim.runtime import SIGN_IN, Ctx, redirect
@@ -47,6 +47,56 @@ def _with_cookie(ctx: Ctx, response: Response, token: str) -> Response:
     return response
 
 
+def _login_form(ctx: Ctx, key: str) -> Markup:
+    hashed = ctx.flavor.hashed_login
+    attrs: dict[str, AttrValue] = {
+        "id": "LoginForm",
+        "name": "LoginForm",
+        "method": "post",
+        "action": HOME,
+        "onsubmit": "return doPCASLogin(this);" if hashed else None,
+    }
+    hidden_fields = [
+        ("pstoken", ctx.pstoken),
+        ("contextData", key),
+        ("dbpw", ""),
+        ("serviceName", "PS Administrator"),
+        ("credentialType", "User Id and Password Credential"),
+        ("request_locale", "en_US"),
+        ("returnUrl", ""),
+        ("ldappassword", ""),
+    ]
+    return el(
+        "form",
+        attrs,
+        [hidden(name, value) for name, value in hidden_fields],
+        el("label", {"for": "fieldUsername"}, "Username"),
+        el(
+            "input",
+            {"type": "text", "id": "fieldUsername", "name": "username", "value": ""},
+        ),
+        el("label", {"for": "fieldPassword"}, "Password"),
+        el(
+            "input",
+            {
+                "type": "password",
+                "id": "fieldPassword",
+                "name": "password",
+                "value": "",
+            },
+        ),
+        el("button", {"type": "submit", "id": "btnEnter"}, "Sign In"),
+    )
+
+
+def _pcas_scripts(key: str) -> Markup:
+    """md5.js and the page's ``doPCASLogin`` (``key`` is hex, safe in a script)."""
+    return join(
+        el("script", {"src": "/admin/javascript/md5.js"}),
+        el("script", {}, Markup(f'var pskey = "{key}";{_PCAS_SCRIPT}')),
+    )
+
+
 def sign_in_page(ctx: Ctx, alert: str | None = None) -> Response:
     """The sign-in page, with a fresh pre-session (new key and pstoken)."""
     old = ctx.rt.sessions.get(ctx.request.cookies.get(ctx.flavor.cookie))
@@ -55,45 +105,13 @@ def sign_in_page(ctx: Ctx, alert: str | None = None) -> Response:
     ctx.rt.sessions.prune(ctx.now, ctx.state.settings.session_idle_seconds)
     key = new_key()
     ctx.session = ctx.rt.sessions.create(ctx.now, key=key)
-    hashed = ctx.flavor.hashed_login
-    form = el(
-        "form",
-        {
-            "id": "LoginForm",
-            "name": "LoginForm",
-            "method": "post",
-            "action": HOME,
-            "onsubmit": "return doPCASLogin(this);" if hashed else None,
-        },
-        hidden("pstoken", ctx.pstoken),
-        hidden("contextData", key),
-        hidden("dbpw", ""),
-        hidden("serviceName", "PS Administrator"),
-        hidden("credentialType", "User Id and Password Credential"),
-        hidden("request_locale", "en_US"),
-        hidden("returnUrl", ""),
-        hidden("ldappassword", ""),
-        el("label", {"for": "fieldUsername"}, "Username"),
-        el("input", {"type": "text", "id": "fieldUsername", "name": "username"}),
-        el("label", {"for": "fieldPassword"}, "Password"),
-        el("input", {"type": "password", "id": "fieldPassword", "name": "password"}),
-        el("button", {"type": "submit", "id": "btnEnter"}, "Sign In"),
-    )
-    scripts = (
-        join(
-            el("script", {"src": "/admin/javascript/md5.js"}),
-            el("script", {}, Markup(f'var pskey = "{key}";{_PCAS_SCRIPT}')),
-        )
-        if hashed
-        else None
-    )
     response = layout.page(
         ctx,
         "Administrator Sign In",
-        scripts,
+        _pcas_scripts(key) if ctx.flavor.hashed_login else None,
         el("h1", {}, "PowerSchool SIS Administrator Sign In"),
         feedback("alert", alert) if alert else None,
-        form,
+        _login_form(ctx, key),
     )
     return _with_cookie(ctx, response, ctx.session.token)
 

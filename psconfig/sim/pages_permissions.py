@@ -80,50 +80,41 @@ def _shown(ctx: Ctx, text: str) -> list[SimGroup]:
     return [g for g in ctx.state.groups if needle in f"{g.number} {g.name}".lower()]
 
 
-def editor_page(ctx: Ctx, message: Markup | None) -> Response:
-    """``GET /admin/security/pageaccess.html?page=PATH[&filter=TEXT]``."""
-    _require_toggle(ctx)
-    path, text = _target(ctx)
+def _editor_rows(ctx: Ctx, path: str, text: str) -> list[Markup]:
+    """One row of four level radios per group shown under the filter."""
     levels = ctx.flavor.page_levels
     overrides = ctx.state.page_permissions.get(path, {})
     rows = []
     for g in _shown(ctx, text):
         level: PageLevel = overrides.get(g.number, "group_default")
-        current = form_value_of(levels, level)
-        rows.append(
-            el(
-                "tr",
-                {"data-group": g.number},
-                el("td", {}, f"{g.number} {g.name}"),
-                el("td", {}, radios(f"group_{g.number}", choices(levels), current)),
-            )
+        buttons = radios(
+            f"group_{g.number}", choices(levels), form_value_of(levels, level)
         )
+        name = el("td", {}, f"{g.number} {g.name}")
+        rows.append(el("tr", {"data-group": g.number}, name, el("td", {}, buttons)))
+    return rows
+
+
+def editor_page(ctx: Ctx, message: Markup | None) -> Response:
+    """``GET /admin/security/pageaccess.html?page=PATH[&filter=TEXT]``."""
+    _require_toggle(ctx)
+    path, text = _target(ctx)
+    setall = select("setall", [("", ""), *choices(ctx.flavor.page_levels)], "")
+    search = el("input", {"type": "text", "name": "filter", "value": text})
     form = el(
         "form",
         {"id": "pageAccessForm", "method": "post", "action": EDITOR},
         hidden("pstoken", ctx.pstoken),
         hidden("ac", "prim"),
         hidden("page", path),
-        el(
-            "p",
-            {},
-            "Filter ",
-            el("input", {"type": "text", "name": "filter", "value": text}),
-        ),
-        el(
-            "p",
-            {},
-            "Set All Groups To ",
-            select("setall", [("", ""), *choices(levels)], ""),
-        ),
-        el("table", {"id": "pageAccessTable"}, rows),
+        el("p", {}, "Filter ", search),
+        el("p", {}, "Set All Groups To ", setall),
+        el("table", {"id": "pageAccessTable"}, _editor_rows(ctx, path, text)),
         el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
     )
     title = "Modify access privileges for this page"
-    heading = el("h1", {}, title)
-    return layout.page(
-        ctx, title, heading, el("p", {"id": "page"}, path), message, form
-    )
+    heading, target = el("h1", {}, title), el("p", {"id": "page"}, path)
+    return layout.page(ctx, title, heading, target, message, form)
 
 
 def save_permissions(ctx: Ctx) -> None:

@@ -13,8 +13,17 @@ import re
 from starlette.responses import Response
 
 from psconfig.sim import layout
-from psconfig.sim.flavors import STAFF_TYPES, choices
-from psconfig.sim.html import Markup, checkbox, el, field_row, hidden, radios, select
+from psconfig.sim.flavors import STAFF_TYPES
+from psconfig.sim.html import (
+    Markup,
+    checkbox,
+    el,
+    field_row,
+    hidden,
+    option_select,
+    radios,
+    select,
+)
 from psconfig.sim.pages_staff import BASE, frn, target
 from psconfig.sim.pcas import hash_password
 from psconfig.sim.routing import form_route
@@ -58,56 +67,46 @@ def _form(ctx: Ctx, form_id: str, action: str, *body: object) -> Markup:
     )
 
 
+def _affiliation_row(ctx: Ctx, staff: SimStaff, a: SimAffiliation) -> Markup:
+    home = radios(
+        "homeschool", [(str(a.school), "Home School")], str(staff.home_school)
+    )
+    return el(
+        "tr",
+        {"data-school": a.school},
+        el("td", {}, home),
+        el("td", {}, checkbox(f"active_{a.school}", "1", a.active, "Active")),
+        el("td", {"class": "school"}, _school_name(ctx, a.school)),
+        el("td", {}, option_select(f"stafftype_{a.school}", STAFF_TYPES, a.staff_type)),
+    )
+
+
+def _other_schools(ctx: Ctx, taken: set[int]) -> list[tuple[str, str]]:
+    """An empty option plus every school not in ``taken`` (for an "add" row)."""
+    schools = sorted(ctx.state.schools.items())
+    return [("", ""), *((str(n), name) for n, name in schools if n not in taken)]
+
+
 def affiliations_page(ctx: Ctx, message: Markup | None) -> Response:
     """``GET .../security/affiliations.html?frn=005D``."""
     staff = target(ctx)
     rows = [
-        el(
-            "tr",
-            {"data-school": a.school},
-            el(
-                "td",
-                {},
-                radios(
-                    "homeschool",
-                    [(str(a.school), "Home School")],
-                    str(staff.home_school),
-                ),
-            ),
-            el("td", {}, checkbox(f"active_{a.school}", "1", a.active, "Active")),
-            el("td", {"class": "school"}, _school_name(ctx, a.school)),
-            el(
-                "td",
-                {},
-                select(
-                    f"stafftype_{a.school}", choices(STAFF_TYPES), str(a.staff_type)
-                ),
-            ),
-        )
+        _affiliation_row(ctx, staff, a)
         for a in sorted(staff.affiliations, key=lambda a: a.school)
     ]
-    taken = {a.school for a in staff.affiliations}
-    free = [("", "")] + [
-        (str(n), name)
-        for n, name in sorted(ctx.state.schools.items())
-        if n not in taken
-    ]
+    free = _other_schools(ctx, {a.school for a in staff.affiliations})
     add = el(
         "p",
         {},
         "Add school ",
         select("newschool", free, ""),
         " as ",
-        select("newstafftype", choices(STAFF_TYPES), "2"),
+        option_select("newstafftype", STAFF_TYPES, 2),
     )
-    form = _form(
-        ctx,
-        "affiliationsForm",
-        f"{AFFILIATIONS}?frn={frn(staff)}",
-        el("p", {}, checkbox("ptaccess", "1", staff.ptaccess, "PowerTeacher Access")),
-        el("table", {"id": "affiliationsTable"}, rows),
-        add,
-    )
+    ptaccess = checkbox("ptaccess", "1", staff.ptaccess, "PowerTeacher Access")
+    action = f"{AFFILIATIONS}?frn={frn(staff)}"
+    table = el("table", {"id": "affiliationsTable"}, rows)
+    form = _form(ctx, "affiliationsForm", action, el("p", {}, ptaccess), table, add)
     title = f"Teachers and Affiliations: {staff.lastfirst}"
     return layout.page(ctx, title, el("h1", {}, title), message, form)
 
@@ -187,75 +186,53 @@ def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
     ]
 
 
-def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
-    """``GET .../security/adminaccess.html?frn=005D`` (password never rendered)."""
-    staff = target(ctx)
-    with_role = {r.school for r in staff.roles}
-    free = [("", "")] + [
-        (str(n), name)
-        for n, name in sorted(ctx.state.schools.items())
-        if n not in with_role
-    ]
+def _sign_in_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
+    label = "Sign in to Administrative Portion of PowerSchool"
+    username = el("input", {"type": "text", "name": "loginid", "value": staff.loginid})
+    password = el(
+        "input",
+        {"type": "password", "name": "password", "value": "", "autocomplete": "off"},
+    )
     group = "" if staff.groupvalue is None else str(staff.groupvalue)
-    fields = [
-        field_row(
-            "",
-            checkbox(
-                "psaccess",
-                "1",
-                staff.psaccess,
-                "Sign in to Administrative Portion of PowerSchool",
-            ),
-        ),
-        field_row(
-            "Admin Username",
-            el("input", {"type": "text", "name": "loginid", "value": staff.loginid}),
-        ),
-        field_row(
-            "Admin Password",
-            el(
-                "input",
-                {
-                    "type": "password",
-                    "name": "password",
-                    "value": "",
-                    "autocomplete": "off",
-                },
-            ),
-        ),
+    groups = select("groupvalue", _group_options(ctx, "No Group Defined"), group)
+    ips = el(
+        "textarea",
+        {"name": "ipaddrrestrict", "rows": 4},
+        "\n".join(staff.ipaddrrestrict),
+    )
+    return [
+        field_row("", checkbox("psaccess", "1", staff.psaccess, label)),
+        field_row("Admin Username", username),
+        field_row("Admin Password", password),
         field_row(
             "LDAP Enabled", checkbox("adminldapenabled", "1", staff.adminldapenabled)
         ),
-        field_row(
-            "Default Group",
-            select("groupvalue", _group_options(ctx, "No Group Defined"), group),
-        ),
+        field_row("Default Group", groups),
         field_row("Allow Admin Sign in During These Times", *_window_controls(staff)),
-        field_row(
-            "Allowed IPs",
-            el(
-                "textarea",
-                {"name": "ipaddrrestrict", "rows": 4},
-                "\n".join(staff.ipaddrrestrict),
-            ),
-        ),
+        field_row("Allowed IPs", ips),
     ]
-    roles = el("table", {"id": "rolesTable"}, _role_rows(ctx, staff))
+
+
+def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
+    """``GET .../security/adminaccess.html?frn=005D`` (password never rendered)."""
+    staff = target(ctx)
+    free = _other_schools(ctx, {r.school for r in staff.roles})
+    groups = _group_options(ctx, "Default Group Access")
     add = el(
         "p",
         {},
         "Add role at ",
         select("newrole_school", free, ""),
         " as ",
-        select("newrole_group", _group_options(ctx, "Default Group Access"), ""),
+        select("newrole_group", groups, ""),
     )
     form = _form(
         ctx,
         "adminAccessForm",
         f"{ADMIN_ACCESS}?frn={frn(staff)}",
-        el("table", {}, fields),
+        el("table", {}, _sign_in_rows(ctx, staff)),
         el("h2", {}, "Roles and Schools"),
-        roles,
+        el("table", {"id": "rolesTable"}, _role_rows(ctx, staff)),
         add,
     )
     title = f"Admin Access and Roles: {staff.lastfirst}"
