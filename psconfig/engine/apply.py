@@ -6,8 +6,9 @@ Contract:
   ``WriteNotAppliedError`` when the value did not stick).
 - The first failure stops the apply: later changes are ``skipped``, except the
   ``restore off`` end of the page-permission toggle bracket, which always runs once
-  the toggle was turned on (also when the apply is interrupted), so PowerSchool is
-  never left with page editing enabled by psconfig.
+  turning the toggle on was attempted (also when that attempt failed, since the
+  write may have landed before the failure, and when the apply is interrupted), so
+  psconfig never leaves page editing enabled behind it.
 - A delete that PowerSchool refuses (a staff member with history) falls back to a
   deactivation, and the outcome says so.
 - When anything failed, ``ApplyError`` lists the addresses applied and not applied.
@@ -77,27 +78,32 @@ def _is_restore(change: Change) -> bool:
     )
 
 
+def _is_enable(change: Change) -> bool:
+    return change.temporary and isinstance(change.op, SetPageToggle) and change.op.on
+
+
 async def apply_changes(
     plan: Plan, driver: Driver, *, on_outcome: OnOutcome = _ignore
 ) -> tuple[ChangeOutcome, ...]:
     """Apply every change of ``plan``; see the module docstring for the contract."""
     outcomes: list[ChangeOutcome] = []
     failure: ChangeOutcome | None = None
-    toggled_on = False
+    bracket_open = False
     try:
         for change in plan.changes:
-            if failure is not None and not (_is_restore(change) and toggled_on):
+            if failure is not None and not (_is_restore(change) and bracket_open):
                 outcome = _outcome(change, "skipped")
             else:
+                # Open before the write: it may land even if this run is interrupted.
+                bracket_open = bracket_open or _is_enable(change)
                 outcome = await _apply_one(driver, change)
-                if change.temporary and isinstance(change.op, SetPageToggle):
-                    toggled_on = change.op.on and outcome.outcome == "applied"
+                bracket_open = bracket_open and not _is_restore(change)
                 if outcome.outcome == "failed" and failure is None:
                     failure = outcome
             outcomes.append(outcome)
             on_outcome(change, outcome)
     finally:
-        if toggled_on:
+        if bracket_open:
             # Interrupted between the bracket's ends: restore, best effort.
             with contextlib.suppress(DriverError):
                 await driver.apply(SetPageToggle(on=False))

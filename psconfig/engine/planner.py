@@ -102,8 +102,25 @@ def build_plan(
         live_fingerprint=live_fingerprint,
         summary=summarize(changes),
         changes=changes,
-        notes=tuple(notes),
+        notes=(*notes, *_observations(desired, live)),
     )
+
+
+def _observations(desired: Desired, live: State) -> Iterator[str]:
+    """What a reviewer should know that is not a change."""
+    if desired.toggle == "during_apply" and live.page_toggle:
+        yield (
+            "the page-permission toggle is on; PowerSchool advises turning it off "
+            "after editing (toggle: off in the spec makes psconfig do it)"
+        )
+    if desired.removal == "delete":
+        for sid in sorted(desired.absent_staff):
+            have = live.staff.get(sid)
+            if have is not None and deactivated(have) == have:
+                yield (
+                    f'staff["{sid}"] is deactivated but not deleted (PowerSchool '
+                    "keeps staff members with history); nothing left to do"
+                )
 
 
 def merge(base: M, desired: M) -> M:
@@ -306,10 +323,10 @@ def _removals(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:
     for rank, sid in enumerate(reversed(present)):
         have = live.staff[sid]
         have_l = leaves(have, managed_only=False)
-        if desired.removal == "delete":
+        after = deactivated(have)
+        if desired.removal == "delete" and after != have:
             yield _Planned(REMOVALS, (rank, sid), _deletion(sid, have, have_l, mode))
             continue
-        after = deactivated(have)
         after_l = leaves(after, managed_only=False)
         paths = changed_paths(have_l, after_l)
         if not paths:

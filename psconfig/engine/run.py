@@ -204,10 +204,9 @@ def _with_secrets(spec: SpecSource, computed: _Computed) -> Plan:
         spec=plan.spec,
         live_fingerprint=plan.live_fingerprint,
         timestamp=plan.timestamp,
-        notes=plan.notes,
     )
     check_stale(plan, resolved)  # same inputs, so only a bug could trip this
-    return resolved
+    return resolved.model_copy(update={"notes": plan.notes})
 
 
 async def _check_safety(plan: Plan, driver: Driver, options: ApplyOptions) -> None:

@@ -207,3 +207,32 @@ async def test_progress_is_reported_per_change() -> None:
     await apply_spec(FakeSpec(), FakeDriver(), options)
     assert seen[0] == "group.12"
     assert seen[-1] == "page_toggle [restore off]"
+
+
+@pytest.mark.anyio
+async def test_failed_enable_is_still_restored() -> None:
+    """The enable may have landed before it failed: restore anyway."""
+
+    def fail(op: Op) -> DriverError | None:
+        if op == SetPageToggle(on=True):
+            return DriverError("read-back timed out")
+        return None
+
+    driver = FakeDriver(fail=fail)
+    with pytest.raises(ApplyError) as caught:
+        await apply_spec(FakeSpec(), driver, OPTIONS)
+    assert driver.writes[-1] == SetPageToggle(on=False)
+    assert caught.value.applied == ("group.12", "page_toggle [restore off]")
+
+
+@pytest.mark.anyio
+async def test_interrupt_during_enable_still_restores() -> None:
+    def interrupt(op: Op) -> DriverError | None:
+        if op == SetPageToggle(on=True):
+            raise KeyboardInterrupt
+        return None
+
+    driver = FakeDriver(fail=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        await apply_spec(FakeSpec(), driver, OPTIONS)
+    assert driver.writes[-1] == SetPageToggle(on=False)

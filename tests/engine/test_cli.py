@@ -321,3 +321,24 @@ def test_legacy_flavor_converges_too() -> None:
     applied = run("apply", "demo.yaml", "--server", legacy, "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert run("plan", "demo.yaml", "--server", legacy).exit_code == 0
+
+
+def test_staff_with_history_is_deactivated_instead_and_then_converged() -> None:
+    converge()
+    state_file = state_path_for("sim://demo", SIM_DIR)
+    state = load_state(state_file)
+    staff = [
+        s.model_copy(update={"has_history": s.teachernumber == "99999"})
+        for s in state.staff
+    ]
+    save_state(state.model_copy(update={"staff": staff}), state_file)
+    Path("removal.yaml").write_text(REMOVAL_SPEC)
+    done = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    assert done.exit_code == 0, done.output
+    assert "refused the delete" in done.stdout
+    assert "deactivated instead" in done.stdout
+    after = run("plan", "removal.yaml")
+    assert after.exit_code == 0, after.output
+    assert "deactivated but not deleted" in after.stdout
+    audit = Path(".psconfig/audit.jsonl").read_text().splitlines()
+    assert "deactivated instead" in json.loads(audit[-2])["note"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from psconfig.engine.plan import plan_to_json
-from psconfig.engine.planner import merge
+from psconfig.engine.planner import deactivated, merge
 from psconfig.model import (
     AdminAccess,
     CreateStaff,
@@ -247,3 +247,20 @@ def test_drift_of_staff_that_should_be_absent_is_critical() -> None:
 def test_admin_is_not_in_scope_unless_declared() -> None:
     plan = plan_for(clever_desired(), fresh_state())
     assert ADMIN.id not in {c.key for c in plan.changes}
+
+
+def test_deactivated_staff_counts_as_removed_when_delete_was_refused() -> None:
+    live = fresh_state()
+    gone = deactivated(clever_staff())
+    live = live.model_copy(update={"staff": {**live.staff, "99999": gone}})
+    plan = plan_for(Desired(absent_staff=frozenset({"99999"})), live)
+    assert not plan.has_changes
+    assert any("deactivated but not deleted" in note for note in plan.notes)
+
+
+def test_toggle_left_on_is_noted_not_changed() -> None:
+    live = fresh_state().model_copy(update={"page_toggle": True})
+    plan = plan_for(Desired(), live)
+    assert not plan.has_changes
+    assert any("toggle is on" in note for note in plan.notes)
+    assert not plan_for(Desired(toggle="on"), live).notes
