@@ -108,18 +108,34 @@ def fakes(tmp_path: Path) -> Fakes:
 
 
 @pytest.fixture
-def run_example(tmp_path: Path, fakes: Fakes) -> RunJob:
-    """Run one job of an example workflow with the fakes, skipping the pip install."""
-    workspace = tmp_path / "workspace"
-    (workspace / "specs").mkdir(parents=True)
+def workspace(tmp_path: Path) -> Path:
+    """The checked-out spec repository the jobs run in (``specs/`` is the spec path)."""
+    path = tmp_path / "workspace"
+    (path / "specs").mkdir(parents=True)
+    return path
 
-    def run(workflow: str, job: str, context: Mapping[str, str] = {}) -> gha.JobResult:
+
+@pytest.fixture
+def run_example(workspace: Path, fakes: Fakes) -> RunJob:
+    """Run one job of an example workflow with the fakes, skipping the pip install.
+
+    ``real_psconfig=True`` puts this environment's psconfig ahead of the fake one.
+    """
+
+    def run(
+        workflow: str,
+        job: str,
+        context: Mapping[str, str] | None = None,
+        *,
+        real_psconfig: bool = False,
+    ) -> gha.JobResult:
+        bins = [Path(sys.executable).parent] if real_psconfig else []
         return gha.run_job(
             EXAMPLES / workflow,
             job,
             workdir=workspace,
-            context={**CONTEXT, **context},
-            path_prepend=[fakes.bin],
+            context={**CONTEXT, **(context or {})},
+            path_prepend=[*bins, fakes.bin],
             skip_ids={"install"},
         )
 
