@@ -63,8 +63,12 @@ def register(app: typer.Typer) -> None:
     app.command("drift")(drift)
 
 
-Specs = Annotated[list[Path], typer.Argument(help=_SPECS_HELP, show_default=False)]
-Server = Annotated[str | None, typer.Option("--server", help=_SERVER_HELP)]
+Specs = Annotated[
+    list[Path], typer.Argument(help=_SPECS_HELP, metavar="SPEC", show_default=False)
+]
+Server = Annotated[
+    str | None, typer.Option("--server", metavar="URL", help=_SERVER_HELP)
+]
 FormatOpt = Annotated[Format, typer.Option("--format", help=_FORMAT_HELP)]
 Insecure = Annotated[bool, typer.Option("--insecure", help=_INSECURE_HELP)]
 
@@ -75,7 +79,9 @@ def plan(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Also save the JSON plan here (one spec), for apply --plan."
+            "--out",
+            metavar="PLAN.json",
+            help="Also save the JSON plan here (one spec), for apply --plan.",
         ),
     ] = None,
     fmt: FormatOpt = Format.text,
@@ -109,11 +115,16 @@ def drift(
 
 def apply(
     specs: Annotated[
-        list[Path] | None, typer.Argument(help=_SPECS_HELP, show_default=False)
+        list[Path] | None,
+        typer.Argument(help=_SPECS_HELP, metavar="SPEC", show_default=False),
     ] = None,
     plan_file: Annotated[
         Path | None,
-        typer.Option("--plan", help="Apply this saved plan (plan --out) instead."),
+        typer.Option(
+            "--plan",
+            metavar="PLAN.json",
+            help="Apply this saved plan (plan --out) instead.",
+        ),
     ] = None,
     auto_approve: Annotated[
         bool,
@@ -130,13 +141,18 @@ def apply(
         Path,
         typer.Option(
             "--audit-log",
+            metavar="FILE",
             envvar="PSCONFIG_AUDIT_LOG",
             help="Append JSON-lines audit records to this file.",
         ),
     ] = DEFAULT_AUDIT_LOG,
     lock_timeout: Annotated[
         float,
-        typer.Option("--lock-timeout", help="Seconds to wait for another apply."),
+        typer.Option(
+            "--lock-timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for another apply.",
+        ),
     ] = 10.0,
     server: Server = None,
     insecure: Insecure = False,
