@@ -179,8 +179,9 @@ def _violated_rules(text: str) -> list[str]:
         ) from None
     resolved, problems = resolve(model, doc)
     if resolved is None:
+        error = next(p for p in problems if p.severity == "error")
         raise PsconfigError(
-            f"the live state cannot be written as a spec: {problems[0].message}"
+            f"the live state cannot be written as a spec: {error.message}"
         )
     context = policy.Context(
         desired=resolved.desired,

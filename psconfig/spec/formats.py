@@ -20,7 +20,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SIM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _PAGE = re.compile(r"^/admin/[A-Za-z0-9._~/-]*$")
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^\S{1,64}$")
 _LOOPBACK_NAMES = {"localhost"}
 
@@ -125,12 +124,6 @@ def _hhmm(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    if value and not _EMAIL.match(value):
-        raise ValueError("not an email address")
-    return value
-
-
 def _username(value: str) -> str:
     if not _USERNAME.match(value):
         raise ValueError("a username is 1-64 characters without spaces")
@@ -192,6 +185,5 @@ SchoolRef = Annotated[
 PagePath = Annotated[str, AfterValidator(_page_path)]
 IpEntry = Annotated[str, AfterValidator(_ip)]
 HHMM = Annotated[str, AfterValidator(_hhmm)]
-Email = Annotated[str, AfterValidator(_email)]
 Username = Annotated[str, AfterValidator(_username)]
 Text = Annotated[str, Field(max_length=200)]

@@ -225,7 +225,7 @@ def _compose(text: str) -> YamlNode:
         raise _yaml_error(text, exc) from None
     except Warning as exc:  # e.g. a reused anchor; refused rather than guessed
         raise _Abort(START, f"YAML error: {exc}") from None
-    if root is None:
+    if root is None or (isinstance(root, ScalarNode) and _scalar(root) is None):
         raise _Abort(START, "the file is empty; a spec starts with `psconfig: 1`")
     if not isinstance(root, MappingNode):
         where = _mark(root.start_mark.line, root.start_mark.column)

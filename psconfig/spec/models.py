@@ -26,7 +26,6 @@ from pydantic import (
 from psconfig.model import Frozen
 from psconfig.spec.formats import (
     HHMM,
-    Email,
     GroupNumber,
     GroupRef,
     IpEntry,
@@ -202,7 +201,7 @@ class Staff(SpecModel):
     first_name: Text | None = None
     middle_name: Text | None = None
     preferred_name: Text | None = None
-    email: Email | None = None
+    email: Text | None = None
     title: Text | None = None
     school: SchoolRef | None = None
     staff_type: StaffTypeLabel | None = None

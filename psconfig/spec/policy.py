@@ -225,10 +225,10 @@ def _account_findings(ctx: Context, staff: Staff) -> Iterator[Finding]:
             "the sync password must be a reference such as "
             "${env:CLEVER_SYNC_PASSWORD}, not a literal",
         )
-    if "password" not in managed and sid not in ctx.desired.password_refs:
+    if sid not in ctx.desired.password_refs:
         yield Finding(
             "PS018",
-            (*here, "admin_access"),
+            (*here, "admin_access", "password"),
             f"sync account {sid} has no admin_access.password; psconfig "
             "cannot give a new account its password (guide 4.D.III)",
         )

@@ -85,10 +85,11 @@ class Resolved:
 
 
 def resolve(model: spec.Spec, doc: Document) -> tuple[Resolved | None, list[Problem]]:
-    """Resolve ``model`` (validated from ``doc``); None when there are problems."""
+    """Resolve ``model`` (validated from ``doc``); None when there are errors."""
     resolver = _Resolver(model, doc)
     resolved = resolver.run()
-    return (None if resolver.problems else resolved), resolver.problems
+    failed = any(p.severity == "error" for p in resolver.problems)
+    return (None if failed else resolved), resolver.problems
 
 
 class _Resolver:
@@ -183,18 +184,23 @@ class _Resolver:
     def _check_group_names(
         self, groups: dict[str | int, tuple[spec.SecurityGroup, Origin]]
     ) -> None:
+        # PowerSchool allows two groups one name; only a reference by that name
+        # is an error (ambiguous), so a shared name is worth a warning.
         seen: dict[str, int] = {}
-        for number, (group, origin) in groups.items():
+        for group, origin in groups.values():
             if group.name is None:
                 continue
             folded = group.name.casefold()
             if folded in seen:
-                self.error(
-                    origin.of(("name",)),
-                    f"group name {group.name!r} is also used by group {seen[folded]}; "
-                    "names must be unique so references stay clear",
+                self.problems.append(
+                    self.doc.problem(
+                        origin.of(("name",)),
+                        f"group name {group.name!r} is also used by group "
+                        f"{seen[folded]}; references by this name are ambiguous",
+                        severity="warning",
+                    )
                 )
-            seen.setdefault(folded, int(number))
+            seen.setdefault(folded, group.number)
 
     def _group(self, group: spec.SecurityGroup, origin: Origin) -> Group:
         values: dict[str, object] = {"number": group.number}
