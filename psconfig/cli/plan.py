@@ -63,8 +63,11 @@ def register(app: typer.Typer) -> None:
     app.command("drift")(drift)
 
 
+# Optional for typer, so a missing SPEC is our one-line error with exit 1: click's
+# usage errors exit 2, which CI would read as "changes pending".
 Specs = Annotated[
-    list[Path], typer.Argument(help=_SPECS_HELP, metavar="SPEC", show_default=False)
+    list[Path] | None,
+    typer.Argument(help=_SPECS_HELP, metavar="SPEC", show_default=False),
 ]
 Server = Annotated[
     str | None, typer.Option("--server", metavar="URL", help=_SERVER_HELP)
@@ -74,7 +77,7 @@ Insecure = Annotated[bool, typer.Option("--insecure", help=_INSECURE_HELP)]
 
 
 def plan(
-    specs: Specs,
+    specs: Specs = None,
     server: Server = None,
     out: Annotated[
         Path | None,
@@ -96,7 +99,7 @@ def plan(
 
 
 def drift(
-    specs: Specs,
+    specs: Specs = None,
     server: Server = None,
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
@@ -114,10 +117,7 @@ def drift(
 
 
 def apply(
-    specs: Annotated[
-        list[Path] | None,
-        typer.Argument(help=_SPECS_HELP, metavar="SPEC", show_default=False),
-    ] = None,
+    specs: Specs = None,
     plan_file: Annotated[
         Path | None,
         typer.Option(
@@ -179,7 +179,7 @@ def apply(
 
 
 def _report(
-    specs: list[Path],
+    specs: list[Path] | None,
     mode: str,
     *,
     server: str | None,
@@ -192,6 +192,8 @@ def _report(
     from psconfig.errors import PsconfigError
     from psconfig.spec import expand_paths
 
+    if not specs:
+        raise PsconfigError(f"{mode} needs at least one SPEC file or directory")
     paths = expand_paths(specs)
     if out is not None and len(paths) != 1:
         raise PsconfigError("--out saves one plan: give exactly one spec file")

@@ -268,6 +268,8 @@ def test_many_specs_aggregate_exit_codes() -> None:
         (["apply", "--plan", "missing.json", "--auto-approve"], "cannot read the plan"),
         (["plan", "demo.yaml", "copy.yaml", "--out", "x.json"], "--out saves one plan"),
         (["plan", "nowhere.yaml"], "nowhere.yaml"),
+        (["plan"], "plan needs at least one SPEC"),
+        (["drift"], "drift needs at least one SPEC"),
     ],
 )
 def test_usage_errors_are_one_line_exit_1(args: list[str], message: str) -> None:
