@@ -1,0 +1,340 @@
+"""The architecture, enforced: which part of psconfig may import what.
+
+Every module under ``psconfig/`` is parsed with ``ast`` (nothing is imported), and
+each import, including lazy imports inside functions and ``TYPE_CHECKING`` blocks, is
+checked against the explicit allow-lists below. They are the package map of the
+design notes (ARCHITECTURE.md) in executable form:
+
+- each third-party library is imported by the one module (or package) that owns it;
+- only ``psconfig.cli`` talks to the terminal: typer and rich, ``print``, ``input``,
+  ``sys.exit``;
+- imports point downward: cli -> engine / render / spec / drivers / sim ->
+  model / errors; the simulator never imports the drivers (it must not share their
+  form maps), the engine knows drivers only through ``drivers.base``;
+- the CLI imports its heavy dependencies lazily, so ``psconfig --version`` is fast.
+
+A part that is not written yet breaks nothing; a new module outside the map fails
+until the map says where it belongs.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "psconfig"
+
+THIRD_PARTY: dict[str, tuple[str, ...]] = {
+    # library (import name) -> the modules or packages that may import it
+    "pydantic": ("psconfig",),  # the value types everywhere are pydantic models
+    "pydantic_core": ("psconfig",),  # pydantic's own error and core types
+    "typer": ("psconfig.cli",),
+    "rich": ("psconfig.cli",),
+    "ruamel": ("psconfig.spec.loader",),
+    "httpx": ("psconfig.drivers.portal.session",),
+    "stamina": ("psconfig.drivers.portal.session",),
+    "lxml": ("psconfig.drivers.portal.forms",),
+    "deepdiff": ("psconfig.engine.diff",),
+    "filelock": ("psconfig.engine.lock",),
+    "starlette": ("psconfig.sim",),
+    "uvicorn": ("psconfig.sim.serve",),
+}
+DISTRIBUTIONS = {"ruamel": "ruamel.yaml", "pydantic_core": "pydantic"}
+"""Import names whose distribution (in pyproject.toml) is named differently."""
+
+PARTS: dict[str, tuple[str, ...]] = {
+    # part -> the other parts it may import; a part covers its submodules
+    "psconfig": (),  # the root package: the version, nothing internal
+    "psconfig.__main__": ("psconfig.cli",),
+    "psconfig.errors": (),
+    "psconfig.model": ("psconfig.errors",),
+    "psconfig.spec": ("psconfig.model", "psconfig.errors"),
+    "psconfig.drivers": ("psconfig.drivers.base",),  # the package __init__ only
+    "psconfig.drivers.base": ("psconfig.model", "psconfig.errors"),
+    # sim:// runs the same portal driver in-process against the simulator.
+    "psconfig.drivers.portal": (
+        "psconfig.drivers.base",
+        "psconfig.sim",
+        "psconfig.model",
+        "psconfig.errors",
+    ),
+    "psconfig.engine": ("psconfig.drivers.base", "psconfig.model", "psconfig.errors"),
+    "psconfig.render": ("psconfig.engine", "psconfig.model", "psconfig.errors"),
+    "psconfig.sim": ("psconfig.model", "psconfig.errors"),
+    "psconfig.cli": (
+        "psconfig.engine",
+        "psconfig.render",
+        "psconfig.spec",
+        "psconfig.drivers",
+        "psconfig.drivers.base",
+        "psconfig.drivers.portal",
+        "psconfig.sim",
+        "psconfig.model",
+        "psconfig.errors",
+    ),
+}
+EXACT_PARTS = {"psconfig", "psconfig.drivers"}
+"""Parts that are a package's ``__init__`` alone, not everything beneath it."""
+
+TERMINAL_CALLS = {"print", "input", "exit", "quit", "breakpoint"}
+TERMINAL_ATTRIBUTES = {("sys", "exit"), ("os", "_exit")}
+HEAVY = (
+    "pydantic",
+    "ruamel",
+    "httpx",
+    "lxml",
+    "starlette",
+    "uvicorn",
+    "deepdiff",
+    "stamina",
+    "filelock",
+    "psconfig.model",
+    "psconfig.spec",
+    "psconfig.engine",
+)
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module
+    target: str  # what it imports (a module, or a library's top-level name)
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.module} (line {self.line})"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def within(module: str, scope: str) -> bool:
+    return module == scope or module.startswith(scope + ".")
+
+
+def part_of(module: str) -> str | None:
+    """The most specific part that covers ``module``."""
+    found = [
+        part
+        for part in PARTS
+        if (module == part if part in EXACT_PARTS else within(module, part))
+    ]
+    return max(found, key=len) if found else None
+
+
+def _resolve(module: str, path: Path, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    package = (
+        module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    )
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def imports() -> Iterator[Import]:
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield Import(module, alias.name, node.lineno)
+            elif isinstance(node, ast.ImportFrom):
+                source = _resolve(module, path, node)
+                for alias in node.names:
+                    # `from psconfig import model` imports the module psconfig.model.
+                    candidate = f"{source}.{alias.name}"
+                    target = candidate if candidate in MODULES else source
+                    yield Import(module, target, node.lineno)
+
+
+ALL_IMPORTS = list(imports())
+
+
+def is_third_party(name: str) -> bool:
+    top = name.split(".")[0]
+    return top not in ("psconfig", "__future__") and top not in sys.stdlib_module_names
+
+
+def test_every_module_belongs_to_a_part() -> None:
+    assert "psconfig.spec.loader" in MODULES  # the walk found the package
+    unmapped = [m for m in MODULES if part_of(m) is None]
+    assert not unmapped, f"add these to PARTS in {Path(__file__).name}: {unmapped}"
+
+
+def third_party_violations(found: Iterable[Import]) -> list[str]:
+    wrong = []
+    for imp in found:
+        if not is_third_party(imp.target):
+            continue
+        library = imp.target.split(".")[0]
+        owners = THIRD_PARTY.get(library)
+        if owners is None:
+            wrong.append(f"{imp.where}: {library} is not in the allow-list")
+        elif not any(within(imp.module, owner) for owner in owners):
+            wrong.append(f"{imp.where}: {library} belongs to {', '.join(owners)}")
+    return wrong
+
+
+def test_third_party_libraries_stay_in_their_modules() -> None:
+    wrong = third_party_violations(ALL_IMPORTS)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_allowed_libraries_are_declared_dependencies() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = {
+        dep.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
+        for dep in project["dependencies"]
+    }
+    for library in THIRD_PARTY:
+        assert DISTRIBUTIONS.get(library, library).lower() in declared, library
+
+
+def layer_violations(found: Iterable[Import]) -> list[str]:
+    wrong = []
+    for imp in found:
+        if not within(imp.target, "psconfig") or imp.target == "psconfig":
+            continue  # third-party, or the root package's version
+        source, target = part_of(imp.module), part_of(imp.target)
+        if source is None or source == target:
+            continue
+        if target not in PARTS[source]:
+            wrong.append(f"{imp.where}: {source} may not import {imp.target}")
+    return wrong
+
+
+def test_imports_point_downward() -> None:
+    wrong = layer_violations(ALL_IMPORTS)
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("importer", "forbidden"),
+    [
+        ("psconfig.sim", "psconfig.drivers"),
+        ("psconfig.engine", "psconfig.drivers.portal"),
+        ("psconfig.engine", "psconfig.sim"),
+        ("psconfig.model", "psconfig.spec"),
+        ("psconfig.errors", "psconfig"),
+    ],
+)
+def test_named_boundaries_hold(importer: str, forbidden: str) -> None:
+    wrong = [
+        imp.where
+        for imp in ALL_IMPORTS
+        if within(imp.module, importer)
+        and within(imp.target, forbidden)
+        and not within(imp.target, importer)
+    ]
+    assert not wrong, f"{importer} must not import {forbidden}: {wrong}"
+
+
+def test_model_and_errors_import_nothing_internal_but_errors() -> None:
+    internal = [
+        (imp.module, imp.target)
+        for imp in ALL_IMPORTS
+        if imp.module in ("psconfig.model", "psconfig.errors")
+        and within(imp.target, "psconfig")
+    ]
+    assert set(internal) <= {("psconfig.model", "psconfig.errors")}
+
+
+def terminal_calls(source: str) -> list[str]:
+    """Lines of ``source`` that print, prompt or exit."""
+    return [
+        f"line {getattr(node, 'lineno', '?')}: {call}"
+        for node in ast.walk(ast.parse(source))
+        if (call := _terminal_call(node))
+    ]
+
+
+def test_only_the_cli_talks_to_the_terminal() -> None:
+    wrong = [
+        f"{module} {call}"
+        for module, path in MODULES.items()
+        if not (within(module, "psconfig.cli") or module == "psconfig.__main__")
+        for call in terminal_calls(path.read_text())
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def _terminal_call(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in TERMINAL_CALLS:
+            return f"{func.id}()"
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and (func.value.id, func.attr) in TERMINAL_ATTRIBUTES
+        ):
+            return f"{func.value.id}.{func.attr}()"
+    if isinstance(node, ast.Raise) and node.exc is not None:
+        exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        if isinstance(exc, ast.Name) and exc.id == "SystemExit":
+            return "raise SystemExit"
+    return None
+
+
+def test_the_cli_loads_heavy_modules_lazily() -> None:
+    probe = (
+        "import sys, psconfig.cli; psconfig.cli._register_all(); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
+        f"or m.startswith({HEAVY!r})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=True,
+    )
+    assert proc.stdout.strip() == "[]", (
+        "registering the commands imported heavy modules; import them inside the "
+        f"command functions: {proc.stdout.strip()}"
+    )
+
+
+# The checks above must be able to fail: each catches a planted violation.
+
+
+def test_the_checks_catch_planted_violations() -> None:
+    planted = [
+        Import("psconfig.sim.app", "psconfig.drivers.portal.maps", 1),
+        Import("psconfig.engine.apply", "psconfig.sim", 2),
+        Import("psconfig.model", "psconfig.spec.models", 3),
+        Import("psconfig.spec.models", "psconfig.engine.plan", 4),
+    ]
+    assert len(layer_violations(planted)) == 4
+    libraries = [
+        Import("psconfig.engine.run", "httpx", 1),
+        Import("psconfig.spec.models", "ruamel.yaml", 2),
+        Import("psconfig.render.text", "rich.console", 3),
+        Import("psconfig.sim.app", "requests", 4),
+    ]
+    assert len(third_party_violations(libraries)) == 4
+    allowed = [
+        Import("psconfig.drivers.portal.session", "httpx", 1),
+        Import("psconfig.cli.plan", "psconfig.engine.run", 2),
+        Import("psconfig.sim.pages_dde", "starlette.responses", 3),
+    ]
+    assert layer_violations(allowed) == third_party_violations(allowed) == []
+    source = (
+        "import sys, os\nprint('x')\nsys.exit(1)\nos._exit(2)\n"
+        "raise SystemExit(3)\ninput()\nlogger.info('fine')\n"
+    )
+    assert len(terminal_calls(source)) == 5
