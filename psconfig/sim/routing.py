@@ -1,8 +1,9 @@
 """Routes and the guard every protected request passes, in this order.
 
 1. a valid, unexpired session whose user may still sign in (status Current, admin
-   sign-in on, not locked, inside its sign-in window, from an allowed IP); otherwise
-   the session ends and the answer is **302** to ``/admin/pw.html``;
+   sign-in on, inside its sign-in window, from an allowed IP); otherwise the session
+   ends and the answer is **302** to ``/admin/pw.html``. Lockouts only stop new
+   sign-ins, as PowerSchool's "Sign In Attempts Restrictions" do;
 2. for a POST, the session's ``pstoken`` (else **400** ``Invalid pstoken``);
 3. the effective level on the path (GET needs View and POST Full unless the route
    says otherwise) and the route's feature gate (else **403** Access Denied).
@@ -90,8 +91,6 @@ def _signed_in(ctx: Ctx) -> bool:
         and idle <= state.settings.session_idle_seconds
         and staff.psaccess
         and staff.status == 1
-        and staff.loginid.lower() not in state.locked_accounts
-        and ctx.ip not in state.disabled_ips
         and within_window(staff, ctx.now)
         and ip_allowed(staff, ctx.ip)
         and not rt.fault_expires_session(state)

@@ -240,3 +240,13 @@ async def test_posts_need_the_session_pstoken(admin: Browser) -> None:
     response = await admin.submit(page, "pagePrivForm", {"pstoken": "forged"})
     assert response.status_code == 400
     assert "Invalid pstoken" in response.text
+
+
+async def test_a_lockout_stops_sign_ins_not_open_sessions(
+    admin: Browser, app: SimApp
+) -> None:
+    intruder = Browser(app)  # same client IP as the signed-in admin
+    for _ in range(5):
+        await intruder.sign_in(DEMO_ADMIN_USERNAME, "guess")
+    assert (await admin.get("/admin/home.html")).status_code == 200
+    await intruder.close()
