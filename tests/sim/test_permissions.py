@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from psconfig.sim import load_state
+from psconfig.sim import (
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ADMIN_USERNAME,
+    create_app,
+    load_state,
+    save_state,
+    seed_state,
+)
 from psconfig.sim.state import Flavor
 from tests.sim.browser import Browser, alert, confirmed, text_of
 
@@ -137,3 +147,45 @@ async def test_editor_refuses_a_bad_page_path(admin: Browser, flavor: Flavor) ->
     await turn_toggle(admin, flavor, True)
     response = await admin.get("/admin/security/pageaccess.html?page=../../etc")
     assert response.status_code == 400
+
+
+@settings(max_examples=15)
+@given(
+    flavor=st.sampled_from(["legacy", "modern"]),
+    steps=st.lists(
+        st.tuples(st.integers(1, 13), st.integers(0, 3)), min_size=1, max_size=5
+    ),
+)
+def test_editor_posts_fold_into_overrides(
+    tmp_path_factory: pytest.TempPathFactory,
+    flavor: Flavor,
+    steps: list[tuple[int, int]],
+) -> None:
+    """Any sequence of editor posts leaves the last non-default level per group."""
+    path = tmp_path_factory.mktemp("fold") / "sim.json"
+    state = seed_state(flavor=flavor)
+    state.page_toggle = True
+    save_state(state, path)
+    names = ("group_default", "none", "view_only", "full")
+
+    async def run() -> dict[int, str]:
+        browser = Browser(create_app(path))
+        await browser.sign_in(DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
+        for group, level in steps:
+            page = await browser.get(EDITOR)
+            changes = {f"group_{group}": LEVELS[flavor][level]}
+            assert confirmed(await browser.submit(page, "pageAccessForm", changes))
+        page = await browser.get(EDITOR)
+        shown = dict(Browser.form_fields(page, "pageAccessForm"))
+        await browser.close()
+        return {
+            n: names[LEVELS[flavor].index(shown[f"group_{n}"])] for n in range(1, 14)
+        }
+
+    shown = anyio.run(run)
+    expected: dict[int, str] = {}
+    for group, level in steps:
+        expected[group] = names[level]
+    overrides = {g: lv for g, lv in expected.items() if lv != "group_default"}
+    assert load_state(path).page_permissions.get(DDE, {}) == overrides
+    assert shown == {n: expected.get(n, "group_default") for n in range(1, 14)}
