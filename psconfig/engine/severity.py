@@ -129,10 +129,14 @@ def _covered(
     net: ipaddress.IPv4Network | ipaddress.IPv6Network,
     by: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
 ) -> bool:
-    return any(
-        net.version == other.version and net.subnet_of(other)  # type: ignore[arg-type]
-        for other in by
-    )
+    """True when a network of ``by`` contains ``net`` (same IP version)."""
+    for other in by:
+        if isinstance(net, ipaddress.IPv4Network):
+            if isinstance(other, ipaddress.IPv4Network) and net.subnet_of(other):
+                return True
+        elif isinstance(other, ipaddress.IPv6Network) and net.subnet_of(other):
+            return True
+    return False
 
 
 def _allowed_ips(path: str, before: JsonValue, after: JsonValue) -> list[Finding]:

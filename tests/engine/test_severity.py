@@ -78,6 +78,18 @@ WINDOW = {"start": "05:00", "end": "22:00"}
         (("admin_access", "allowed_ips"), ["10.0.0.0/24"], ["10.0.0.1"], "reduction"),
         (("admin_access", "allowed_ips"), ["10.0.0.1"], ["bad"], "escalation"),
         (("admin_access", "allowed_ips"), ["::1"], ["10.0.0.1"], "escalation"),
+        (
+            ("admin_access", "allowed_ips"),
+            ["2001:db8::1"],
+            ["2001:db8::/64"],
+            "escalation",
+        ),
+        (
+            ("admin_access", "allowed_ips"),
+            ["2001:db8::/64"],
+            ["2001:db8::1"],
+            "reduction",
+        ),
         (("admin_access", "sign_in_window"), WINDOW, "any_time", "escalation"),
         (("admin_access", "sign_in_window"), "any_time", WINDOW, "reduction"),
         (
