@@ -14,11 +14,7 @@ tokens, keys, cookies, names, staff IDs, emails or IPs), with file mode 0600.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
-from collections.abc import Callable
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
@@ -27,12 +23,8 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from psconfig.drivers.portal import bind, login
-from psconfig.drivers.portal.forms import (
-    Document,
-    Form,
-    personal_values,
-    redact_html,
-)
+from psconfig.drivers.portal.capture import write_capture
+from psconfig.drivers.portal.forms import Document, Form
 from psconfig.drivers.portal.maps import FieldMap, FormPage, Page, PortalMap
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import (
@@ -42,7 +34,7 @@ from psconfig.drivers.portal.session import (
     PortalSession,
     RetryPolicy,
 )
-from psconfig.errors import DriverError, PsconfigError
+from psconfig.errors import DriverError
 from psconfig.model import Frozen
 
 Status = Literal["ok", "fail", "warn", "skipped"]
@@ -95,7 +87,19 @@ class Doctor:
                 await self._pages(portal_map)
         finally:
             await self.session.close()
-        captured = self._write_capture(portal_map) if self.capture else ()
+        captured: tuple[str, ...] = ()
+        if self.capture is not None:
+            captured = write_capture(
+                self.capture,
+                self.visited,
+                portal_map=portal_map,
+                secrets=self.session.secrets | set(self.http.cookie_values()),
+                summary={
+                    "url": self.http.url,
+                    "flavor": portal_map.flavor if portal_map else None,
+                    "version": self.session.version,
+                },
+            )
         return DoctorReport(
             url=self.http.url,
             flavor=portal_map.flavor if portal_map else "unknown",
@@ -191,7 +195,10 @@ class Doctor:
             else:
                 await self._form_page(key, page, {"frn": frn})
         await self._form_page("staff_new", m.staff_new, {})
-        await self._form_page("dde_home", m.dde_home, {})
+        dde_page = await self._form_page("dde_home", m.dde_home, {})
+        if dde_page is not None and toggle_on:
+            link = m.markers.modify_link_xpath
+            self._xpaths(dde_page, m.dde_home, {"modify_link_xpath": link})
         await self._form_page("dde_export", m.dde_export, {})
 
     async def _get(self, key: str, path: str) -> Document | None:
@@ -209,10 +216,11 @@ class Doctor:
 
     async def _form_page(
         self, key: str, page: FormPage, params: dict[str, str | int]
-    ) -> None:
+    ) -> Document | None:
         doc = await self._get(key, page.path(**params))
         if doc is not None:
             self._form(doc, page, self._row_params(doc, page))
+        return doc
 
     def _form(self, doc: Document, page: FormPage, row: dict[str, object]) -> None:
         form = doc.find_form(page.form)
@@ -296,6 +304,11 @@ class Doctor:
         if doc is None:
             return False
         self._form(doc, m.toggle, {})
+        title = m.toggle.title_marker
+        found = doc.contains(title)
+        status: Status = "ok" if found else "fail"
+        detail = title if found else f"the page does not say {title!r}"
+        self.add("field", status, detail, page=doc.page, field="title_marker")
         form = doc.find_form(m.toggle.form)
         try:
             return (
@@ -324,72 +337,6 @@ class Doctor:
             )
             return None
         return found.group(1)
-
-    # -- capture --------------------------------------------------------------------
-
-    def _write_capture(self, portal_map: PortalMap | None) -> tuple[str, ...]:
-        """Save every visited page, redacted, plus an index; returns the file names."""
-        assert self.capture is not None
-        try:
-            self.capture.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise PsconfigError(
-                f"cannot create {self.capture}: {exc.strerror}"
-            ) from None
-        redact = self._redactor(portal_map)
-        written, index = [], []
-        for number, (key, answer) in enumerate(self.visited, start=1):
-            name = f"{number:02d}-{key}.html"
-            _write_private(self.capture / name, redact(answer.text))
-            written.append(name)
-            page = answer.path.split("?")[0]
-            index.append({"file": name, "page": page, "status": answer.status})
-        summary = {
-            "url": self.http.url,
-            "flavor": portal_map.flavor if portal_map else None,
-            "version": self.session.version,
-            "pages": index,
-        }
-        text = json.dumps(summary, indent=2) + "\n"
-        _write_private(self.capture / "index.json", text)
-        return (*written, "index.json")
-
-    def _redactor(self, portal_map: PortalMap | None) -> Callable[[str], str]:
-        """Redaction with the secrets and personal values of the whole run."""
-        keep = portal_map.capture.keep_inputs if portal_map else frozenset[str]()
-        xpaths = portal_map.capture.redact_text_xpaths if portal_map else ()
-        secrets = set(self.session.secrets) | set(self.http.cookie_values())
-        personal: set[str] = set()
-        for _, answer in self.visited:
-            personal |= personal_values(
-                answer.text, keep_inputs=keep, text_xpaths=xpaths
-            )
-
-        def redact(text: str) -> str:
-            return redact_html(
-                text,
-                keep_inputs=keep,
-                text_xpaths=xpaths,
-                secrets=secrets,
-                personal=personal,
-            )
-
-        return redact
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically; the file is created with mode 0600 (mkstemp)."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise PsconfigError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PsconfigError(f"cannot write {path}: {exc.strerror}") from None
 
 
 async def run_doctor(

@@ -166,7 +166,6 @@ class Markers(Frozen):
 
     saved_xpath: str
     alert_xpath: str
-    denied_xpath: str
     modify_link_xpath: str
 
 
@@ -368,7 +367,6 @@ class DdeHomeFields(Fields):
 
 class DdeHome(FormPage):
     fields: DdeHomeFields
-    count_xpath: str
 
 
 class DdeExportFields(Fields):
