@@ -169,7 +169,11 @@ class Runtime:
 
     def commit(self, state: SimState, *, count: bool = True) -> None:
         """Persist ``state``; ``count`` makes it a write for ``crash_after_writes``."""
-        self.store.save(state)
+        try:
+            self.store.save(state)
+        except BaseException:
+            self.store.reload()  # never serve an edit the file does not hold
+            raise
         if not count:
             return
         self.writes += 1
