@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # via the check-jsonschema dev extra
+import jsonschema
 import pytest
 
 from psconfig.spec import json_schema
