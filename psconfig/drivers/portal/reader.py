@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.forms import Document, Form
+from psconfig.drivers.portal.forms import Document, Form, Where
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.session import PageDeniedError, PortalSession
 from psconfig.errors import DriverError, FormMapError
@@ -130,7 +130,7 @@ class Reader:
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
         values = bind.read_all(form, page.fields, bind.GROUP)
-        return validated(Group, {"number": number, **values}, doc)
+        return validated(Group, {"number": number, **values}, doc.where)
 
     # -- page permissions ------------------------------------------------------
 
@@ -228,29 +228,46 @@ class Reader:
 
     async def staff_member(self, ref: StaffRef) -> Staff:
         """One staff member from its edit, affiliations and admin-access pages."""
-        m = self.map
-        edit, affiliations, admin = await asyncio.gather(
-            self.session.document(m.staff_edit.path(frn=ref.frn)),
-            self.session.document(m.affiliations.path(frn=ref.frn)),
-            self.session.document(m.admin_access.path(frn=ref.frn)),
+        person, (teacher, affiliations), admin = await asyncio.gather(
+            self.person(ref), self.affiliation_page(ref), self.admin_page(ref)
         )
-        edit_form = edit.form(m.staff_edit.form)
-        aff_form = affiliations.form(m.affiliations.form)
-        admin_form = admin.form(m.admin_access.form)
-        bind.require_all(edit_form, m.staff_edit.fields)
-        bind.require_all(aff_form, m.affiliations.fields)
-        bind.require_all(admin_form, m.admin_access.fields)
-        person = bind.read_all(edit_form, m.staff_edit.fields, bind.STAFF_EDIT)
-        teacher = bind.read_all(aff_form, m.affiliations.fields, bind.TEACHER_ACCESS)
         data = {
             "id": ref.id,
             "school": ref.school,
             **person,
-            **teacher,
-            "affiliations": self.affiliations(aff_form, affiliations),
-            "admin_access": self.admin_access(admin_form, admin),
+            "teacher_access": teacher,
+            "affiliations": affiliations,
+            "admin_access": admin,
         }
-        return validated(Staff, data, edit)
+        return validated(Staff, data, self._where(ref))
+
+    async def person(self, ref: StaffRef) -> dict[str, object]:
+        """The Edit Information values of a staff member (``bind.STAFF_EDIT``)."""
+        page = self.map.staff_edit
+        doc = await self.session.document(page.path(frn=ref.frn))
+        form = doc.form(page.form)
+        bind.require_all(form, page.fields)
+        return bind.read_all(form, page.fields, bind.STAFF_EDIT)
+
+    async def affiliation_page(self, ref: StaffRef) -> tuple[bool, list[Affiliation]]:
+        """Teachers and Affiliations: PowerTeacher access and the affiliation rows."""
+        page = self.map.affiliations
+        doc = await self.session.document(page.path(frn=ref.frn))
+        form = doc.form(page.form)
+        bind.require_all(form, page.fields)
+        teacher = bind.FLAG.read(form, page.fields.teacher_access, {})
+        return bool(teacher), self.affiliations(form, doc)
+
+    async def admin_page(self, ref: StaffRef) -> AdminAccess:
+        """Admin Access and Roles of a staff member."""
+        page = self.map.admin_access
+        doc = await self.session.document(page.path(frn=ref.frn))
+        form = doc.form(page.form)
+        bind.require_all(form, page.fields)
+        return self.admin_access(form, doc)
+
+    def _where(self, ref: StaffRef) -> Where:
+        return Where(page=self.map.staff_edit.path(frn=ref.frn), flavor=self.map.flavor)
 
     def affiliations(self, form: Form, doc: Document) -> list[Affiliation]:
         page = self.map.affiliations
@@ -262,7 +279,7 @@ class Reader:
                 form, page.fields, bind.AFFILIATION_ROW, school=school
             )
             data = {"school": school, "home": row.key == home, **values}
-            out.append(validated(Affiliation, data, doc))
+            out.append(validated(Affiliation, data, doc.where))
         return out
 
     def admin_access(self, form: Form, doc: Document) -> AdminAccess:
@@ -272,10 +289,10 @@ class Reader:
         for row in doc.rows(page.rows_xpath, page.key_attr):
             school = _int(doc, page.key_attr, row.key)
             role = bind.read_all(form, page.fields, bind.ROLE_ROW, school=school)
-            roles.append(validated(Role, {"school": school, **role}, doc))
+            roles.append(validated(Role, {"school": school, **role}, doc.where))
         window = self.sign_in_window(form, doc)
         data = {**values, "sign_in_window": window, "roles": roles}
-        return validated(AdminAccess, data, doc)
+        return validated(AdminAccess, data, doc.where)
 
     def sign_in_window(self, form: Form, doc: Document) -> SignInWindow:
         fields = self.map.admin_access.fields
@@ -283,23 +300,22 @@ class Reader:
             return "any_time"
         start = bind.TEXT.read(form, fields.window_start, {})
         end = bind.TEXT.read(form, fields.window_end, {})
-        return validated(TimeWindow, {"start": start, "end": end}, doc)
+        return validated(TimeWindow, {"start": start, "end": end}, doc.where)
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def validated(model: type[M], data: dict[str, object], doc: Document) -> M:
+def validated(model: type[M], data: dict[str, object], where: Where) -> M:
     """``model`` from page values; a value the model refuses is a FormMapError."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
         raise FormMapError(
-            page=doc.page,
-            field=where,
-            flavor=doc.where.flavor,
+            page=where.page,
+            field=".".join(str(p) for p in first["loc"]),
+            flavor=where.flavor,
             detail=f"reads as {first.get('input')!r}: {first['msg']}",
         ) from None
 

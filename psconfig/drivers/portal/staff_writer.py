@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.forms import Form
+from psconfig.drivers.portal.forms import Form, Where
 from psconfig.drivers.portal.maps import FieldMap, PortalMap
-from psconfig.drivers.portal.reader import StaffRef
+from psconfig.drivers.portal.reader import StaffRef, validated
 from psconfig.drivers.portal.session import UncertainWriteError
 from psconfig.errors import (
     AccessDeniedError,
@@ -228,7 +228,7 @@ class StaffWriter:
         path = page.path(frn=ref.frn)
 
         async def verify() -> None:
-            back = await self.w.reader.staff_member(ref)
+            back = self._merged(after, await self.w.reader.person(ref), path)
             self.w.mismatch(path, todo, page.fields, back, after)
 
         await self.w.write(
@@ -265,7 +265,9 @@ class StaffWriter:
                     form.set(bind.control_name(form, fields.home), str(school))
 
         async def verify() -> None:
-            back = await self.w.reader.staff_member(ref)
+            teacher, rows = await self.w.reader.affiliation_page(ref)
+            values = {"teacher_access": teacher, "affiliations": rows}
+            back = self._merged(after, values, path)
             self.w.mismatch(path, list(bind.TEACHER_ACCESS), fields, back, after)
             self._check_affiliations(path, back.affiliations, after.affiliations)
 
@@ -284,12 +286,20 @@ class StaffWriter:
             return
         old = {r.school: r for r in before.roles}
         new = {r.school: r for r in after.roles}
-        for school in sorted(new.keys() - old.keys()):
-            await self.add_row(ref, fields.new_role_school, new[school])
+        added = [new[school] for school in sorted(new.keys() - old.keys())]
+        # The form adds one role per post: all but the first go ahead on their own,
+        # the first rides along with the main post (usually the only one).
+        for role in added[1:]:
+            await self.add_row(ref, fields.new_role_school, role)
         scalars = bind.changed(bind.ADMIN, before, after)
 
         def fill(form: Form) -> None:
             bind.write_all(form, fields, scalars, after)
+            if added:
+                bind.NUMBER.write(form, fields.new_role_school, {}, added[0].school)
+                bind.OPTIONAL_NUMBER.write(
+                    form, fields.new_role_group, {}, added[0].group
+                )
             if before.sign_in_window != after.sign_in_window:
                 self._write_window(form, after.sign_in_window)
             for school, role in new.items():
@@ -302,7 +312,7 @@ class StaffWriter:
                 bind.TEXT.write(form, fields.password, {}, password)
 
         async def verify() -> None:
-            back = (await self.w.reader.staff_member(ref)).admin_access
+            back = await self.w.reader.admin_page(ref)
             self.w.mismatch(path, scalars, fields, back, after)
             if back.sign_in_window != after.sign_in_window:
                 raise WriteNotAppliedError(
@@ -332,9 +342,15 @@ class StaffWriter:
                 bind.OPTIONAL_NUMBER.write(form, group_field, {}, row.group)
 
         async def verify() -> None:
-            back = await self.w.reader.staff_member(ref)
-            rows = back.affiliations if affiliation else back.admin_access.roles
-            if row.school not in {r.school for r in rows}:
+            if affiliation:
+                schools = {
+                    a.school for a in (await self.w.reader.affiliation_page(ref))[1]
+                }
+            else:
+                schools = {
+                    r.school for r in (await self.w.reader.admin_page(ref)).roles
+                }
+            if row.school not in schools:
                 raise WriteNotAppliedError(
                     page=path,
                     field=school_field.name,
@@ -342,6 +358,11 @@ class StaffWriter:
                 )
 
         await self.w.write(path, page, fill, verify)
+
+    def _merged(self, staff: Staff, values: dict[str, object], path: str) -> Staff:
+        """``staff`` with the values one page read back (validated, rows sorted)."""
+        where = Where(page=path, flavor=self.map.flavor)
+        return validated(Staff, {**staff.model_dump(), **values}, where)
 
     def _write_window(self, form: Form, window: SignInWindow) -> None:
         fields = self.map.admin_access.fields
