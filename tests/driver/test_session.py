@@ -201,3 +201,11 @@ async def test_post_accepted_but_read_back_failing_says_so(sim: SimApp) -> None:
     )
     assert "run plan again" in message
     assert sim.state.groups[11].name == "Read-Only Export"
+
+
+@pytest.mark.anyio
+async def test_sign_out_is_one_best_effort_request(sim: SimApp) -> None:
+    flaky = Flaky(sim, method="GET", path="/admin/logout.html", statuses=[503] * 5)
+    async with portal(flaky) as drv:
+        before = drv.request_count
+    assert drv.request_count == before + 1 and flaky.failed == 1

@@ -181,8 +181,13 @@ class Http:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def get(self, path: str) -> Response:
-        """GET ``path`` (no redirects followed), retried per the policy."""
+    async def get(self, path: str, *, retry: bool = True) -> Response:
+        """GET ``path`` (no redirects followed), retried per the policy unless not."""
+        if not retry:
+            try:
+                return await self._get_once(path)
+            except _Retryable as exc:
+                raise ConnectError(f"{path}: {exc.detail}") from None
         attempts = 0
         try:
             async for attempt in stamina.retry_context(
@@ -317,9 +322,9 @@ class PortalSession:
         """Sign out (best effort) and close the client."""
         try:
             if self.map is not None and self._generation > 0:
-                await self.http.get(self.map.home.logout_url)
-        except (ConnectError, ServerError):
-            pass  # leaving anyway; the session times out on the server
+                await self.http.get(self.map.home.logout_url, retry=False)
+        except DriverError:
+            pass  # leaving anyway (one attempt); the session times out on the server
         finally:
             await self.http.aclose()
 
