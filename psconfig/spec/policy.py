@@ -200,54 +200,68 @@ def _sync_accounts(desired: Desired) -> Iterator[Staff]:
 
 
 def _account_findings(ctx: Context, staff: Staff) -> Iterator[Finding]:
-    sid, admin = staff.id, staff.admin_access
-    here: DPath = ("staff", sid)
-    managed = admin.model_fields_set
-    group = admin.default_group
-    if "default_group" not in managed or group is None:
+    yield from _default_group(ctx, staff)
+    yield from _password(ctx, staff)
+    yield from _reach(staff)
+    yield from _district_office(staff)
+
+
+def _default_group(ctx: Context, staff: Staff) -> Iterator[Finding]:
+    sid, group = staff.id, staff.admin_access.default_group
+    where: DPath = ("staff", sid, "admin_access", "default_group")
+    if "default_group" not in staff.admin_access.model_fields_set or group is None:
         yield Finding(
             "PS012",
-            (*here, "admin_access", "default_group"),
+            where,
             f"sync account {sid} has no default_group; set it to the export "
             "group (guide 4.D.IV)",
         )
     elif group not in ctx.desired.groups:
         yield Finding(
             "PS012",
-            (*here, "admin_access", "default_group"),
+            where,
             f"export group {group} is not defined under security_groups, "
             "so psconfig cannot enforce its permissions",
         )
+
+
+def _password(ctx: Context, staff: Staff) -> Iterator[Finding]:
+    sid = staff.id
+    where: DPath = ("staff", sid, "admin_access", "password")
     if sid in ctx.literal_passwords and not ctx.is_sim:
         yield Finding(
             "PS010",
-            (*here, "admin_access", "password"),
+            where,
             "the sync password must be a reference such as "
             "${env:CLEVER_SYNC_PASSWORD}, not a literal",
         )
     if sid not in ctx.desired.password_refs:
         yield Finding(
             "PS018",
-            (*here, "admin_access", "password"),
+            where,
             f"sync account {sid} has no admin_access.password; psconfig "
             "cannot give a new account its password (guide 4.D.III)",
         )
+
+
+def _reach(staff: Staff) -> Iterator[Finding]:
+    """Where the account may sign in from, and what else it may open."""
+    sid, admin = staff.id, staff.admin_access
     if not admin.allowed_ips:
         yield Finding(
             "PS011",
-            (*here, "admin_access", "allowed_ips"),
+            ("staff", sid, "admin_access", "allowed_ips"),
             f"sync account {sid} may sign in from any IP address; list the "
             "sync service's addresses in allowed_ips",
         )
     if "teacher_access" in staff.model_fields_set and staff.teacher_access:
         yield Finding(
             "PS016",
-            (*here, "teacher_access"),
+            ("staff", sid, "teacher_access"),
             "the sync account needs no PowerTeacher access (guide 1: DDE export only)",
         )
-    yield from _district_office(staff)
     for role in admin.roles:
-        if role.group is not None and role.group != group:
+        if role.group is not None and role.group != admin.default_group:
             yield Finding(
                 "PS014",
                 ("role", sid, role.school, "group"),
