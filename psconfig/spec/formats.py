@@ -148,8 +148,18 @@ def _school_check(value: object) -> object:
     return value
 
 
-SpecName = Annotated[str, AfterValidator(check_name)]
-ServerUrl = Annotated[str, AfterValidator(check_url)]
+# The loader's validators give the precise messages; the schemas below only tell
+# editors the same rules (patterns are a guide there, not the authority).
+SpecName = Annotated[
+    str,
+    AfterValidator(check_name),
+    WithJsonSchema({"type": "string", "pattern": _NAME.pattern}),
+]
+ServerUrl = Annotated[
+    str,
+    AfterValidator(check_url),
+    WithJsonSchema({"type": "string", "pattern": r"^(https?|sim)://[^\s]+$"}),
+]
 StaffId = Annotated[
     str,
     BeforeValidator(_staff_id),
@@ -182,8 +192,24 @@ SchoolRef = Annotated[
         }
     ),
 ]
-PagePath = Annotated[str, AfterValidator(_page_path)]
-IpEntry = Annotated[str, AfterValidator(_ip)]
-HHMM = Annotated[str, AfterValidator(_hhmm)]
-Username = Annotated[str, AfterValidator(_username)]
+PagePath = Annotated[
+    str,
+    AfterValidator(_page_path),
+    WithJsonSchema({"type": "string", "pattern": _PAGE.pattern}),
+]
+IpEntry = Annotated[
+    str,
+    AfterValidator(_ip),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$"}),
+]
+HHMM = Annotated[
+    str,
+    AfterValidator(_hhmm),
+    WithJsonSchema({"type": "string", "pattern": _HHMM.pattern}),
+]
+Username = Annotated[
+    str,
+    AfterValidator(_username),
+    WithJsonSchema({"type": "string", "pattern": _USERNAME.pattern}),
+]
 Text = Annotated[str, Field(max_length=200)]
