@@ -101,9 +101,7 @@ def doctor(
     from psconfig.drivers.portal.doctor import run_doctor
 
     with handle_errors():
-        user, password = credentials(server, username, password_env)
-        if insecure:
-            err("warning: TLS certificate verification is off (--insecure)")
+        user, password = _sign_in(server, username, password_env, insecure)
         report = asyncio.run(
             run_doctor(
                 server,
@@ -140,9 +138,7 @@ def import_(
     from psconfig.spec import dump_spec
 
     with handle_errors():
-        user, password = credentials(server, username, password_env)
-        if insecure:
-            err("warning: TLS certificate verification is off (--insecure)")
+        user, password = _sign_in(server, username, password_env, insecure)
         state, info = asyncio.run(
             _read_for_import(server, user, password, flavor, insecure)
         )
@@ -197,6 +193,16 @@ def credentials(
             f"no admin password: set ${variable} (passwords are never taken as flags)"
         )
     return user, SecretStr(secret)
+
+
+def _sign_in(
+    server: str, username: str | None, password_env: str | None, insecure: bool
+) -> tuple[str, SecretStr]:
+    """``credentials``, then the ``--insecure`` warning both commands print."""
+    found = credentials(server, username, password_env)
+    if insecure:
+        err("warning: TLS certificate verification is off (--insecure)")
+    return found
 
 
 def default_name(server: str) -> str:

@@ -286,7 +286,9 @@ class StaffSearch(Page):
     frn_regex: Regex
 
 
-class StaffNewFields(Fields):
+class PersonFields(Fields):
+    """The fields New Staff Member and Edit Information share."""
+
     last_name: FieldMap
     first_name: FieldMap
     middle_name: FieldMap
@@ -295,6 +297,9 @@ class StaffNewFields(Fields):
     title: FieldMap
     id: FieldMap
     staff_type: FieldMap
+
+
+class StaffNewFields(PersonFields):
     school: FieldMap
     save: FieldMap
 
@@ -303,15 +308,7 @@ class StaffNew(FormPage):
     fields: StaffNewFields
 
 
-class StaffEditFields(Fields):
-    last_name: FieldMap
-    first_name: FieldMap
-    middle_name: FieldMap
-    preferred_name: FieldMap
-    email: FieldMap
-    title: FieldMap
-    id: FieldMap
-    staff_type: FieldMap
+class StaffEditFields(PersonFields):
     status: FieldMap
 
 

@@ -361,17 +361,27 @@ class PortalSession:
 
     async def get(self, path: str) -> Response:
         """GET a protected page, signing in again once if the session expired."""
-        for again in (False, True):
-            generation = self._generation
-            answer = await self._follow(path)
-            if not self._expired(answer):
-                return answer
-            if again:
-                break
-            await self.relogin(generation)
-        raise SessionExpiredError(
-            f"{path}: the session ended again right after signing in again"
-        )
+        return await self._signed_in(path, lambda: self._follow(path))
+
+    async def _signed_in(
+        self, path: str, send: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """``send()``; if it finds the session expired, sign in again and resend once.
+
+        A request answered with the sign-in page was not processed, so resending
+        it is safe. A second expiry in a row is a ``SessionExpiredError``.
+        """
+        generation = self._generation
+        answer = await send()
+        if not self._expired(answer):
+            return answer
+        await self.relogin(generation)
+        answer = await send()
+        if self._expired(answer):
+            raise SessionExpiredError(
+                f"{path}: the session ended again right after signing in again"
+            )
+        return answer
 
     async def relogin(self, seen_generation: int) -> None:
         """Sign in again unless a concurrent request already did since ``seen``."""
@@ -412,20 +422,13 @@ class PortalSession:
         processed, so this signs in again once and redoes GET, fill and POST (the
         form's token belongs to the old session).
         """
-        for again in (False, True):
-            generation = self._generation
-            doc = await self.document(path)
-            form = doc.form(form_id)
+
+        async def send() -> Response:
+            form = (await self.document(path)).form(form_id)
             fill(form)
-            answer = await self.http.post(form.action, form.pairs(button), referer=path)
-            if not self._expired(answer):
-                return answer
-            if again:
-                break
-            await self.relogin(generation)
-        raise SessionExpiredError(
-            f"{path}: the session ended again right after signing in again"
-        )
+            return await self.http.post(form.action, form.pairs(button), referer=path)
+
+        return await self._signed_in(path, send)
 
     def status_error(self, path: str, status: int) -> DriverError:
         """The error for an unexpected status on a page."""
