@@ -11,3 +11,32 @@ def test_version_flag_prints_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.strip() == f"psconfig {__version__}"
+
+
+def test_usage_errors_exit_1_not_2_which_means_changes_pending() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "psconfig", "plan", "--no-such-flag"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "No such option" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_and_version_exit_0_through_the_console_entry_point() -> None:
+    import subprocess
+    import sys
+
+    for args in (["--version"], ["--help"], ["plan", "--help"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "psconfig", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, (args, proc.stderr)

@@ -35,13 +35,40 @@ def _root(
     """PowerSchool integration security setup as code."""
 
 
+_registered = False
+
+
 def _register_all() -> None:
+    """Attach every command module once (tests call this before invoking ``app``)."""
+    global _registered
+    if _registered:
+        return
     from psconfig.cli import commands
 
     commands.register(app)
+    _registered = True
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Click exits 2 on a usage error (unknown option, missing argument), but 2 means
+    "changes pending" to CI here, so a mistyped flag must never read as success with
+    changes: usage errors exit 1.
+    """
+    from typer.exceptions import TyperException
+
     _register_all()
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # usage errors, bad parameters, no arguments
+        show = getattr(exc, "show", None)  # the vendored click's exceptions have it
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+        raise SystemExit(1) from None
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
