@@ -262,11 +262,16 @@ class CreateStaff(Frozen):
 
 
 class UpdateStaff(Frozen):
-    """Rewrite the staff pages whose values differ between before and after."""
+    """Rewrite the staff pages whose values differ between before and after.
+
+    ``password`` is set only when the update turns admin sign-in on: PowerSchool
+    refuses to enable sign-in without a password, so it travels in the same save.
+    """
 
     op: Literal["update_staff"] = "update_staff"
     before: Staff
     after: Staff
+    password: SecretStr | None = None
 
 
 class SetStaffPassword(Frozen):

@@ -42,6 +42,7 @@ from psconfig.engine.severity import (
 from psconfig.model import (
     AccessLevel,
     AdminAccess,
+    Affiliation,
     CreateStaff,
     DeactivateStaff,
     DeleteStaff,
@@ -301,7 +302,7 @@ def _staff_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Plann
         obj = _Object("staff", sid, _address("staff", sid), STAFF_RULES)
         have = live.staff.get(sid)
         if have is None:
-            base = Staff(id=sid)
+            base = _new_staff(sid, want)
             after = merge(base, want)
             op = CreateStaff(after=after, password=desired.passwords.get(sid))
             ref = desired.password_refs.get(sid)
@@ -310,12 +311,49 @@ def _staff_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Plann
             )
         else:
             change = _updated(obj, have, want, _update_staff, mode)
+            if change is not None and _enables_sign_in(change.op):
+                change = _with_password(change, desired, sid)
         if change is not None:
             yield _Planned(STAFF, (0, sid), change)
 
 
+def _new_staff(sid: str, want: Staff) -> Staff:
+    """What New Staff Member creates before the spec's fields are applied.
+
+    PowerSchool affiliates a new staff member with the school it is created in, as
+    home school, active, with the staff type given on the form; a spec that leaves
+    affiliations unmanaged must keep that row rather than ask to remove it.
+    """
+    school = want.school if "school" in want.model_fields_set else 0
+    staff_type = want.staff_type if "staff_type" in want.model_fields_set else "staff"
+    home = Affiliation(school=school, home=True, active=True, staff_type=staff_type)
+    return Staff(id=sid, school=school, staff_type=staff_type, affiliations=(home,))
+
+
 def _update_staff(before: Staff, after: Staff) -> Op:
     return UpdateStaff(before=before, after=after)
+
+
+def _enables_sign_in(op: Op) -> bool:
+    return (
+        isinstance(op, UpdateStaff)
+        and op.after.admin_access.enabled
+        and not op.before.admin_access.enabled
+    )
+
+
+def _with_password(change: Change, desired: Desired, sid: str) -> Change:
+    """Carry the write-only password along when an update turns sign-in on.
+
+    PowerSchool will not enable admin sign-in for an account without a password, so
+    the password the spec references is set in the same save (as on create).
+    """
+    ref = desired.password_refs.get(sid)
+    if ref is None:
+        return change
+    assert isinstance(change.op, UpdateStaff)
+    op = change.op.model_copy(update={"password": desired.passwords.get(sid)})
+    return change.model_copy(update={"op": op, "password_ref": ref})
 
 
 def _removals(desired: Desired, live: State, mode: Mode) -> Iterator[_Planned]:

@@ -21,7 +21,7 @@ from psconfig.engine.audit import AuditLog, iso, utc_now
 from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, live_fingerprint
 from psconfig.engine.planner import build_plan
 from psconfig.errors import PsconfigError, RefusedError, StalePlanError
-from psconfig.model import CreateStaff, Desired, Scope, ServerInfo, State
+from psconfig.model import CreateStaff, Desired, Scope, ServerInfo, State, UpdateStaff
 
 
 class SpecSource(Protocol):
@@ -192,7 +192,9 @@ def _with_secrets(spec: SpecSource, computed: _Computed) -> Plan:
     """Resolve secrets only when a change needs one (creating a staff member)."""
     plan = computed.plan
     needs = any(
-        isinstance(c.op, CreateStaff) and c.password_ref and c.op.password is None
+        isinstance(c.op, CreateStaff | UpdateStaff)
+        and c.password_ref
+        and c.op.password is None
         for c in plan.changes
     )
     if not needs:

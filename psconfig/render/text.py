@@ -145,6 +145,8 @@ def _body(change: Change) -> Iterator[str]:
         yield from _identity("-", change.before or {})
         return
     yield from _updates(change, change.before or {}, change.after or {})
+    if change.password_ref:
+        yield f"      + admin_access.password: (sensitive, from {change.password_ref})"
 
 
 def _drift_body(change: Change) -> Iterator[str]:

@@ -57,7 +57,8 @@ class StaffWriter:
             await self.create(op)
         elif isinstance(op, UpdateStaff):
             ref = await self.w.require_staff(op.before.id)
-            await self.update_pages(ref, op.before, op.after, None)
+            password = self.w.secret(op.password)
+            await self.update_pages(ref, op.before, op.after, password)
         elif isinstance(op, SetStaffPassword):
             await self.set_password(op)
         elif isinstance(op, DeleteStaff):
