@@ -81,7 +81,9 @@ def test_a_utf8_byte_order_mark_is_accepted() -> None:
         ("%TAG !x! tag:x,2000:\n---\na: 1\n", "1:1", "%TAG directives are not allowed"),
         ("a: &x 1\nb: &x 2\n", "2:4", "anchor &x is defined twice"),
         ("a: *nowhere\n", "1:4", "alias *nowhere refers to no anchor"),
-        ("a: &a [*a]\n", "1:4", "nested deeper than 32 levels"),
+        ("a: &a [*a]\n", "1:8", "alias *a is inside its own anchor (recursive)"),
+        ("k: &k {a: [1]}\n*k : 2\n", "2:1", "a key must be text or a whole number"),
+        ("[1]: 2\n", "1:1", "a key must be text or a whole number"),
         ("- 1\n", "1:1", "a spec is a YAML mapping"),
         ("just text\n", "1:1", "a spec is a YAML mapping"),
         ("", "1:1", "the file is empty"),
@@ -177,3 +179,25 @@ def test_arbitrary_bytes_either_parse_or_raise_spec_error(raw: bytes) -> None:
     except SpecError as exc:
         assert exc.problems
         assert all(p.line >= 1 and p.col >= 1 for p in exc.problems)
+
+
+def test_aliased_values_keep_the_positions_of_their_anchor() -> None:
+    doc = parse("ips: &ips [192.0.2.1, 192.0.2.2]\nadmin:\n  allowed: *ips\n")
+    assert doc.data["admin"]["allowed"] == ["192.0.2.1", "192.0.2.2"]
+    assert doc.mark(("admin", "allowed"), key=True) == Mark(3, 3)
+    assert doc.mark(("admin", "allowed", 1)) == Mark(1, 23)
+
+
+def test_aliases_cannot_nest_past_the_depth_limit() -> None:
+    deep = "[" * 20 + "1" + "]" * 20
+    text = f"a: &a {deep}\nb: {'[' * 15}*a{']' * 15}\n"
+    assert "nested deeper than 32 levels" in only_error(text)
+
+
+def test_a_refused_key_swallows_its_whole_value() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse("base: &b {x: 1}\nm:\n  <<: *b\n  y: {z: [1, {w: 2}]}\n  y: 3\n  q: 1\n")
+    assert [(p.line, p.message[:20]) for p in caught.value.problems] == [
+        (3, "merge keys (<<) are "),
+        (5, "duplicate key 'y' (f"),
+    ]
