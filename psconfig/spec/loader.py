@@ -42,6 +42,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from psconfig.errors import Problem, SpecError
 from psconfig.spec.document import START, Document, Mark, Node, RawPath
+from psconfig.spec.scalars import convert
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -49,7 +50,6 @@ MAX_ALIASES = 16
 MAX_ALIAS_NODES = 10_000
 
 _TAG = "tag:yaml.org,2002:"
-_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 # Strings a YAML 1.1 reader (PyYAML, many editors) would take for booleans or
 # base-60 numbers; quoted on output so the files we write read the same everywhere.
 _AMBIGUOUS = re.compile(
@@ -276,14 +276,14 @@ class _Reader:
         if frame is not None and frame.kind == "mapping" and frame.key is None:
             self._key(frame, tag, str(event.value), where)
             return
-        value = _convert(tag, str(event.value))
+        value = convert(tag, str(event.value))
         path, key_mark = self._place(value, where)
         self._record(path, Node("scalar", where, key_mark))
         if event.anchor is not None:
             self._anchors[event.anchor] = _Anchor(value, (((), Node("scalar", where)),))
 
     def _key(self, frame: _Frame, tag: str, text: str, where: Mark) -> None:
-        value = _convert(tag, text)
+        value = convert(tag, text)
         if tag == "!!merge":
             self._refuse_value(where, "merge keys (<<) are not supported in a spec")
         elif not isinstance(value, str | int) or isinstance(value, bool):
@@ -382,35 +382,3 @@ class _Reader:
     def _record(self, path: RawPath, node: Node) -> None:
         self.nodes[path] = node
         self._log.append((path, node))
-
-
-def _convert(tag: str, text: str) -> Any:
-    """YAML 1.2 core-schema value of a plain scalar; anything unusual stays text."""
-    if tag == "!!null":
-        return None
-    if tag == "!!bool":
-        return text.lower() == "true"
-    if tag == "!!int":
-        # Digits with a leading zero are octal to YAML 1.1 and decimal to 1.2;
-        # as text they keep every digit (a staff ID like 007 stays "007").
-        return text if _LEADING_ZERO.match(text) else _int(text)
-    if tag == "!!float":
-        return _float(text)
-    return text
-
-
-def _int(text: str) -> int:
-    digits = text.replace("_", "")
-    sign = -1 if digits.startswith("-") else 1
-    digits = digits.lstrip("+-")
-    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-        if digits.lower().startswith(prefix):
-            return sign * int(digits[2:], base)
-    return sign * int(digits)
-
-
-def _float(text: str) -> float:
-    lowered = text.replace("_", "").lower()
-    if lowered.endswith((".inf", ".nan")):
-        return float(lowered.replace(".", ""))
-    return float(lowered)
