@@ -13,7 +13,13 @@ Public API (everything else in this package is internal):
   a live ``State`` (for ``psconfig import``).
 - ``expand_spec(loaded) -> str``: the spec with its preset expanded, as YAML.
 - ``json_schema() -> dict``: the JSON Schema of the format.
-- ``RULES``: the policy rules by id.
+- ``RULES``: the policy rules by id (``Rule``: ``id``, ``severity``, ``meaning``).
+- ``ServerTarget``: ``url``, ``flavor``, ``username`` (text or ``SecretRef``),
+  ``password`` (``SecretRef``, a hidden literal for sim://, or None); ``is_sim``.
+- ``SecretRef``: a ``${env:NAME}`` / ``${file:PATH}`` reference; ``str()`` spells it.
+- ``SIM_USERNAME`` / ``SIM_PASSWORD``: the simulator's public demo administrator.
+- ``sort_problems(problems)``: errors, then warnings, then notices (waived
+  findings), each by position.
 """
 
 from psconfig.spec.export import dump_spec, expand_spec
