@@ -50,7 +50,7 @@ def validate(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE|DIR...",
+            metavar="SPEC",
             help="Spec files, or directories to search for *.yaml and *.yml files.",
             show_default=False,
         ),
