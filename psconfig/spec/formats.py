@@ -118,9 +118,13 @@ def _ip(value: str) -> str:
         ) from None
 
 
-def _hhmm(value: str) -> str:
+def _sign_in_time(value: str) -> str:
     if not _HHMM.match(value):
         raise ValueError('expected a time as "HH:MM" (24-hour), e.g. "06:30"')
+    if value[3:] not in ("00", "30"):
+        # PowerSchool's sign-in time menus offer half-hour steps (see the page
+        # contract in psconfig/sim/PAGES.md); anything else cannot be applied.
+        raise ValueError("sign-in times go in 30-minute steps (05:00, 05:30, ...)")
     return value
 
 
@@ -202,10 +206,10 @@ IpEntry = Annotated[
     AfterValidator(_ip),
     WithJsonSchema({"type": "string", "pattern": r"^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$"}),
 ]
-HHMM = Annotated[
+SignInTime = Annotated[
     str,
-    AfterValidator(_hhmm),
-    WithJsonSchema({"type": "string", "pattern": _HHMM.pattern}),
+    AfterValidator(_sign_in_time),
+    WithJsonSchema({"type": "string", "pattern": r"^(?:[01]\d|2[0-3]):[03]0$"}),
 ]
 Username = Annotated[
     str,

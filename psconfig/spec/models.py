@@ -25,13 +25,13 @@ from pydantic import (
 
 from psconfig.model import Frozen
 from psconfig.spec.formats import (
-    HHMM,
     GroupNumber,
     GroupRef,
     IpEntry,
     PagePath,
     SchoolRef,
     ServerUrl,
+    SignInTime,
     SpecName,
     StaffId,
     Text,
@@ -118,10 +118,10 @@ class PagePermissions(SpecModel):
 
 
 class TimeWindow(SpecModel):
-    """An admin sign-in window within 05:00-22:00 (the guide's limits)."""
+    """An admin sign-in window within 05:00-22:00 (the guide), in half hours."""
 
-    start: HHMM = Field(alias="from")
-    end: HHMM = Field(alias="to")
+    start: SignInTime = Field(alias="from")
+    end: SignInTime = Field(alias="to")
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:

@@ -55,7 +55,7 @@ groups = st.builds(
     ),
     health=health,
 )
-times = st.sampled_from(["05:00", "06:30", "12:00", "18:45", "22:00"])
+times = st.sampled_from(["05:00", "06:30", "12:00", "18:30", "22:00"])
 windows = st.one_of(
     st.just("any_time"),
     st.tuples(times, times)
