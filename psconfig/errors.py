@@ -43,7 +43,8 @@ class PsconfigError(Exception):
 class Problem:
     """One finding in a spec, located at ``file:line:col``.
 
-    ``severity`` is ``error`` or ``warning``; ``rule`` is a policy id (``PS001``) or
+    ``severity`` is ``error``, ``warning`` or ``notice`` (a waived finding); ``rule``
+    is a policy id (``PS001``) or
     ``""`` for schema and syntax problems.
     """
 

@@ -118,8 +118,10 @@ class LoadedSpec:
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
     """The spec files named by ``paths``.
 
-    Files are taken as given; a directory contributes its ``*.yaml`` and ``*.yml``
-    files, recursively, sorted, skipping hidden files and directories. Duplicates
+    Files are taken as given; a directory contributes its ``*.yaml`` files,
+    recursively, sorted, skipping hidden files and directories. ``*.yml`` files in a
+    directory are not specs by convention (GitHub workflows and other tools' YAML
+    live beside specs as ``.yml``); name such a spec file explicitly. Duplicates
     are dropped, keeping the first.
 
     Raises:
@@ -133,12 +135,12 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
             files = sorted(
                 candidate
                 for candidate in path.rglob("*")
-                if candidate.suffix in (".yaml", ".yml")
+                if candidate.suffix == ".yaml"
                 and candidate.is_file()
                 and not _hidden(candidate.relative_to(path))
             )
             if not files:
-                problems.append(_file_problem(path, "no *.yaml or *.yml files here"))
+                problems.append(_file_problem(path, "no *.yaml files here"))
             found.extend(files)
         elif path.is_file():
             found.append(path)

@@ -152,10 +152,11 @@ def test_json_format_is_one_document(cli: Invoke, write_spec: WriteSpec) -> None
 
 def test_a_directory_is_searched(cli: Invoke, write_spec: WriteSpec) -> None:
     write_spec(PRESET_SPEC, "specs/a.yaml")
-    write_spec(BROKEN, "specs/nested/b.yml")
+    write_spec(BROKEN, "specs/nested/b.yaml")
+    write_spec(BROKEN, "specs/workflow.yml")
     result = cli("validate", "--format", "json", "specs")
     paths = [f["path"] for f in json.loads(result.stdout)["files"]]
-    assert paths == [str(Path("specs/a.yaml")), str(Path("specs/nested/b.yml"))]
+    assert paths == [str(Path("specs/a.yaml")), str(Path("specs/nested/b.yaml"))]
     assert result.exit_code == 1
 
 

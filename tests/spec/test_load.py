@@ -159,11 +159,8 @@ def test_expand_paths_walks_directories_sorted(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     single = tmp_path / "b.yaml"
     found = expand_paths([single, tmp_path])
-    assert found == [
-        single,
-        tmp_path / "a.yml",
-        tmp_path / "sub" / "c.yaml",
-    ]
+    assert found == [single, tmp_path / "sub" / "c.yaml"]
+    assert expand_paths([tmp_path / "a.yml"]) == [tmp_path / "a.yml"]
 
 
 def test_expand_paths_reports_every_missing_path(tmp_path: Path) -> None:
@@ -171,4 +168,4 @@ def test_expand_paths_reports_every_missing_path(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         expand_paths([tmp_path / "nope.yaml", tmp_path / "empty"])
     messages = [p.message for p in caught.value.problems]
-    assert messages == ["no such file or directory", "no *.yaml or *.yml files here"]
+    assert messages == ["no such file or directory", "no *.yaml files here"]
