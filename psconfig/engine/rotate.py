@@ -1,0 +1,482 @@
+"""Rotate the sync account's password: generate, stage, set, prove, deliver.
+
+The order, chosen so that the new password can never be lost:
+
+1. generate a strong password (``secrets``: 32 characters with lower case, upper
+   case, digits and symbols);
+2. stage it in a new file created with mode 0600 (``O_EXCL``): beside ``--out``, or
+   under ``.psconfig/rotate/`` for a command, so it exists somewhere safe before
+   PowerSchool has it;
+3. set it (``SetStaffPassword``) through an administrator's session, under the
+   engine's safety rule (never the account psconfig is signed in as). A failure
+   that certainly changed nothing (refused, denied, a page not matching its map)
+   deletes the staging file; an uncertain one (the post may have landed) keeps it
+   and says where;
+4. prove it: one sign-in with the old password (the spec's reference) must be
+   refused, then one with the new password must succeed; old first, so the success
+   resets PowerSchool's failure count;
+5. deliver: rename the staging file onto ``--out`` (atomic, still 0600), or pipe the
+   password to the command's stdin and then delete the staging file. When the new
+   password does not sign in nothing is delivered (``--out`` keeps what it had,
+   which may be the old password the spec reads) and the staging file is kept; when
+   delivery fails the error says the password was already changed and where it is.
+
+The password lives only in a ``SecretStr``, the staging file and the delivery; no
+output, log, error or audit record carries it. The audit log gets the usual
+``start``/``change``/``end`` records for a one-change plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import string
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from psconfig import __version__
+from psconfig.engine import safety
+from psconfig.engine.apply import ChangeOutcome, OutcomeKind
+from psconfig.engine.audit import AuditLog, iso, utc_now
+from psconfig.engine.plan import Change, Plan, Target, live_fingerprint, summarize
+from psconfig.engine.run import SpecSource, spec_ref, target_of
+from psconfig.engine.verify import (
+    Portal,
+    SignIn,
+    attempt_sign_in,
+    choose_sync_staff,
+    inside_address,
+)
+from psconfig.errors import (
+    AccessDeniedError,
+    DriverError,
+    FormMapError,
+    LoginError,
+    PsconfigError,
+    RefusedError,
+    ServerRefusedError,
+)
+from psconfig.model import Frozen, Scope, ServerInfo, SetStaffPassword, Staff, State
+
+SYMBOLS = "!#%+-.:=?@_~"
+"""Symbols that need no quoting in YAML, shells, URLs or .env files."""
+CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, SYMBOLS)
+MIN_LENGTH = 24
+DEFAULT_LENGTH = 32
+COMMAND_TIMEOUT = 300.0
+STAGING_DIR = Path(".psconfig") / "rotate"
+
+
+def generate_password(length: int = DEFAULT_LENGTH) -> SecretStr:
+    """A random password from ``secrets`` with every character class in it."""
+    if length < MIN_LENGTH:
+        raise ValueError(f"a rotated password has at least {MIN_LENGTH} characters")
+    alphabet = "".join(CLASSES)
+    while True:  # ends quickly: a draw misses a class with probability < 1e-2
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if all(any(c in group for c in candidate) for group in CLASSES):
+            return SecretStr(candidate)
+
+
+# ---------------------------------------------------------------------------
+# Delivery
+
+
+class DeliveryError(PsconfigError):
+    """The new password could not be staged or delivered."""
+
+
+def write_private(directory: Path, prefix: str, secret: SecretStr) -> Path:
+    """A new file in ``directory`` holding ``secret`` and a newline, mode 0600.
+
+    Created with ``O_EXCL`` by ``tempfile.mkstemp`` and flushed to disk. A missing
+    directory is created with mode 0700.
+    """
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".new")
+    except OSError as exc:
+        raise DeliveryError(
+            f"cannot create a file in {directory}: {exc.strerror}"
+        ) from None
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(secret.get_secret_value() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise DeliveryError(f"cannot write {path}: {exc.strerror}") from None
+    return path
+
+
+class Delivery(Protocol):
+    """Where the new password goes: ``stage`` first, then ``deliver`` or ``discard``."""
+
+    @property
+    def staging(self) -> Path | None:
+        """The staging file while it exists."""
+        ...
+
+    def describe(self) -> str:
+        """Where the password is delivered, for messages (no secret)."""
+        ...
+
+    def stage(self, password: SecretStr) -> None: ...
+
+    def deliver(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+class _Staged:
+    def __init__(self, directory: Path, prefix: str) -> None:
+        self.staging: Path | None = None
+        self._directory, self._prefix = directory, prefix
+        self._password: SecretStr | None = None
+
+    def stage(self, password: SecretStr) -> None:
+        self._password = password
+        self.staging = write_private(self._directory, self._prefix, password)
+
+    def discard(self) -> None:
+        if self.staging is not None:
+            self.staging.unlink(missing_ok=True)
+            self.staging = None
+
+
+class FileDelivery(_Staged):
+    """Deliver to ``out``: the staging file beside it is renamed onto it."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(out.parent, f".{out.name}.")
+        self.out = out
+
+    def describe(self) -> str:
+        return f"{self.out} (mode 0600)"
+
+    def stage(self, password: SecretStr) -> None:
+        if self.out.is_dir():
+            raise DeliveryError(f"{self.out} is a directory, not a file to write")
+        super().stage(password)
+
+    def deliver(self) -> None:
+        assert self.staging is not None, "stage() first"
+        try:
+            self.staging.replace(self.out)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {self.out}: {exc.strerror}") from None
+        self.staging = None
+
+
+class CommandDelivery(_Staged):
+    """Deliver to a command's stdin (no shell); staged under ``staging_dir``."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        staging_dir: Path = STAGING_DIR,
+        timeout: float = COMMAND_TIMEOUT,
+    ) -> None:
+        if not argv:
+            raise DeliveryError("the delivery command is empty")
+        super().__init__(staging_dir, "password-")
+        self.argv, self.timeout = list(argv), timeout
+
+    def describe(self) -> str:
+        return f"the command `{shlex.join(self.argv)}`"
+
+    def deliver(self) -> None:
+        assert self._password is not None, "stage() first"
+        secret = self._password.get_secret_value()
+        name = self.argv[0]
+        try:
+            done = subprocess.run(  # argv from the operator, never a shell
+                self.argv,
+                input=secret,
+                text=True,
+                capture_output=True,  # never echo what the command prints
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise DeliveryError(
+                f"{name} did not finish in {self.timeout:g} s"
+            ) from None
+        except OSError as exc:
+            raise DeliveryError(f"cannot run {name}: {exc.strerror}") from None
+        if done.returncode != 0:
+            said = _last_line(done.stderr, secret)
+            raise DeliveryError(f"{name} exited with status {done.returncode}{said}")
+        self.discard()
+
+
+def _last_line(stderr: str, secret: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return ": " + lines[-1].replace(secret, "(redacted)")[:200]
+
+
+# ---------------------------------------------------------------------------
+# The use case
+
+
+class RotationError(PsconfigError):
+    """A rotation stopped; the message says where the password stands."""
+
+
+class Rotation(Frozen):
+    """What a finished rotation did and proved (no secret)."""
+
+    timestamp: str
+    target: Target
+    staff_id: str
+    username: str
+    delivered_to: str
+    old_refused: str
+
+
+@dataclass(frozen=True)
+class RotateOptions:
+    """How to rotate; ``generate`` is replaceable for tests only."""
+
+    delivery: Delivery
+    staff_id: str | None = None
+    audit_path: Path | None = None
+    os_user: str = "unknown"
+    generate: Callable[[], SecretStr] = generate_password
+
+
+_CERTAIN = (ServerRefusedError, AccessDeniedError, FormMapError, LoginError)
+"""Failures that leave the password unchanged: refused, or stopped before posting."""
+
+
+@dataclass
+class _Rotator:
+    """One rotation's state: whether the write was attempted, and confirmed."""
+
+    spec: SpecSource
+    portal: Portal
+    options: RotateOptions
+    staff_id: str
+    old: SecretStr
+    new: SecretStr
+    audit: AuditLog | None = None
+    attempted: bool = False
+    changed: bool = False
+
+    @property
+    def delivery(self) -> Delivery:
+        return self.options.delivery
+
+    def kept(self) -> str:
+        return f"the new password is kept in {self.delivery.staging} (mode 0600)"
+
+    async def set(self) -> tuple[ServerInfo, Staff]:
+        """Set the new password through an admin session; the live account."""
+        scope = Scope(
+            groups=frozenset(), pages=frozenset(), staff_ids=frozenset({self.staff_id})
+        )
+        async with self.portal.admin() as admin:
+            info = admin.info
+            live = await admin.read(scope)
+            staff = self._existing(live)
+            plan = self._checked_plan(info, live, scope)
+            change = plan.changes[0]
+            self.attempted = True
+            try:
+                await admin.apply(change.op)
+            except DriverError as exc:
+                self._record(change, "failed", str(exc))
+                raise self._set_failed(exc) from None
+            self.changed = True
+            self._record(change, "applied")
+        return info, staff
+
+    def _existing(self, live: State) -> Staff:
+        staff = live.staff.get(self.staff_id)
+        if staff is None or not staff.admin_access.enabled:
+            why = "does not exist" if staff is None else "has admin sign-in off"
+            raise RotationError(
+                f"staff {self.staff_id!r} {why} in PowerSchool; apply the spec first"
+            )
+        return staff
+
+    def _checked_plan(self, info: ServerInfo, live: State, scope: Scope) -> Plan:
+        """The one-change plan, audited, after the engine's own-account rule."""
+        change = Change(
+            address=f"staff[{json.dumps(self.staff_id)}]",
+            kind="staff",
+            key=self.staff_id,
+            actions=("update",),
+            detail="password rotation",
+            changed_paths=(("admin_access", "password"),),
+            op=SetStaffPassword(staff_id=self.staff_id, password=self.new),
+        )
+        plan = Plan(
+            psconfig_version=__version__,
+            timestamp=iso(utc_now()),
+            target=target_of(info),
+            spec=spec_ref(self.spec),
+            live_fingerprint=live_fingerprint(live, scope),
+            summary=summarize((change,)),
+            changes=(change,),
+        )
+        if self.options.audit_path is not None:
+            self.audit = AuditLog(
+                self.options.audit_path,
+                target=plan.target,
+                spec=plan.spec,
+                os_user=self.options.os_user,
+            )
+        try:
+            safety.check(
+                plan,
+                allow_delete=False,
+                username=info.username,
+                account=safety.signed_in_staff(live, info.username),
+                looked_up=False,
+            )
+        except RefusedError as exc:
+            if self.audit is not None:
+                self.audit.refused(str(exc))
+            raise
+        if self.audit is not None:
+            self.audit.start(plan)
+        return plan
+
+    def _record(self, change: Change, kind: OutcomeKind, error: str = "") -> None:
+        if self.audit is None:
+            return
+        outcome = ChangeOutcome(
+            address=change.address,
+            detail=change.detail,
+            actions=change.actions,
+            severity=change.severity,
+            outcome=kind,
+            error=error or None,
+        )
+        self.audit.change(change, outcome)
+
+    def _set_failed(self, exc: DriverError) -> RotationError:
+        if isinstance(exc, _CERTAIN):
+            self.delivery.discard()
+            return RotationError(f"the password was not changed: {exc}")
+        return RotationError(
+            f"PowerSchool may or may not have the new password ({exc}); "
+            f"{self.kept()}: sign in with it to find out, then deliver it by hand "
+            "and delete that file, or rotate again"
+        )
+
+    def stopped(self, exc: PsconfigError) -> RotationError | None:
+        """After ``exc``: the error to raise once the write was attempted, else None.
+
+        Before the write nothing changed, so the staging file is deleted.
+        """
+        if not self.attempted:
+            self.delivery.discard()
+            return exc if isinstance(exc, RotationError) else None
+        if isinstance(exc, RotationError):
+            return exc
+        state = "was changed" if self.changed else "may have been changed"
+        return RotationError(
+            f"{exc}; the password {state} in PowerSchool: {self.kept()}"
+        )
+
+    def end(self, error: RotationError | None) -> None:
+        if self.audit is not None and self.attempted:
+            if error is None:
+                self.audit.end("success")
+            else:
+                self.audit.end("failed", error=str(error))
+
+    async def prove_and_deliver(self, staff: Staff) -> str:
+        """Old refused, new signs in, then deliver; the old password's refusal."""
+        username = staff.admin_access.username
+        ips = staff.admin_access.allowed_ips
+        address = inside_address(ips) if self.portal.simulated else None
+        old = await attempt_sign_in(self.portal, SignIn(username, self.old, address))
+        new = await attempt_sign_in(self.portal, SignIn(username, self.new, address))
+        if new is not None:
+            raise RotationError(
+                f"the new password was set but does not sign in ({new}); "
+                f"{self.kept()}; {self.delivery.describe()} was not changed"
+            )
+        try:
+            self.delivery.deliver()
+        except DeliveryError as exc:
+            raise RotationError(
+                f"the password was already changed in PowerSchool, but delivering it "
+                f"failed: {exc}; {self.kept()}: deliver it by hand, then delete that "
+                "file"
+            ) from None
+        if old is None:
+            raise RotationError(
+                "the new password signs in and was delivered to "
+                f"{self.delivery.describe()}, but the old password still signs in too"
+            )
+        return old
+
+
+def _old_password(spec: SpecSource, staff_id: str | None) -> tuple[str, SecretStr]:
+    desired = spec.desired(resolve_secrets=True)
+    staff_id, ensure = choose_sync_staff(desired, staff_id)
+    old = desired.passwords.get(staff_id)
+    if ensure == "absent" or old is None:
+        why = "removes it" if ensure == "absent" else "gives no admin_access.password"
+        raise PsconfigError(
+            f"cannot rotate staff {staff_id!r}: the spec {why}; rotation proves the "
+            "old password (the spec's reference) no longer signs in"
+        )
+    return staff_id, old
+
+
+async def rotate_password(
+    spec: SpecSource, portal: Portal, options: RotateOptions
+) -> Rotation:
+    """Rotate the sync account's password; see the module docstring for the order.
+
+    Raises:
+        PsconfigError: no sync account, no old password reference, staging failed,
+            or the admin session failed before the write (nothing changed).
+        UnsafeChangeError: the account is the one psconfig signs in as.
+        RotationError: setting, proving or delivering failed; the message says
+            whether the password changed and where the new one is kept.
+
+    """
+    staff_id, old = _old_password(spec, options.staff_id)
+    new = options.generate()
+    while new.get_secret_value() == old.get_secret_value():
+        new = options.generate()
+    rotator = _Rotator(spec, portal, options, staff_id, old, new)
+    options.delivery.stage(new)
+    try:
+        info, staff = await rotator.set()
+        refused = await rotator.prove_and_deliver(staff)
+    except PsconfigError as exc:
+        error = rotator.stopped(exc)
+        rotator.end(error)
+        if error is None or error is exc:
+            raise
+        raise error from None
+    rotator.end(None)
+    return Rotation(
+        timestamp=iso(utc_now()),
+        target=target_of(info),
+        staff_id=staff_id,
+        username=staff.admin_access.username,
+        delivered_to=options.delivery.describe(),
+        old_refused=refused,
+    )
