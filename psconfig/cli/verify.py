@@ -1,0 +1,321 @@
+"""Commands ``verify`` and ``rotate-password``.
+
+``verify`` exits 0 only when every expectation holds, 1 when one fails or verify
+cannot run. ``rotate-password`` exits 0 when the password was changed, proven and
+delivered; 1 when anything failed (the message says whether the password changed
+and where the new one is kept); 3 when refused for safety (the account psconfig
+signs in as, another apply holding the lock).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from psconfig.cli.common import handle_errors
+from psconfig.cli.plan import DEFAULT_AUDIT_LOG, Format
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from psconfig.drivers.portal import PortalDriver
+    from psconfig.engine.rotate import Delivery, Rotation
+    from psconfig.engine.verify import Portal, SignIn, VerifyReport
+    from psconfig.spec import LoadedSpec
+
+DEFAULT_CLIENT_IP = "127.0.0.1"
+"""The address the simulator sees unless verify chooses one (open_portal's default)."""
+
+_SPEC_HELP = "The spec whose sync account to verify."
+_SERVER_HELP = "Talk to this server instead of the spec's server.url."
+_INSECURE_HELP = "Do not verify TLS certificates (test servers only)."
+_STAFF_HELP = "The sync account's staff ID, when the spec has several candidates."
+
+SpecArg = Annotated[
+    Path | None,
+    typer.Argument(help=_SPEC_HELP, metavar="SPEC", show_default=False),
+]
+Server = Annotated[
+    str | None, typer.Option("--server", metavar="URL", help=_SERVER_HELP)
+]
+Insecure = Annotated[bool, typer.Option("--insecure", help=_INSECURE_HELP)]
+StaffId = Annotated[
+    str | None, typer.Option("--staff-id", metavar="ID", help=_STAFF_HELP)
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach verify and rotate-password to ``app``."""
+    app.command("verify")(verify)
+    app.command("rotate-password")(rotate_password)
+
+
+def verify(
+    spec: SpecArg = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="text, json or markdown.")
+    ] = Format.text,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Also write the report here."),
+    ] = None,
+    staff_id: StaffId = None,
+    sync_username: Annotated[
+        str | None,
+        typer.Option(
+            "--sync-username",
+            metavar="NAME",
+            help="For a spec that removes the account: its former username.",
+        ),
+    ] = None,
+    sync_password: Annotated[
+        str | None,
+        typer.Option(
+            "--sync-password",
+            metavar="REF",
+            help="For a spec that removes the account: its old password, as "
+            "${env:NAME} or ${file:PATH}; verify tries it once.",
+        ),
+    ] = None,
+    server: Server = None,
+    insecure: Insecure = False,
+) -> None:
+    """Prove what the sync account can and cannot do. Exit 0 all hold, 1 otherwise.
+
+    Signs in as the sync account and tries every probe (maps/probes.json): the DDE
+    pages and an export must work; logs, health, PowerScheduler, staff and security
+    pages and every write must be denied. An admin session checks the account's
+    sign-in window and allowed IPs. For a spec that removes the account, proves it
+    is gone and (given --sync-password) that its old password is refused.
+    """
+    with handle_errors():
+        code = _verify(
+            spec,
+            fmt,
+            out,
+            staff_id=staff_id,
+            removed=(sync_username, sync_password),
+            server=server,
+            insecure=insecure,
+        )
+    raise typer.Exit(code)
+
+
+def rotate_password(
+    spec: SpecArg = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE", help="Write the new password here (mode 0600)."
+        ),
+    ] = None,
+    to_command: Annotated[
+        str | None,
+        typer.Option(
+            "--to-command",
+            metavar='"CMD ARGS"',
+            help="Pipe the new password to this command's stdin (no shell).",
+        ),
+    ] = None,
+    staff_id: StaffId = None,
+    audit_log: Annotated[
+        Path,
+        typer.Option(
+            "--audit-log",
+            metavar="FILE",
+            envvar="PSCONFIG_AUDIT_LOG",
+            help="Append JSON-lines audit records to this file.",
+        ),
+    ] = DEFAULT_AUDIT_LOG,
+    server: Server = None,
+    insecure: Insecure = False,
+) -> None:
+    """Set a new random password on the sync account, prove it, deliver it.
+
+    The password goes only to --out FILE or to --to-command's stdin, never to the
+    terminal. The old password (the spec's reference) must stop working.
+    """
+    with handle_errors():
+        code = _rotate(spec, out, to_command, staff_id, audit_log, server, insecure)
+    raise typer.Exit(code)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _verify(
+    spec_path: Path | None,
+    fmt: Format,
+    out: Path | None,
+    *,
+    staff_id: str | None,
+    removed: tuple[str | None, str | None],
+    server: str | None,
+    insecure: bool,
+) -> int:
+    import asyncio
+
+    from psconfig.cli.plan import write_atomic
+    from psconfig.cli.target import load_spec_warning, server_url
+    from psconfig.drivers.portal.probes import load_probes
+    from psconfig.engine.verify import VerifyOptions, verify_spec
+    from psconfig.errors import PsconfigError
+
+    if spec_path is None:
+        raise PsconfigError("verify needs a SPEC file")
+    username, ref = removed
+    password = _reference(ref, "--sync-password") if ref is not None else None
+    spec = load_spec_warning(spec_path)
+    url = server_url(spec, server)
+    options = VerifyOptions(
+        probes=load_probes(),
+        staff_id=staff_id,
+        removed_username=username,
+        removed_password=password,
+    )
+    report = asyncio.run(verify_spec(spec, _portal(spec, url, insecure), options))
+    text = _render(report, fmt)
+    typer.echo(text, nl=False)
+    if out is not None:
+        write_atomic(out, text)
+    return 0 if report.passed else 1
+
+
+def _render(report: VerifyReport, fmt: Format) -> str:
+    from psconfig.render import verify as render
+
+    if fmt is Format.json:
+        return render.render_json(report)
+    if fmt is Format.markdown:
+        return render.render_markdown(report)
+    return render.render_text(report)
+
+
+def _reference(text: str, flag: str) -> SecretStr:
+    """Resolve a secret reference given on the command line (never a literal)."""
+    import os
+
+    from psconfig.errors import Problem, PsconfigError, SecretError
+    from psconfig.spec.secrets import parse_ref, resolve_secret
+
+    try:
+        ref = parse_ref(text)
+    except ValueError as exc:
+        raise PsconfigError(f"{flag}: {exc}") from None
+    if ref is None:
+        raise PsconfigError(
+            f"{flag} takes a reference such as ${{env:NAME}} or ${{file:PATH}}, "
+            "never the password itself"
+        )
+    try:
+        return resolve_secret(
+            ref,
+            base_dir=Path.cwd(),
+            env=os.environ,
+            where=lambda message: Problem(flag, 0, 0, message),
+        )
+    except SecretError as exc:
+        raise PsconfigError(f"{flag}: {exc.problems[0].message}") from None
+
+
+def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
+    """Admin sessions with the spec's credentials; sign-ins as any account."""
+    from psconfig.cli.target import open_target, sim_dir
+    from psconfig.drivers.portal import open_portal
+    from psconfig.engine.verify import Portal
+
+    simulated = url.startswith("sim://")
+
+    def sign_in(who: SignIn) -> PortalDriver:
+        return open_portal(
+            url,
+            who.username,
+            who.password,
+            flavor=spec.server.flavor,
+            insecure=insecure,
+            sim_dir=sim_dir() if simulated else None,
+            client_ip=who.client_ip or DEFAULT_CLIENT_IP,
+        )
+
+    return Portal(
+        admin=lambda: open_target(spec, url=url, insecure=insecure),
+        sign_in=sign_in,
+        simulated=simulated,
+    )
+
+
+def _rotate(
+    spec_path: Path | None,
+    out: Path | None,
+    to_command: str | None,
+    staff_id: str | None,
+    audit_log: Path,
+    server: str | None,
+    insecure: bool,
+) -> int:
+    import asyncio
+
+    from psconfig.cli.plan import _os_user
+    from psconfig.cli.target import load_spec_warning, server_url
+    from psconfig.engine.lock import target_lock
+    from psconfig.engine.rotate import RotateOptions, rotate_password
+    from psconfig.errors import PsconfigError
+
+    if spec_path is None:
+        raise PsconfigError("rotate-password needs a SPEC file")
+    delivery = _delivery(out, to_command)
+    spec = load_spec_warning(spec_path)
+    url = server_url(spec, server)
+    options = RotateOptions(
+        delivery=delivery,
+        staff_id=staff_id,
+        audit_path=audit_log,
+        os_user=_os_user(),
+    )
+    with target_lock(url, Path.cwd(), timeout=10.0):
+        done = asyncio.run(rotate_password(spec, _portal(spec, url, insecure), options))
+    typer.echo(_rotated(done))
+    return 0
+
+
+def _delivery(out: Path | None, to_command: str | None) -> Delivery:
+    import shlex
+
+    from psconfig.engine.rotate import CommandDelivery, FileDelivery
+    from psconfig.errors import PsconfigError
+
+    if (out is None) == (to_command is None):
+        raise PsconfigError(
+            "rotate-password delivers the new password to --out FILE or "
+            '--to-command "CMD ARGS": give exactly one'
+        )
+    if out is not None:
+        return FileDelivery(out)
+    assert to_command is not None
+    try:
+        argv = shlex.split(to_command)
+    except ValueError as exc:
+        raise PsconfigError(f"--to-command: {exc}") from None
+    if not argv:
+        raise PsconfigError("--to-command needs a command")
+    return CommandDelivery(argv)
+
+
+def _rotated(done: Rotation) -> str:
+    import json
+
+    t = done.target
+    return "\n".join(
+        [
+            f"Rotated the password of staff[{json.dumps(done.staff_id)}] "
+            f"({done.username}) on {t.url} "
+            f"(PowerSchool {t.powerschool_version}, {t.flavor}).",
+            "  the new password signs in: yes",
+            "  the old password is refused: yes",
+            f"  delivered to: {done.delivered_to}",
+            "The password was not printed. Point the spec's password reference and "
+            "Clever's settings at the new one.",
+        ]
+    )
