@@ -295,3 +295,23 @@ def test_a_second_affiliation_does_not_change_the_proof() -> None:
         )
     )
     assert verify_json()[0] == 0
+
+
+def test_no_password_in_any_report_output_or_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec(extra="    allowed_ips: [54.241.134.131]\n")
+    converge()
+    results = [
+        run("verify", "demo.yaml", "--format", fmt, "--out", f"report.{fmt}")
+        for fmt in ("text", "json", "markdown")
+    ]
+    monkeypatch.setenv("CLEVER_SYNC_PASSWORD", "canary-WRONG-0c4f")
+    results.append(run("verify", "demo.yaml", "--format", "json"))
+    assert [r.exit_code for r in results] == [0, 0, 0, 1]
+    for secret in (OLD, "canary-WRONG-0c4f"):
+        for result in results:
+            assert secret not in result.stdout and secret not in result.stderr
+        for path in Path.cwd().rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
