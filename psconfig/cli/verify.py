@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_CLIENT_IP = "127.0.0.1"
 """The address the simulator sees unless verify chooses one (open_portal's default)."""
 
-_SPEC_HELP = "The spec whose sync account to verify."
+_SPEC_HELP = "The spec file that declares the sync account."
 _SERVER_HELP = "Talk to this server instead of the spec's server.url."
 _INSECURE_HELP = "Do not verify TLS certificates (test servers only)."
 _STAFF_HELP = "The sync account's staff ID, when the spec has several candidates."

@@ -28,6 +28,7 @@ output, log, error or audit record carries it. The audit log gets the usual
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -80,7 +81,7 @@ def generate_password(length: int = DEFAULT_LENGTH) -> SecretStr:
     if length < MIN_LENGTH:
         raise ValueError(f"a rotated password has at least {MIN_LENGTH} characters")
     alphabet = "".join(CLASSES)
-    while True:  # ends quickly: a draw misses a class with probability < 1e-2
+    while True:  # ends quickly: fewer than 1 draw in 20 lacks a class
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if all(any(c in group for c in candidate) for group in CLASSES):
             return SecretStr(candidate)
@@ -151,7 +152,10 @@ class _Staged:
 
     def discard(self) -> None:
         if self.staging is not None:
-            self.staging.unlink(missing_ok=True)
+            # Our own fresh file in our own directory: unlinking it cannot
+            # reasonably fail, and a failure must not mask the outcome.
+            with contextlib.suppress(OSError):
+                self.staging.unlink(missing_ok=True)
             self.staging = None
 
 

@@ -231,10 +231,13 @@ def choose_sync_staff(desired: Desired, staff_id: str | None) -> tuple[str, Ensu
             return staff_id, "present"
         why = "does not enable admin sign-in" if staff_id in desired.staff else "is not"
         raise PsconfigError(f"staff {staff_id!r} {why} in the spec")
-    absent = sorted(desired.absent_staff)
-    for found, ensure in ((enabled, "present"), (absent, "absent")):
+    candidates: tuple[tuple[list[str], Ensure], ...] = (
+        (enabled, "present"),
+        (sorted(desired.absent_staff), "absent"),
+    )
+    for found, ensure in candidates:
         if len(found) == 1:
-            return found[0], "present" if ensure == "present" else "absent"
+            return found[0], ensure
         if len(found) > 1:
             raise PsconfigError(
                 f"the spec has several candidate sync accounts ({', '.join(found)}); "
@@ -274,11 +277,12 @@ def _networks(
 
 def inside_address(entries: Sequence[str]) -> str | None:
     """An address the allowed-IP list admits (its first entry's first host)."""
-    for network in _networks(entries):
-        if network.num_addresses <= 2:
-            return str(network.network_address)
-        return str(next(network.hosts()))
-    return None
+    networks = _networks(entries)
+    if not networks:
+        return None
+    first = networks[0]
+    # A /31 or /32 (/127, /128) has no "hosts" beyond its own addresses.
+    return str(first.network_address if first.num_addresses <= 2 else first[1])
 
 
 def outside_address(entries: Sequence[str]) -> str | None:
