@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 from tests.verify.helpers import (
     REMOVAL,
     converge,
@@ -129,3 +132,20 @@ def test_removal_can_reset_the_group_and_page_permissions() -> None:
     assert removed_results()[0] == 0
     again = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
     assert again.exit_code == 0 and "No changes." in again.stdout
+
+
+def test_the_shipped_removal_example_removes_the_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "removal.yaml"
+    monkeypatch.setenv("PS_ADMIN_USER", DEMO_ADMIN_USERNAME)
+    monkeypatch.setenv("PS_ADMIN_PASSWORD", DEMO_ADMIN_PASSWORD)
+    spec()
+    converge()
+    args = (str(example), "--server", "sim://demo")
+    applied = run("apply", *args, "--auto-approve", "--allow-delete")
+    assert applied.exit_code == 0, applied.output
+    verified = run("verify", *args, *OLD_CREDENTIALS)
+    assert verified.exit_code == 0, verified.output
+    assert "[pass] account-removed" in verified.stdout
+    assert "[pass] sign-in" in verified.stdout
