@@ -1,0 +1,137 @@
+"""Convergence from any starting point, against the simulator, in both flavors.
+
+For any generated live PowerSchool (``live.live_states``) and any preset spec
+(``live.spec_params``), through the real driver and engine:
+
+0. plan changes nothing (its toggle read bracket ends where it began), and apply
+   performs exactly the changes plan showed;
+1. apply converges: the plan right after the first apply is empty;
+2. apply is idempotent: a second apply plans nothing and posts nothing but its
+   sign-in and, when the toggle is off, the driver's documented read bracket (the
+   toggle on then off, because PowerSchool shows page permissions only while it is
+   on); the state is exactly what it was before;
+3. apply touches only what the spec manages: outside the export group, the two DDE
+   pages' entries for that group, the sync account, the toggle (when the spec
+   manages it) and the groups added to reach the export group's number, the state
+   file is exactly the one we started from.
+
+The CI profile runs 25 examples per flavor; ``--slow`` runs 250.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from psconfig.engine.plan import Plan
+from psconfig.sim import SimState, create_app, seed_state
+from psconfig.sim.state import SimGroup
+from tests.properties.harness import (
+    DDE_PAGES,
+    SYNC_ID,
+    TOGGLE_PAGE,
+    District,
+    SpecParams,
+    apply_district,
+    plan_district,
+    write_district,
+    writes,
+)
+from tests.properties.live import LiveCase, live_states, spec_params
+
+
+def unmanaged(state: SimState, params: SpecParams, groups: int) -> dict[str, Any]:
+    """Everything in ``state`` that applying ``params`` must leave as it was.
+
+    ``groups`` is how many groups the starting state had: the groups "Add Groups"
+    creates to reach the export group's number are new, not changed.
+    """
+    data = normalized(state)
+    number = params.group_number
+    data["groups"] = [
+        g for g in data["groups"] if g["number"] != number and g["number"] <= groups
+    ]
+    data["staff"] = [s for s in data["staff"] if s["teachernumber"] != SYNC_ID]
+    for page in DDE_PAGES:
+        levels = data["page_permissions"].get(page, {})
+        levels.pop(str(number), None)
+    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
+    if params.toggle == "during_apply":
+        return data
+    data.pop("page_toggle")
+    return data
+
+
+def normalized(state: SimState) -> dict[str, Any]:
+    """``state`` with explicit ``group_default`` entries dropped (they mean none)."""
+    data = state.model_dump(mode="json")
+    data["page_permissions"] = {
+        page: {g: level for g, level in levels.items() if level != "group_default"}
+        for page, levels in data["page_permissions"].items()
+    }
+    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
+    return data
+
+
+async def converge(district: District, start: SimState) -> None:
+    app = create_app(district.state_path)
+    planned = await plan_district(district, app)
+    assert normalized(app.state) == normalized(start), "plan changed PowerSchool"
+
+    applied = await apply_district(district, app)
+    assert change_list(applied.plan) == change_list(planned)
+    after_first = app.state
+    replanned = await plan_district(district, app)
+    assert replanned.changes == (), change_list(replanned)
+
+    app = create_app(district.state_path)  # a fresh request record
+    second = await apply_district(district, app)
+    assert second.plan.changes == ()
+    bracket = [] if after_first.page_toggle else [TOGGLE_PAGE, TOGGLE_PAGE]
+    assert writes(app.requests) == bracket
+    assert app.state == after_first
+
+    count = len(start.groups)
+    kept = unmanaged(start, district.params, count)
+    assert unmanaged(app.state, district.params, count) == kept
+    if district.params.toggle == "during_apply":
+        assert app.state.page_toggle == start.page_toggle
+    else:
+        assert app.state.page_toggle == (district.params.toggle == "on")
+
+
+def change_list(plan: Plan) -> list[str]:
+    return [f"{c.address} {c.detail}".strip() for c in plan.changes]
+
+
+@pytest.mark.parametrize("flavor", ["legacy", "modern"])
+def test_apply_converges_from_any_live_state(flavor: str, tmp_path: Path) -> None:
+    @given(start=live_states(flavor), params=spec_params())
+    def check(start: LiveCase, params: SpecParams) -> None:
+        district = write_district(tmp_path / "district", start.state, params)
+        asyncio.run(converge(district, start.state))
+
+    check()
+
+
+def test_unmanaged_ignores_exactly_the_managed_objects() -> None:
+    params = SpecParams(group_number=15, toggle="during_apply")
+    start = seed_state()
+    kept = unmanaged(start, params, 13)
+    changed = start.model_copy(deep=True)
+    changed.groups.append(SimGroup(number=14, name="Group 14"))
+    changed.groups.append(SimGroup(number=15, name="Read-Only Export"))
+    changed.page_permissions = {DDE_PAGES[0]: {15: "full"}}
+    changed.page_toggle = not start.page_toggle
+    assert unmanaged(changed, params, 13) != kept  # the toggle is restored
+    changed.page_toggle = start.page_toggle
+    assert unmanaged(changed, params, 13) == kept
+    changed.page_permissions[DDE_PAGES[0]][9] = "none"
+    assert unmanaged(changed, params, 13) != kept
+    changed = start.model_copy(deep=True)
+    changed.groups[12].name = "Renamed group 13"
+    assert unmanaged(changed, params, 13) != kept
