@@ -1,0 +1,416 @@
+"""Fleet runs: plan, drift or apply many specs (districts) at once.
+
+Contract:
+
+- Each spec file is one district. It is loaded, then planned, checked for drift or
+  applied against the server it names through a driver of its own (its own sign-in
+  and connection pool), with the per-spec use cases of ``psconfig.engine.run``.
+- At most ``parallelism`` districts talk to PowerSchool at once (a semaphore).
+  Districts that name the same server run one after another: two sessions on one
+  PowerSchool would race on the page-permission toggle, which reading and writing
+  page permissions both bracket. Waiting for a busy server takes no slot.
+- One district's failure never stops the others: a ``RefusedError`` becomes the
+  district's ``refused`` result and any other error (even an unexpected one) its
+  ``error`` result, with the one-line message.
+- Results come back in the order of the paths given; ``on_done`` hears of each
+  district as it finishes.
+
+Results and exit codes (``DistrictResult.exit_code``; the run's is ``aggregate_exit``:
+any 1, else any 3, else any 2, else 0, as Terragrunt aggregates):
+
+    result    plan  drift  apply  exit
+    clean      x     x      x      0    nothing to change (apply: nothing to do)
+    changes    x                   2    changes pending
+    drift            x             2    PowerSchool departs from the spec
+    applied                 x      0    changes made
+    refused    x     x      x      3    refused for safety (unsafe change, lock held)
+    error      x     x      x      1    spec, connection, sign-in or apply failure
+
+Sharding (``--shard I/N``) splits a fleet across machines that never coordinate:
+each spec belongs to shard ``sha256(key) mod N + 1``, its key being its path
+relative to the deepest directory holding every spec given (POSIX separators). The
+same command on every machine therefore sees the same keys, and shards ``1/N`` to
+``N/N`` cover every spec exactly once. A spec keeps its shard as the fleet grows,
+as long as that common directory stays the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, Literal
+
+from psconfig.drivers.base import Driver
+from psconfig.engine.audit import iso, utc_now
+from psconfig.engine.lock import lock_key, lock_path, target_lock
+from psconfig.engine.plan import Mode, Plan
+from psconfig.engine.run import ApplyOptions, S, aggregate_exit, apply_spec, plan_spec
+from psconfig.errors import LockHeldError, PsconfigError, RefusedError
+from psconfig.model import Frozen
+
+DEFAULT_PARALLELISM = 8
+LOCK_POLL_S = 0.05
+"""How often a fleet apply retries a server lock held by another process."""
+
+Result = Literal["clean", "changes", "drift", "applied", "refused", "error"]
+RESULTS: tuple[Result, ...] = (
+    "clean",
+    "changes",
+    "drift",
+    "applied",
+    "refused",
+    "error",
+)
+EXIT_CODES: dict[Result, int] = {
+    "clean": 0,
+    "changes": 2,
+    "drift": 2,
+    "applied": 0,
+    "refused": 3,
+    "error": 1,
+}
+Command = Literal["plan", "drift", "apply"]
+
+
+# ---------------------------------------------------------------------------
+# Sharding
+
+
+class Shard(Frozen):
+    """Shard ``index`` of ``count`` (both 1-based, ``1 <= index <= count``)."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+_SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+
+def parse_shard(text: str) -> Shard:
+    """``"2/3"`` -> ``Shard(index=2, count=3)``; ``PsconfigError`` when malformed."""
+    match = _SHARD.fullmatch(text)
+    index, count = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 1 <= index <= count:
+        raise PsconfigError(
+            f"--shard {text!r}: expected I/N with 1 <= I <= N, such as 2/3"
+        )
+    return Shard(index=index, count=count)
+
+
+def shard_keys(paths: Sequence[Path]) -> list[str]:
+    """Each path relative to the deepest directory holding them all, POSIX-style.
+
+    Absolute locations differ from machine to machine (a CI runner's checkout, a
+    pod's volume); these keys do not, as long as every machine is given the same
+    specs.
+    """
+    if not paths:
+        return []
+    absolute = [Path(os.path.normpath(path.absolute())) for path in paths]
+    root = os.path.commonpath([path.parent for path in absolute])
+    return [path.relative_to(root).as_posix() for path in absolute]
+
+
+def shard_of(key: str, count: int) -> int:
+    """The shard (1..count) a key belongs to: sha256 of the key, modulo ``count``."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def select_shard(paths: Sequence[Path], shard: Shard | None) -> list[Path]:
+    """The paths in ``shard`` (all of them for ``None``), in their given order."""
+    if shard is None:
+        return list(paths)
+    keys = shard_keys(paths)
+    return [
+        p
+        for p, k in zip(paths, keys, strict=True)
+        if shard_of(k, shard.count) == shard.index
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+class DistrictResult(Frozen):
+    """How one district (one spec) went.
+
+    ``name`` is the spec's name (the file's stem when it did not load), ``changes``
+    the objects to change, drifted or changed (the temporary toggle bracket aside),
+    ``escalations`` those that grant more access, ``duration_s`` the time spent on
+    this district (loading it and talking to PowerSchool; waiting for a free slot
+    or a busy server excluded), ``error`` the one-line message of an error or a
+    refusal, and ``plan`` the plan or drift report when one was computed.
+    """
+
+    name: str
+    path: str
+    result: Result
+    changes: int = 0
+    escalations: int = 0
+    duration_s: float = 0.0
+    error: str | None = None
+    plan: Plan | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0, 1, 2 or 3: see the module docstring."""
+        return EXIT_CODES[self.result]
+
+
+class FleetResult(Frozen):
+    """A whole fleet run: every district's result, in the order given."""
+
+    command: Command
+    timestamp: str
+    parallelism: int
+    duration_s: float
+    districts: tuple[DistrictResult, ...]
+    shard: Shard | None = None
+    total: int
+    """How many specs were given before sharding."""
+
+    @property
+    def exit_code(self) -> int:
+        """The aggregate exit code (0 for an empty shard)."""
+        return aggregate_exit(d.exit_code for d in self.districts)
+
+    def count(self, result: Result) -> int:
+        """How many districts ended with ``result``."""
+        return sum(d.result == result for d in self.districts)
+
+
+def _counted(plan: Plan) -> tuple[int, int]:
+    net = [c for c in plan.changes if not c.temporary]
+    return len(net), sum(c.severity == "escalation" for c in net)
+
+
+# ---------------------------------------------------------------------------
+# Running
+
+
+@dataclass(frozen=True)
+class FleetOptions(Generic[S]):
+    """How a fleet run loads specs, finds their servers and opens drivers.
+
+    ``target_url`` names the server a spec will talk to (after any override);
+    districts with the same server run one after another. ``on_done`` is called
+    with each district's result as it finishes (progress display).
+    """
+
+    load: Callable[[Path], S]
+    open_driver: Callable[[S], AbstractAsyncContextManager[Driver]]
+    target_url: Callable[[S], str]
+    parallelism: int = DEFAULT_PARALLELISM
+    on_done: Callable[[DistrictResult], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.parallelism < 1:
+            raise PsconfigError(
+                f"--parallelism must be at least 1 (got {self.parallelism})"
+            )
+
+
+Work = Callable[[S, Driver], Awaitable[tuple[Result, Plan]]]
+Guard = Callable[[str], AbstractAsyncContextManager[None]]
+
+
+async def plan_fleet(
+    paths: Sequence[Path],
+    fleet: FleetOptions[S],
+    *,
+    mode: Mode = "plan",
+    shard: Shard | None = None,
+    timestamp: str | None = None,
+) -> FleetResult:
+    """Plan (or, with ``mode="drift"``, check drift of) every spec in ``shard``."""
+
+    async def work(spec: S, driver: Driver) -> tuple[Result, Plan]:
+        plan = await plan_spec(spec, driver, mode=mode, timestamp=timestamp)
+        if not plan.has_changes:
+            return "clean", plan
+        return ("drift" if mode == "drift" else "changes"), plan
+
+    return await run_fleet(paths, fleet, work, command=mode, shard=shard)
+
+
+async def apply_fleet(
+    paths: Sequence[Path],
+    fleet: FleetOptions[S],
+    options_for: Callable[[S], ApplyOptions],
+    *,
+    lock_dir: Path | None,
+    lock_timeout: float,
+    shard: Shard | None = None,
+) -> FleetResult:
+    """Apply every spec in ``shard``, each with ``options_for(spec)``.
+
+    With ``lock_dir``, each district holds its server's apply lock (see
+    ``psconfig.engine.lock``) while it runs, waiting up to ``lock_timeout`` seconds
+    for another process's apply without blocking the other districts.
+    """
+
+    async def work(spec: S, driver: Driver) -> tuple[Result, Plan]:
+        done = await apply_spec(spec, driver, options_for(spec))
+        return ("applied" if done.plan.has_changes else "clean"), done.plan
+
+    def guard(url: str) -> AbstractAsyncContextManager[None]:
+        if lock_dir is None:
+            return contextlib.nullcontext()
+        return held_lock(url, lock_dir, timeout=lock_timeout)
+
+    return await run_fleet(
+        paths, fleet, work, command="apply", shard=shard, guard=guard
+    )
+
+
+async def run_fleet(
+    paths: Sequence[Path],
+    fleet: FleetOptions[S],
+    work: Work[S],
+    *,
+    command: Command,
+    shard: Shard | None = None,
+    guard: Guard | None = None,
+) -> FleetResult:
+    """Run ``work`` for every spec in ``shard``: the fan-out behind plan and apply.
+
+    ``guard(url)`` is held around each district's session, after the wait for its
+    server and before the wait for a slot (apply's lock file).
+    """
+    started = time.perf_counter()
+    timestamp = iso(utc_now())
+    selected = select_shard(paths, shard)
+    gate = _Gate(fleet.parallelism, guard)
+    districts = await asyncio.gather(
+        *(_district(path, fleet, work, gate) for path in selected)
+    )
+    return FleetResult(
+        command=command,
+        timestamp=timestamp,
+        parallelism=fleet.parallelism,
+        duration_s=round(time.perf_counter() - started, 3),
+        districts=tuple(districts),
+        shard=shard,
+        total=len(paths),
+    )
+
+
+class _Gate:
+    """One session per server at a time, at most ``parallelism`` sessions in all."""
+
+    def __init__(self, parallelism: int, guard: Guard | None) -> None:
+        self._slots = asyncio.Semaphore(parallelism)
+        self._servers: dict[str, asyncio.Lock] = {}
+        self._guard = guard
+
+    @contextlib.asynccontextmanager
+    async def enter(self, url: str) -> AsyncIterator[None]:
+        server = self._servers.setdefault(lock_key(url), asyncio.Lock())
+        guarded = self._guard(url) if self._guard else contextlib.nullcontext()
+        async with server, guarded, self._slots:
+            yield
+
+
+async def _district(
+    path: Path, fleet: FleetOptions[S], work: Work[S], gate: _Gate
+) -> DistrictResult:
+    clock = _Stopwatch()
+    name = path.stem
+    try:
+        spec = fleet.load(path)
+        name = spec.name
+        clock.pause()
+        async with gate.enter(fleet.target_url(spec)):
+            clock.resume()
+            async with fleet.open_driver(spec) as driver:
+                result, plan = await work(spec, driver)
+    except RefusedError as exc:
+        done = _failed(name, path, "refused", str(exc), clock)
+    except PsconfigError as exc:
+        done = _failed(name, path, "error", str(exc), clock)
+    except Exception as exc:  # a bug in one district must not end the others
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        done = _failed(name, path, "error", message, clock)
+    else:
+        changes, escalations = _counted(plan)
+        done = DistrictResult(
+            name=name,
+            path=str(path),
+            result=result,
+            changes=changes,
+            escalations=escalations,
+            duration_s=clock.elapsed(),
+            plan=plan,
+        )
+    if fleet.on_done is not None:
+        fleet.on_done(done)
+    return done
+
+
+def _failed(
+    name: str, path: Path, result: Result, message: str, clock: _Stopwatch
+) -> DistrictResult:
+    return DistrictResult(
+        name=name,
+        path=str(path),
+        result=result,
+        duration_s=clock.elapsed(),
+        error=message,
+    )
+
+
+class _Stopwatch:
+    """Time spent working, leaving out a paused stretch (queueing)."""
+
+    def __init__(self) -> None:
+        self._mark: float | None = time.perf_counter()
+        self._total = 0.0
+
+    def pause(self) -> None:
+        if self._mark is not None:
+            self._total += time.perf_counter() - self._mark
+            self._mark = None
+
+    def resume(self) -> None:
+        self._mark = time.perf_counter()
+
+    def elapsed(self) -> float:
+        self.pause()
+        return round(self._total, 3)
+
+
+@contextlib.asynccontextmanager
+async def held_lock(url: str, base_dir: Path, *, timeout: float) -> AsyncIterator[None]:
+    """``target_lock`` for asyncio: retry every ``LOCK_POLL_S`` instead of blocking.
+
+    A blocking wait would stall every other district of the run; polling with a
+    non-blocking attempt keeps the loop free. ``LockHeldError`` after ``timeout``.
+    """
+    deadline = time.monotonic() + max(timeout, 0.0)
+    with contextlib.ExitStack() as stack:
+        while True:
+            try:
+                stack.enter_context(target_lock(url, base_dir, timeout=0))
+                break
+            except LockHeldError:
+                if time.monotonic() >= deadline:
+                    raise LockHeldError(
+                        f"another apply holds the lock for {url} "
+                        f"({lock_path(url, base_dir)}); waited {timeout:g} s — "
+                        "try again when it has finished"
+                    ) from None
+            await asyncio.sleep(LOCK_POLL_S)
+        yield
