@@ -1,0 +1,207 @@
+"""A fleet run -> summary table rows, plain-text table, Markdown and JSON. Pure.
+
+The JSON document (``render_fleet_json``; ``format_version`` major.minor, a minor
+bump only adds keys)::
+
+    {format_version, command, psconfig_version, timestamp, shard, parallelism,
+     districts [{name, path, result, changes, escalations, duration_s, error,
+                 exit_code, plan}],
+     summary {districts, specs_given, clean, changes, drift, applied, refused,
+              error, changed_objects, escalations, duration_s},
+     exit_code}
+
+``plan`` is the district's plan document (``psconfig.engine.plan``, secrets masked)
+or ``null`` when none was computed; ``error`` is the one-line message of an error or
+a refusal. ``shard`` is ``"I/N"`` or ``null``; ``specs_given`` counts the specs
+before sharding.
+
+The Markdown (a pull-request comment or an issue body) opens with the summary and
+the table, lists errors, then shows the full report of every district with
+something to change; clean districts appear in the table only. It holds no
+durations or times, so the same findings render to the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from psconfig import __version__
+from psconfig.engine.fleet import RESULTS, DistrictResult, FleetResult
+from psconfig.engine.plan import plan_to_dict
+from psconfig.render.markdown import render_markdown
+
+FORMAT_VERSION = "1.0"
+HEADER = ("District", "Spec", "Result", "Changes", "Escalations", "Duration")
+_NUMERIC = frozenset({"Changes", "Escalations", "Duration"})
+
+
+def summary_rows(fleet: FleetResult) -> list[tuple[str, ...]]:
+    """One row per district, in run order, matching ``HEADER``."""
+    return [
+        (
+            d.name,
+            d.path,
+            d.result,
+            str(d.changes),
+            str(d.escalations),
+            f"{d.duration_s:.2f} s",
+        )
+        for d in fleet.districts
+    ]
+
+
+def totals_line(fleet: FleetResult, *, timed: bool = True) -> str:
+    """``50 districts: 40 clean, 9 changes, 1 error.`` (and the time, shard)."""
+    n = len(fleet.districts)
+    counts = [f"{fleet.count(r)} {r}" for r in RESULTS if fleet.count(r)]
+    line = f"{n} district{'' if n == 1 else 's'}"
+    line += f": {', '.join(counts)}." if counts else "."
+    if fleet.shard is not None:
+        line += f" Shard {fleet.shard} of {fleet.total} specs."
+    if timed:
+        line += f" {fleet.duration_s:.1f} s at parallelism {fleet.parallelism}."
+    return line
+
+
+def progress_line(district: DistrictResult) -> str:
+    """``springfield (specs/a.yaml): changes, 4 objects, 1 escalation, 0.42 s``."""
+    d = district
+    parts: list[str] = [d.result]
+    if d.plan is not None:
+        parts.append(_count(d.changes, "object"))
+        if d.escalations:
+            parts.append(_count(d.escalations, "escalation"))
+    parts.append(f"{d.duration_s:.2f} s")
+    return f"{d.name} ({d.path}): {', '.join(parts)}"
+
+
+def error_line(district: DistrictResult) -> str:
+    """``error: PATH: MESSAGE``, the path not repeated when the message names it."""
+    message = district.error or ""
+    where = "" if message.startswith(district.path) else f"{district.path}: "
+    return f"error: {where}{message}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def render_table(fleet: FleetResult) -> str:
+    """The summary as an aligned plain-text table and totals line, newline-ended."""
+    rows = [HEADER, *summary_rows(fleet)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if HEADER[i] in _NUMERIC else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join([*lines, "", totals_line(fleet)]) + "\n"
+
+
+def render_fleet_markdown(fleet: FleetResult) -> str:
+    """The whole run as Markdown: summary table, errors, then each report."""
+    parts = ["\n".join(_markdown_head(fleet)) + "\n"]
+    parts.extend(
+        render_markdown(d.plan)
+        for d in fleet.districts
+        if d.plan is not None and d.plan.has_changes
+    )
+    return "\n---\n\n".join(parts)
+
+
+def _markdown_head(fleet: FleetResult) -> Iterator[str]:
+    yield f"<!-- psconfig:{fleet.command}-fleet -->"
+    yield f"## psconfig {fleet.command}: {_districts(len(fleet.districts))}"
+    yield ""
+    yield f"**{totals_line(fleet, timed=False)}**"
+    if not fleet.districts:
+        return
+    yield ""
+    yield "| " + " | ".join(HEADER[:-1]) + " |"
+    yield "| --- | --- | --- | ---: | ---: |"
+    for d in fleet.districts:
+        yield (
+            f"| {_cell(d.name)} | `{_cell(d.path)}` | {_result_cell(d)} "
+            f"| {d.changes} | {d.escalations} |"
+        )
+    failed = [d for d in fleet.districts if d.error is not None]
+    if failed:
+        yield ""
+        yield "### Errors"
+        yield ""
+        yield from (
+            f"- {_cell(d.name)} (`{_cell(d.path)}`): {_first(d)}" for d in failed
+        )
+
+
+def _districts(n: int) -> str:
+    return f"{n} district{'' if n == 1 else 's'}"
+
+
+def _result_cell(district: DistrictResult) -> str:
+    if district.result in ("error", "refused"):
+        return f"**{district.result}**"
+    return district.result
+
+
+def _first(district: DistrictResult) -> str:
+    lines = (district.error or "").splitlines() or [""]
+    more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 else ""
+    return f"{_cell(lines[0])}{more}"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell or list item."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+
+
+def fleet_to_dict(fleet: FleetResult) -> dict[str, Any]:
+    """The run as JSON data (see the module docstring)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "command": fleet.command,
+        "psconfig_version": __version__,
+        "timestamp": fleet.timestamp,
+        "shard": None if fleet.shard is None else str(fleet.shard),
+        "parallelism": fleet.parallelism,
+        "districts": [district_to_dict(d) for d in fleet.districts],
+        "summary": _summary(fleet),
+        "exit_code": fleet.exit_code,
+    }
+
+
+def district_to_dict(district: DistrictResult) -> dict[str, Any]:
+    """One district as JSON data, its plan included (secrets masked)."""
+    return {
+        "name": district.name,
+        "path": district.path,
+        "result": district.result,
+        "changes": district.changes,
+        "escalations": district.escalations,
+        "duration_s": district.duration_s,
+        "error": district.error,
+        "exit_code": district.exit_code,
+        "plan": None if district.plan is None else plan_to_dict(district.plan),
+    }
+
+
+def _summary(fleet: FleetResult) -> dict[str, Any]:
+    districts: Sequence[DistrictResult] = fleet.districts
+    return {
+        "districts": len(districts),
+        "specs_given": fleet.total,
+        **{result: fleet.count(result) for result in RESULTS},
+        "changed_objects": sum(d.changes for d in districts),
+        "escalations": sum(d.escalations for d in districts),
+        "duration_s": fleet.duration_s,
+    }
+
+
+def render_fleet_json(fleet: FleetResult) -> str:
+    """The run as one JSON document, newline-terminated."""
+    return json.dumps(fleet_to_dict(fleet), indent=2, ensure_ascii=False) + "\n"
