@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from psconfig.drivers.portal import PortalDriver
-    from psconfig.engine.rotate import Delivery, Rotation
-    from psconfig.engine.verify import Portal, SignIn, VerifyReport
+    from psconfig.engine.access import Portal, SignIn
+    from psconfig.engine.delivery import Delivery
+    from psconfig.engine.rotate import Rotation
+    from psconfig.engine.verify_report import VerifyReport
     from psconfig.spec import LoadedSpec
 
 DEFAULT_CLIENT_IP = "127.0.0.1"
@@ -224,7 +226,7 @@ def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
     """Admin sessions with the spec's credentials; sign-ins as any account."""
     from psconfig.cli.target import open_target, sim_dir
     from psconfig.drivers.portal import open_portal
-    from psconfig.engine.verify import Portal
+    from psconfig.engine.access import Portal
 
     simulated = url.startswith("sim://")
 
@@ -283,7 +285,7 @@ def _rotate(
 def _delivery(out: Path | None, to_command: str | None) -> Delivery:
     import shlex
 
-    from psconfig.engine.rotate import CommandDelivery, FileDelivery
+    from psconfig.engine.delivery import CommandDelivery, FileDelivery
     from psconfig.errors import PsconfigError
 
     if (out is None) == (to_command is None):

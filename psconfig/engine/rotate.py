@@ -21,6 +21,9 @@ The order, chosen so that the new password can never be lost:
    which may be the old password the spec reads) and the staging file is kept; when
    delivery fails the error says the password was already changed and where it is.
 
+Staging and delivery are ``psconfig.engine.delivery``; the sessions and the choice
+of account ``psconfig.engine.access``, shared with verify.
+
 The password lives only in a ``SecretStr``, the staging file and the delivery; no
 output, log, error or audit record carries it. The audit log gets the usual
 ``start``/``change``/``end`` records for a one-change plan.
@@ -28,34 +31,30 @@ output, log, error or audit record carries it. The audit log gets the usual
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-import shlex
 import string
-import subprocess
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from pydantic import SecretStr
 
 from psconfig import __version__
 from psconfig.engine import safety
-from psconfig.engine.apply import ChangeOutcome, OutcomeKind
-from psconfig.engine.audit import AuditLog, iso, utc_now
-from psconfig.engine.plan import Change, Plan, Target, live_fingerprint, summarize
-from psconfig.engine.run import SpecSource, spec_ref, target_of
-from psconfig.engine.verify import (
+from psconfig.engine.access import (
     Portal,
     SignIn,
     attempt_sign_in,
     choose_sync_staff,
     inside_address,
+    staff_scope,
 )
+from psconfig.engine.apply import ChangeOutcome, OutcomeKind
+from psconfig.engine.audit import AuditLog, iso, utc_now
+from psconfig.engine.delivery import Delivery, DeliveryError
+from psconfig.engine.plan import Change, Plan, Target, live_fingerprint, summarize
+from psconfig.engine.run import SpecSource, spec_ref, target_of
 from psconfig.errors import (
     AccessDeniedError,
     DriverError,
@@ -72,8 +71,6 @@ SYMBOLS = "!#%+-.:=?@_~"
 CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, SYMBOLS)
 MIN_LENGTH = 24
 DEFAULT_LENGTH = 32
-COMMAND_TIMEOUT = 300.0
-STAGING_DIR = Path(".psconfig") / "rotate"
 
 
 def generate_password(length: int = DEFAULT_LENGTH) -> SecretStr:
@@ -85,152 +82,6 @@ def generate_password(length: int = DEFAULT_LENGTH) -> SecretStr:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if all(any(c in group for c in candidate) for group in CLASSES):
             return SecretStr(candidate)
-
-
-# ---------------------------------------------------------------------------
-# Delivery
-
-
-class DeliveryError(PsconfigError):
-    """The new password could not be staged or delivered."""
-
-
-def write_private(directory: Path, prefix: str, secret: SecretStr) -> Path:
-    """A new file in ``directory`` holding ``secret`` and a newline, mode 0600.
-
-    Created with ``O_EXCL`` by ``tempfile.mkstemp`` and flushed to disk. A missing
-    directory is created with mode 0700.
-    """
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".new")
-    except OSError as exc:
-        raise DeliveryError(
-            f"cannot create a file in {directory}: {exc.strerror}"
-        ) from None
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(secret.get_secret_value() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise DeliveryError(f"cannot write {path}: {exc.strerror}") from None
-    return path
-
-
-class Delivery(Protocol):
-    """Where the new password goes: ``stage`` first, then ``deliver`` or ``discard``."""
-
-    @property
-    def staging(self) -> Path | None:
-        """The staging file while it exists."""
-        ...
-
-    def describe(self) -> str:
-        """Where the password is delivered, for messages (no secret)."""
-        ...
-
-    def stage(self, password: SecretStr) -> None: ...
-
-    def deliver(self) -> None: ...
-
-    def discard(self) -> None: ...
-
-
-class _Staged:
-    def __init__(self, directory: Path, prefix: str) -> None:
-        self.staging: Path | None = None
-        self._directory, self._prefix = directory, prefix
-        self._password: SecretStr | None = None
-
-    def stage(self, password: SecretStr) -> None:
-        self._password = password
-        self.staging = write_private(self._directory, self._prefix, password)
-
-    def discard(self) -> None:
-        if self.staging is not None:
-            # Our own fresh file in our own directory: unlinking it cannot
-            # reasonably fail, and a failure must not mask the outcome.
-            with contextlib.suppress(OSError):
-                self.staging.unlink(missing_ok=True)
-            self.staging = None
-
-
-class FileDelivery(_Staged):
-    """Deliver to ``out``: the staging file beside it is renamed onto it."""
-
-    def __init__(self, out: Path) -> None:
-        super().__init__(out.parent, f".{out.name}.")
-        self.out = out
-
-    def describe(self) -> str:
-        return f"{self.out} (mode 0600)"
-
-    def stage(self, password: SecretStr) -> None:
-        if self.out.is_dir():
-            raise DeliveryError(f"{self.out} is a directory, not a file to write")
-        super().stage(password)
-
-    def deliver(self) -> None:
-        assert self.staging is not None, "stage() first"
-        try:
-            self.staging.replace(self.out)
-        except OSError as exc:
-            raise DeliveryError(f"cannot write {self.out}: {exc.strerror}") from None
-        self.staging = None
-
-
-class CommandDelivery(_Staged):
-    """Deliver to a command's stdin (no shell); staged under ``staging_dir``."""
-
-    def __init__(
-        self,
-        argv: Sequence[str],
-        *,
-        staging_dir: Path = STAGING_DIR,
-        timeout: float = COMMAND_TIMEOUT,
-    ) -> None:
-        if not argv:
-            raise DeliveryError("the delivery command is empty")
-        super().__init__(staging_dir, "password-")
-        self.argv, self.timeout = list(argv), timeout
-
-    def describe(self) -> str:
-        return f"the command `{shlex.join(self.argv)}`"
-
-    def deliver(self) -> None:
-        assert self._password is not None, "stage() first"
-        secret = self._password.get_secret_value()
-        name = self.argv[0]
-        try:
-            done = subprocess.run(  # argv from the operator, never a shell
-                self.argv,
-                input=secret,
-                text=True,
-                capture_output=True,  # never echo what the command prints
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise DeliveryError(
-                f"{name} did not finish in {self.timeout:g} s"
-            ) from None
-        except OSError as exc:
-            raise DeliveryError(f"cannot run {name}: {exc.strerror}") from None
-        if done.returncode != 0:
-            said = _last_line(done.stderr, secret)
-            raise DeliveryError(f"{name} exited with status {done.returncode}{said}")
-        self.discard()
-
-
-def _last_line(stderr: str, secret: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    return ": " + lines[-1].replace(secret, "(redacted)")[:200]
 
 
 # ---------------------------------------------------------------------------
@@ -290,9 +141,7 @@ class _Rotator:
 
     async def set(self) -> tuple[ServerInfo, Staff]:
         """Set the new password through an admin session; the live account."""
-        scope = Scope(
-            groups=frozenset(), pages=frozenset(), staff_ids=frozenset({self.staff_id})
-        )
+        scope = staff_scope(self.staff_id)
         async with self.portal.admin() as admin:
             info = admin.info
             live = await admin.read(scope)
@@ -320,24 +169,7 @@ class _Rotator:
 
     def _checked_plan(self, info: ServerInfo, live: State, scope: Scope) -> Plan:
         """The one-change plan, audited, after the engine's own-account rule."""
-        change = Change(
-            address=f"staff[{json.dumps(self.staff_id)}]",
-            kind="staff",
-            key=self.staff_id,
-            actions=("update",),
-            detail="password rotation",
-            changed_paths=(("admin_access", "password"),),
-            op=SetStaffPassword(staff_id=self.staff_id, password=self.new),
-        )
-        plan = Plan(
-            psconfig_version=__version__,
-            timestamp=iso(utc_now()),
-            target=target_of(info),
-            spec=spec_ref(self.spec),
-            live_fingerprint=live_fingerprint(live, scope),
-            summary=summarize((change,)),
-            changes=(change,),
-        )
+        plan = self._plan(info, live, scope)
         if self.options.audit_path is not None:
             self.audit = AuditLog(
                 self.options.audit_path,
@@ -360,6 +192,27 @@ class _Rotator:
         if self.audit is not None:
             self.audit.start(plan)
         return plan
+
+    def _plan(self, info: ServerInfo, live: State, scope: Scope) -> Plan:
+        """A plan of the one change: set the new password."""
+        change = Change(
+            address=f"staff[{json.dumps(self.staff_id)}]",
+            kind="staff",
+            key=self.staff_id,
+            actions=("update",),
+            detail="password rotation",
+            changed_paths=(("admin_access", "password"),),
+            op=SetStaffPassword(staff_id=self.staff_id, password=self.new),
+        )
+        return Plan(
+            psconfig_version=__version__,
+            timestamp=iso(utc_now()),
+            target=target_of(info),
+            spec=spec_ref(self.spec),
+            live_fingerprint=live_fingerprint(live, scope),
+            summary=summarize((change,)),
+            changes=(change,),
+        )
 
     def _record(self, change: Change, kind: OutcomeKind, error: str = "") -> None:
         if self.audit is None:

@@ -1,15 +1,17 @@
 """Verify: prove, page by page, what the sync account can and cannot do.
 
 ``verify_spec`` is the use case behind ``psconfig verify``. It works through two
-kinds of session, both opened by the ``Portal`` the caller provides:
+kinds of session, both opened by the ``Portal`` the caller provides
+(``psconfig.engine.access``):
 
 1. an administrator's session (the spec's server credentials, a ``Driver``) reads
    the sync staff member and checks its sign-in window and allowed IPs against the
    spec; for ``ensure: absent`` it checks the account is deleted or deactivated;
 2. sessions signed in as the sync account itself (a ``Prober``): one sign-in, then
-   every probe in order: an ``allowed`` probe must answer HTTP 200 (an export must
-   return at least its minimum of records), a ``denied`` one 401 or 403. Anything
-   else (404, 500, an error) proves neither and fails the probe.
+   every probe in order (``psconfig.engine.probing``): an ``allowed`` probe must
+   answer HTTP 200 (an export must return at least its minimum of records), a
+   ``denied`` one 401 or 403. Anything else (404, 500, an error) proves neither and
+   fails the probe.
 
 On ``sim://`` targets (``Portal.simulated``) the client address is only a label the
 in-process transport hands the simulator, so verify also signs in from an address
@@ -27,119 +29,38 @@ For a removed account (``ensure: absent``) the spec holds no username or passwor
 try the old credentials once and expect a refusal. Without them that probe is
 skipped and the admin read is the proof.
 
-The report is evidence an auditor can keep: time (UTC), target, PowerSchool version,
-flavor, spec digest, the sync account, and each probe's expectation, observation and
-outcome. It never holds a secret.
+The result is a ``VerifyReport`` (``psconfig.engine.verify_report``): evidence an
+auditor can keep, which never holds a secret.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
 
 from pydantic import SecretStr
 
-from psconfig import __version__
-from psconfig.drivers.base import Driver
+from psconfig.engine.access import (
+    Portal,
+    SignIn,
+    attempt_sign_in,
+    choose_sync_staff,
+    inside_address,
+    outside_address,
+    read_staff,
+    same_ips,
+)
 from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.plan import SpecRef, Target
+from psconfig.engine.probing import ProbeDef, probed, run_probe
 from psconfig.engine.run import SpecSource, spec_ref, target_of
-from psconfig.errors import AccessDeniedError, DriverError, LoginError, PsconfigError
-from psconfig.model import Desired, Frozen, Scope, ServerInfo, SignInWindow, Staff
-
-FORMAT_VERSION = "1.0"
-OUTSIDE_NETWORK = ipaddress.ip_network("203.0.113.0/24")
-"""TEST-NET-3 (RFC 5737): documentation addresses, never routed."""
-
-Expectation = Literal["allowed", "denied"]
-Outcome = Literal["pass", "fail", "skip"]
-Ensure = Literal["present", "absent"]
-
-
-# ---------------------------------------------------------------------------
-# What verify needs from its callers
-
-
-class ExportDef(Protocol):
-    """A DDE export a probe runs (``psconfig.drivers.portal.probes.ExportCheck``)."""
-
-    @property
-    def table(self) -> str: ...
-
-    @property
-    def min_records(self) -> int: ...
-
-
-class ProbeDef(Protocol):
-    """One probe definition (``psconfig.drivers.portal.probes.Probe``)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def description(self) -> str: ...
-
-    @property
-    def path(self) -> str: ...
-
-    @property
-    def method(self) -> Literal["GET", "POST"]: ...
-
-    @property
-    def data(self) -> Mapping[str, str] | None: ...
-
-    @property
-    def expect(self) -> Expectation: ...
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def export(self) -> ExportDef | None: ...
-
-    def resolved_path(self, group: int | None) -> str | None: ...
-
-
-class Prober(Protocol):
-    """A session signed in as the account under test (``PortalDriver``)."""
-
-    async def probe(
-        self,
-        path: str,
-        method: Literal["GET", "POST"] = "GET",
-        data: dict[str, str] | None = None,
-    ) -> int: ...
-
-    async def export_dde(
-        self, table: str = "students", fields: Sequence[str] | None = None
-    ) -> str: ...
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """Credentials for one sign-in; ``client_ip`` None is the default address."""
-
-    username: str
-    password: SecretStr
-    client_ip: str | None = None
-
-
-@dataclass(frozen=True)
-class Portal:
-    """How the engine reaches PowerSchool.
-
-    ``admin`` opens a session with the spec's server credentials; ``sign_in`` one
-    as any account (it signs in on entry and raises ``LoginError`` when refused).
-    ``simulated`` says the client address is a label the engine may choose
-    (``sim://``), so allowed-IP refusals can be proven.
-    """
-
-    admin: Callable[[], AbstractAsyncContextManager[Driver]]
-    sign_in: Callable[[SignIn], AbstractAsyncContextManager[Prober]]
-    simulated: bool = False
+from psconfig.engine.verify_report import (
+    ProbeResult,
+    SyncAccount,
+    VerifyReport,
+    outcome_of,
+)
+from psconfig.errors import LoginError, PsconfigError
+from psconfig.model import SignInWindow, Staff
 
 
 @dataclass(frozen=True)
@@ -157,160 +78,7 @@ class VerifyOptions:
 
 
 # ---------------------------------------------------------------------------
-# The report
-
-
-class SyncAccount(Frozen):
-    """The account verified; ``username`` is empty when it is not known."""
-
-    staff_id: str
-    username: str
-    ensure: Ensure
-
-
-class ProbeResult(Frozen):
-    """One expectation and what was observed."""
-
-    id: str
-    description: str
-    reason: str
-    method: str = ""
-    path: str = ""
-    expected: str
-    observed: str
-    outcome: Outcome
-
-
-class VerifyReport(Frozen):
-    """The evidence of one verify run (see the module docstring)."""
-
-    format_version: str = FORMAT_VERSION
-    psconfig_version: str = __version__
-    timestamp: str
-    target: Target
-    spec: SpecRef
-    account: SyncAccount
-    results: tuple[ProbeResult, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        """True when no expectation failed."""
-        return not self.failed
-
-    @property
-    def failed(self) -> tuple[str, ...]:
-        """The ids of the probes that failed, in order."""
-        return tuple(r.id for r in self.results if r.outcome == "fail")
-
-    def count(self, outcome: Outcome) -> int:
-        """How many probes ended with ``outcome``."""
-        return sum(r.outcome == outcome for r in self.results)
-
-
-# ---------------------------------------------------------------------------
-# Which account
-
-
-def choose_sync_staff(desired: Desired, staff_id: str | None) -> tuple[str, Ensure]:
-    """The sync staff member: ``staff_id``, else the one the spec enables or removes.
-
-    The sync account is the staff member with ``admin_access.enabled: true``; when
-    there is none, the one staff member with ``ensure: absent``.
-
-    Raises:
-        PsconfigError: ``staff_id`` is not in the spec or cannot sign in by it, or
-            the choice is missing or ambiguous.
-
-    """
-    enabled = sorted(s for s, v in desired.staff.items() if v.admin_access.enabled)
-    if staff_id is not None:
-        if staff_id in desired.absent_staff:
-            return staff_id, "absent"
-        if staff_id in enabled:
-            return staff_id, "present"
-        why = "does not enable admin sign-in" if staff_id in desired.staff else "is not"
-        raise PsconfigError(f"staff {staff_id!r} {why} in the spec")
-    candidates: tuple[tuple[list[str], Ensure], ...] = (
-        (enabled, "present"),
-        (sorted(desired.absent_staff), "absent"),
-    )
-    for found, ensure in candidates:
-        if len(found) == 1:
-            return found[0], ensure
-        if len(found) > 1:
-            raise PsconfigError(
-                f"the spec has several candidate sync accounts ({', '.join(found)}); "
-                "choose one with --staff-id"
-            )
-    raise PsconfigError(
-        "the spec has no sync account: no staff member with admin_access.enabled: "
-        "true and none with ensure: absent"
-    )
-
-
-async def read_staff(portal: Portal, staff_id: str) -> tuple[ServerInfo, Staff | None]:
-    """Through an admin session: the server's identity and the live staff member."""
-    scope = Scope(
-        groups=frozenset(), pages=frozenset(), staff_ids=frozenset({staff_id})
-    )
-    async with portal.admin() as admin:
-        live = await admin.read(scope)
-        return admin.info, live.staff.get(staff_id)
-
-
-# ---------------------------------------------------------------------------
-# Addresses (sim:// only)
-
-
-def _networks(
-    entries: Iterable[str],
-) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    out = []
-    for entry in entries:
-        try:
-            out.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            continue  # PowerSchool ignores what it cannot parse; so do we
-    return out
-
-
-def inside_address(entries: Sequence[str]) -> str | None:
-    """An address the allowed-IP list admits (its first entry's first host)."""
-    networks = _networks(entries)
-    if not networks:
-        return None
-    first = networks[0]
-    # A /31 or /32 (/127, /128) has no "hosts" beyond its own addresses.
-    return str(first.network_address if first.num_addresses <= 2 else first[1])
-
-
-def outside_address(entries: Sequence[str]) -> str | None:
-    """A TEST-NET-3 address no entry admits; None when all of them are admitted."""
-    networks = _networks(entries)
-    for host in OUTSIDE_NETWORK.hosts():
-        if not any(host.version == n.version and host in n for n in networks):
-            return str(host)
-    return None
-
-
-def same_ips(want: Sequence[str], have: Sequence[str]) -> bool:
-    """True when both lists admit the same networks (order and spelling aside)."""
-
-    def norm(entries: Sequence[str]) -> set[str]:
-        out = set()
-        for entry in entries:
-            try:
-                out.add(str(ipaddress.ip_network(entry.strip(), strict=False)))
-            except ValueError:
-                out.add(entry.strip().lower())
-        return out
-
-    return norm(want) == norm(have)
-
-
-# ---------------------------------------------------------------------------
-# Results
+# Verify's own checks
 
 _BUILTIN = {
     "account-sign-in-window": (
@@ -346,28 +114,13 @@ def _check(
 ) -> ProbeResult:
     """A built-in check's result (``_BUILTIN[about or rid]``); ``ok`` None: skipped."""
     description, reason = _BUILTIN[about or rid]
-    outcome: Outcome = "skip" if ok is None else "pass" if ok else "fail"
     return ProbeResult(
         id=rid,
         description=description,
         reason=reason,
         expected=expected,
         observed=observed,
-        outcome=outcome,
-    )
-
-
-def _probed(probe: ProbeDef, path: str, observed: str, ok: bool | None) -> ProbeResult:
-    outcome: Outcome = "skip" if ok is None else "pass" if ok else "fail"
-    return ProbeResult(
-        id=probe.id,
-        description=probe.description,
-        reason=probe.reason,
-        method=probe.method,
-        path=path,
-        expected=probe.expect,
-        observed=observed,
-        outcome=outcome,
+        outcome=outcome_of(ok),
     )
 
 
@@ -405,51 +158,6 @@ def account_checks(want: Staff, live: Staff | None) -> list[ProbeResult]:
 # Probing as the sync account
 
 
-async def _run_probe(sync: Prober, probe: ProbeDef, group: int | None) -> ProbeResult:
-    path = probe.resolved_path(group)
-    if path is None:
-        return _probed(probe, probe.path, "not run: no default group", None)
-    try:
-        if probe.export is not None:
-            text = await sync.export_dde(probe.export.table)
-            observed, ok = _export_observed(text, probe.export)
-        else:
-            data = dict(probe.data) if probe.data is not None else None
-            status = await sync.probe(path, probe.method, data)
-            observed, seen = _status_observed(status)
-            ok = seen == probe.expect
-    except AccessDeniedError as exc:
-        observed, ok = f"denied ({exc})", probe.expect == "denied"
-    except DriverError as exc:
-        observed, ok = f"error: {exc}", False
-    return _probed(probe, path, observed, ok)
-
-
-def _status_observed(status: int) -> tuple[str, Expectation | None]:
-    if status == 200:
-        return "allowed (HTTP 200)", "allowed"
-    if status in (401, 403):
-        return f"denied (HTTP {status})", "denied"
-    return f"HTTP {status}: neither allowed nor denied", None
-
-
-def _export_observed(text: str, export: ExportDef) -> tuple[str, bool]:
-    # The first line is the column titles; no record's content enters the report.
-    records = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
-    noun = "record" if records == 1 else "records"
-    observed = f"allowed: {records} {noun} exported from {export.table}"
-    return observed, records >= export.min_records
-
-
-async def attempt_sign_in(portal: Portal, sign_in: SignIn) -> str | None:
-    """One sign-in attempt; None when it signed in, else the refusal."""
-    try:
-        async with portal.sign_in(sign_in):
-            return None
-    except LoginError as exc:
-        return str(exc)
-
-
 @dataclass
 class _Present:
     """A present account's verification: account checks, sign-in, probes."""
@@ -470,14 +178,12 @@ class _Present:
         results = account_checks(self.want, self.live)
         refusal = self._cannot_sign_in()
         if refusal is None:
-            refusal, probed = await self._probe_all()
+            refusal, ran = await self._probe_all()
         if refusal is not None:
-            probed = [
-                _probed(p, p.path, "not run: no sign-in", None) for p in self.probes
-            ]
+            ran = [probed(p, p.path, "not run: no sign-in", None) for p in self.probes]
         signed_in = f"signed in as {self.username}"
         results.append(_check("sign-in", "allowed", refusal or signed_in, not refusal))
-        results.extend(probed)
+        results.extend(ran)
         results.append(await self._outside(refusal is None))
         return results
 
@@ -502,7 +208,7 @@ class _Present:
         try:
             async with self.portal.sign_in(sign_in) as sync:
                 group = access.default_group
-                return None, [await _run_probe(sync, p, group) for p in self.probes]
+                return None, [await run_probe(sync, p, group) for p in self.probes]
         except LoginError as exc:
             return str(exc), []
 
@@ -586,6 +292,14 @@ def _spec_password(spec: SpecSource, staff_id: str) -> SecretStr:
     return passwords[staff_id]
 
 
+def _refuse_removed_credentials(staff_id: str, options: VerifyOptions) -> None:
+    if options.removed_username or options.removed_password:
+        raise PsconfigError(
+            f"the spec keeps staff {staff_id!r}: a removed account's username and old "
+            "password apply only when the spec removes the sync account"
+        )
+
+
 async def verify_spec(
     spec: SpecSource, portal: Portal, options: VerifyOptions
 ) -> VerifyReport:
@@ -600,11 +314,8 @@ async def verify_spec(
     timestamp = iso(utc_now())
     desired = spec.desired(resolve_secrets=False)
     staff_id, ensure = choose_sync_staff(desired, options.staff_id)
-    if ensure == "present" and (options.removed_username or options.removed_password):
-        raise PsconfigError(
-            f"the spec keeps staff {staff_id!r}: a removed account's username and old "
-            "password apply only when the spec removes the sync account"
-        )
+    if ensure == "present":
+        _refuse_removed_credentials(staff_id, options)
     password = _spec_password(spec, staff_id) if ensure == "present" else None
     info, live = await read_staff(portal, staff_id)
     notes: list[str] = []

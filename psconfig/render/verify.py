@@ -1,9 +1,9 @@
 """Verify report -> text, Markdown or JSON. Pure functions of a ``VerifyReport``.
 
-The report holds no secret (see ``psconfig.engine.verify``), so nothing needs masking
-here. Every format carries the same evidence: the time, the target and its
-PowerSchool version and flavor, the spec digest, the sync account, and each probe's
-expectation, observation and outcome.
+The report holds no secret (see ``psconfig.engine.verify_report``), so nothing
+needs masking here. Every format carries the same evidence: the time, the target and
+its PowerSchool version and flavor, the spec digest, the sync account, and each
+probe's expectation, observation and outcome.
 
 JSON (``format_version`` major.minor; a minor bump only adds keys)::
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psconfig.engine.verify import ProbeResult, VerifyReport
+from psconfig.engine.verify_report import ProbeResult, VerifyReport
 
 _MARK = {"pass": "[pass]", "fail": "[FAIL]", "skip": "[skip]"}
 _MD_MARK = {"pass": "✅ pass", "fail": "❌ **FAIL**", "skip": "⏭️ skip"}

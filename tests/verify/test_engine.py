@@ -17,24 +17,18 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from psconfig.drivers.portal.probes import load_probes
+from psconfig.engine.access import SignIn
+from psconfig.engine.delivery import DeliveryError, FileDelivery, write_private
 from psconfig.engine.rotate import (
     CLASSES,
     MIN_LENGTH,
-    DeliveryError,
-    FileDelivery,
     RotateOptions,
     RotationError,
     generate_password,
     rotate_password,
-    write_private,
 )
-from psconfig.engine.verify import (
-    ProbeResult,
-    SignIn,
-    VerifyOptions,
-    VerifyReport,
-    verify_spec,
-)
+from psconfig.engine.verify import VerifyOptions, verify_spec
+from psconfig.engine.verify_report import ProbeResult, VerifyReport
 from psconfig.errors import (
     ConnectError,
     DriverError,

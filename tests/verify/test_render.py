@@ -9,16 +9,14 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psconfig.engine.plan import SpecRef, Target
-from psconfig.engine.verify import (
+from psconfig.engine.access import (
     OUTSIDE_NETWORK,
-    ProbeResult,
-    SyncAccount,
-    VerifyReport,
     inside_address,
     outside_address,
     same_ips,
 )
+from psconfig.engine.plan import SpecRef, Target
+from psconfig.engine.verify_report import ProbeResult, SyncAccount, VerifyReport
 from psconfig.render.verify import render_json, render_markdown, render_text
 
 REPORT = VerifyReport(

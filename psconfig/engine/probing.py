@@ -1,0 +1,112 @@
+"""Running one probe as the sync account and judging what it saw.
+
+An ``allowed`` probe must answer HTTP 200 (an export must return at least its
+minimum of records), a ``denied`` one 401 or 403 (or the portal's denial). Anything
+else (404, 500, an error) proves neither and fails the probe. No record's content
+enters the result: an export is judged by its record count alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, Protocol
+
+from psconfig.engine.access import Prober
+from psconfig.engine.verify_report import Expectation, ProbeResult, outcome_of
+from psconfig.errors import AccessDeniedError, DriverError
+
+
+class ExportDef(Protocol):
+    """A DDE export a probe runs (``psconfig.drivers.portal.probes.ExportCheck``)."""
+
+    @property
+    def table(self) -> str: ...
+
+    @property
+    def min_records(self) -> int: ...
+
+
+class ProbeDef(Protocol):
+    """One probe definition (``psconfig.drivers.portal.probes.Probe``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def method(self) -> Literal["GET", "POST"]: ...
+
+    @property
+    def data(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def expect(self) -> Expectation: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def export(self) -> ExportDef | None: ...
+
+    def resolved_path(self, group: int | None) -> str | None: ...
+
+
+def probed(probe: ProbeDef, path: str, observed: str, ok: bool | None) -> ProbeResult:
+    """``probe``'s result at ``path``; ``ok`` None: not run (skipped)."""
+    return ProbeResult(
+        id=probe.id,
+        description=probe.description,
+        reason=probe.reason,
+        method=probe.method,
+        path=path,
+        expected=probe.expect,
+        observed=observed,
+        outcome=outcome_of(ok),
+    )
+
+
+async def run_probe(sync: Prober, probe: ProbeDef, group: int | None) -> ProbeResult:
+    """Run ``probe`` once in the signed-in session ``sync``.
+
+    ``group`` is the account's default group, for paths that name it; without one
+    such a probe is skipped. Driver errors become a failed probe, never an
+    exception.
+    """
+    path = probe.resolved_path(group)
+    if path is None:
+        return probed(probe, probe.path, "not run: no default group", None)
+    try:
+        if probe.export is not None:
+            text = await sync.export_dde(probe.export.table)
+            observed, ok = _export_observed(text, probe.export)
+        else:
+            data = dict(probe.data) if probe.data is not None else None
+            status = await sync.probe(path, probe.method, data)
+            observed, seen = _status_observed(status)
+            ok = seen == probe.expect
+    except AccessDeniedError as exc:
+        observed, ok = f"denied ({exc})", probe.expect == "denied"
+    except DriverError as exc:
+        observed, ok = f"error: {exc}", False
+    return probed(probe, path, observed, ok)
+
+
+def _status_observed(status: int) -> tuple[str, Expectation | None]:
+    if status == 200:
+        return "allowed (HTTP 200)", "allowed"
+    if status in (401, 403):
+        return f"denied (HTTP {status})", "denied"
+    return f"HTTP {status}: neither allowed nor denied", None
+
+
+def _export_observed(text: str, export: ExportDef) -> tuple[str, bool]:
+    # The first line is the column titles; no record's content enters the report.
+    records = max(0, sum(1 for line in text.splitlines() if line.strip()) - 1)
+    noun = "record" if records == 1 else "records"
+    observed = f"allowed: {records} {noun} exported from {export.table}"
+    return observed, records >= export.min_records
