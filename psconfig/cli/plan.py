@@ -5,6 +5,11 @@ Exit codes follow Terraform's ``-detailed-exitcode``: 0 nothing to do, 1 error,
 plan, unsafe change without its flag, lock held, no ``--auto-approve`` when not
 interactive). Several specs aggregate Terragrunt-style: any 1, else any 3, else any
 2, else 0.
+
+Several specs (or ``--shard``) make a fleet run (``psconfig.engine.fleet``): up to
+``--parallelism`` districts at once, progress on stderr, a summary table at the end,
+and ``--format json``/``markdown`` describe the whole run in one document. A single
+spec prints exactly what it always has.
 """
 
 from __future__ import annotations
@@ -21,11 +26,10 @@ import typer
 from psconfig.cli.common import err, handle_errors, stdout_is_tty
 
 if TYPE_CHECKING:
-    from psconfig.drivers.base import Driver
+    from psconfig.cli.target import RunFlags
     from psconfig.engine.apply import ChangeOutcome
-    from psconfig.engine.plan import Change, Plan
-    from psconfig.engine.run import ApplyResult
-    from psconfig.spec import LoadedSpec
+    from psconfig.engine.fleet import FleetResult
+    from psconfig.engine.plan import Change, Mode, Plan
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,7 @@ class ApplySettings:
     allow_delete: bool
     audit_log: Path
     lock_timeout: float
-    server: str | None
-    insecure: bool
+    flags: RunFlags
 
 
 class Format(enum.StrEnum):
@@ -54,6 +57,11 @@ _SPECS_HELP = "Spec files, or directories searched for *.yaml and *.yml."
 _SERVER_HELP = "Talk to this server instead of the spec's server.url."
 _INSECURE_HELP = "Do not verify TLS certificates (test servers only)."
 _FORMAT_HELP = "Output format: text (Terraform-like), json or markdown (PR comment)."
+_PARALLELISM_HELP = "With several specs, run up to N districts at once."
+_SHARD_HELP = (
+    "Run only shard I of N of the specs (stable by spec path), to split a fleet "
+    "across CI jobs."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -74,6 +82,12 @@ Server = Annotated[
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help=_FORMAT_HELP)]
 Insecure = Annotated[bool, typer.Option("--insecure", help=_INSECURE_HELP)]
+Parallelism = Annotated[
+    int, typer.Option("--parallelism", metavar="N", help=_PARALLELISM_HELP)
+]
+ShardOpt = Annotated[
+    str | None, typer.Option("--shard", metavar="I/N", help=_SHARD_HELP)
+]
 
 
 def plan(
@@ -89,11 +103,17 @@ def plan(
     ] = None,
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
+    parallelism: Parallelism = 8,
+    shard: ShardOpt = None,
 ) -> None:
     """Show what apply would change. Exit 0 no changes, 2 changes, 1 error."""
     with handle_errors():
         code = _report(
-            specs, "plan", server=server, out=out, fmt=fmt, insecure=insecure
+            specs,
+            "plan",
+            out=out,
+            fmt=fmt,
+            flags=_flags(server, insecure, parallelism, shard),
         )
     raise typer.Exit(code)
 
@@ -103,6 +123,8 @@ def drift(
     server: Server = None,
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
+    parallelism: Parallelism = 8,
+    shard: ShardOpt = None,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
@@ -111,7 +133,11 @@ def drift(
     """
     with handle_errors():
         code = _report(
-            specs, "drift", server=server, out=None, fmt=fmt, insecure=insecure
+            specs,
+            "drift",
+            out=None,
+            fmt=fmt,
+            flags=_flags(server, insecure, parallelism, shard),
         )
     raise typer.Exit(code)
 
@@ -156,10 +182,13 @@ def apply(
     ] = 10.0,
     server: Server = None,
     insecure: Insecure = False,
+    parallelism: Parallelism = 8,
+    shard: ShardOpt = None,
 ) -> None:
     """Make PowerSchool match the spec or a saved plan. Exit 0, 1 failed, 3 refused.
 
-    Shows the plan and asks before changing anything, unless --auto-approve.
+    Shows the plan and asks before changing anything, unless --auto-approve. Several
+    specs run up to --parallelism at once with --auto-approve, else one at a time.
     """
     with handle_errors():
         settings = ApplySettings(
@@ -167,8 +196,7 @@ def apply(
             allow_delete=allow_delete,
             audit_log=audit_log,
             lock_timeout=lock_timeout,
-            server=server,
-            insecure=insecure,
+            flags=_flags(server, insecure, parallelism, shard),
         )
         code = run_apply(specs or [], plan_file, settings)
     raise typer.Exit(code)
@@ -178,37 +206,48 @@ def apply(
 # plan and drift
 
 
+def _flags(
+    server: str | None, insecure: bool, parallelism: int, shard: str | None
+) -> RunFlags:
+    from psconfig.cli.target import RunFlags
+
+    return RunFlags(
+        server=server, insecure=insecure, parallelism=parallelism, shard=shard
+    )
+
+
 def _report(
     specs: list[Path] | None,
-    mode: str,
+    mode: Mode,
     *,
-    server: str | None,
     out: Path | None,
     fmt: Format,
-    insecure: bool,
+    flags: RunFlags,
 ) -> int:
-    from psconfig.cli.target import plan_specs
-    from psconfig.engine.run import aggregate_exit
+    from psconfig.cli.target import plan_paths
     from psconfig.errors import PsconfigError
     from psconfig.spec import expand_paths
 
     if not specs:
         raise PsconfigError(f"{mode} needs at least one SPEC file or directory")
     paths = expand_paths(specs)
-    if out is not None and len(paths) != 1:
+    settings = flags.settings_for(paths)
+    if out is not None and settings.fleet:
         raise PsconfigError("--out saves one plan: give exactly one spec file")
-    results = plan_specs(paths, mode, server=server, insecure=insecure)
-    for result in results:
-        if result.error is not None:
-            prefix = f"{result.path}: " if len(paths) > 1 else ""
-            err(f"error: {prefix}{result.error}")
-    plans = [r.plan for r in results if r.plan is not None]
-    emit_plans(plans, fmt)
-    if out is not None and plans:
-        from psconfig.render.json import render_json
+    fleet = plan_paths(paths, mode, settings)
+    if settings.fleet:
+        emit_fleet(fleet, fmt)
+        return fleet.exit_code
+    [district] = fleet.districts
+    if district.error is not None:
+        err(f"error: {district.error}")
+    if district.plan is not None:
+        emit_plans([district.plan], fmt)
+        if out is not None:
+            from psconfig.render.json import render_json
 
-        write_atomic(out, render_json(plans[0]))
-    return aggregate_exit(r.exit_code for r in results)
+            write_atomic(out, render_json(district.plan))
+    return fleet.exit_code
 
 
 def emit_plans(plans: list[Plan], fmt: Format) -> None:
@@ -228,6 +267,64 @@ def emit_plans(plans: list[Plan], fmt: Format) -> None:
         from psconfig.render.text import render_text
 
         emit_text("\n".join(render_text(p) for p in plans))
+
+
+def emit_fleet(fleet: FleetResult, fmt: Format) -> None:
+    """Print a fleet run's report to stdout.
+
+    JSON and Markdown: one document for the whole run (the table goes to stderr);
+    text: every plan, then the summary table.
+    """
+    if fmt is Format.json:
+        from psconfig.render.fleet import render_fleet_json
+
+        typer.echo(render_fleet_json(fleet), nl=False)
+        emit_table(fleet, to_stderr=True)
+    elif fmt is Format.markdown:
+        from psconfig.render.fleet import render_fleet_markdown
+
+        typer.echo(render_fleet_markdown(fleet), nl=False)
+        emit_table(fleet, to_stderr=True)
+    else:
+        plans = [d.plan for d in fleet.districts if d.plan is not None]
+        emit_plans(plans, Format.text)
+        if plans:
+            typer.echo("")
+        emit_table(fleet, to_stderr=False)
+
+
+def emit_table(fleet: FleetResult, *, to_stderr: bool) -> None:
+    """The summary table: rich on a terminal (unless NO_COLOR), plain otherwise."""
+    from psconfig.cli.target import stderr_is_tty
+    from psconfig.render.fleet import HEADER, render_table, summary_rows, totals_line
+
+    tty = stderr_is_tty() if to_stderr else stdout_is_tty()
+    if not tty or os.environ.get("NO_COLOR"):
+        typer.echo(render_table(fleet), nl=False, err=to_stderr)
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name in HEADER:
+        right = name in ("Changes", "Escalations", "Duration")
+        table.add_column(name, justify="right" if right else "left")
+    for row, district in zip(summary_rows(fleet), fleet.districts, strict=True):
+        style = _RESULT_STYLES.get(district.result, "")
+        table.add_row(*(Text(cell) for cell in row), style=style)
+    console = Console(stderr=to_stderr, force_terminal=True, highlight=False)
+    console.print(table)
+    console.print(Text(totals_line(fleet), style="bold"))
+
+
+_RESULT_STYLES = {
+    "error": "bold red",
+    "refused": "bold red",
+    "changes": "yellow",
+    "drift": "yellow",
+    "applied": "green",
+}
 
 
 def emit_text(text: str) -> None:
@@ -281,9 +378,9 @@ def outcome_line(change: Change | None, outcome: ChangeOutcome) -> str:
     return line
 
 
-def apply_summary(result: ApplyResult) -> str:
-    """``Apply complete: ...`` after a successful apply."""
-    s = result.plan.summary
+def apply_summary(plan: Plan) -> str:
+    """``Apply complete: ...`` after a successful apply of ``plan``."""
+    s = plan.summary
     return (
         f"Apply complete: {s.create} created, {s.update} changed, {s.delete} removed."
     )
@@ -301,93 +398,28 @@ def stdin_is_tty() -> bool:
 def run_apply(
     specs: list[Path], plan_file: Path | None, settings: ApplySettings
 ) -> int:
-    """Apply each spec (or the saved plan) in turn; the aggregate exit code."""
-    from psconfig.engine.run import aggregate_exit
+    """Apply the specs (a fleet run when several) or the saved plan; the exit code."""
     from psconfig.errors import PsconfigError, RefusedError
     from psconfig.spec import expand_paths
 
     if bool(specs) == (plan_file is not None):
         raise PsconfigError("apply takes SPEC files or --plan PLAN.json (one of them)")
-    if plan_file is not None and settings.server is not None:
+    if plan_file is not None and settings.flags.server is not None:
         raise PsconfigError("--server cannot retarget a saved plan; plan again")
+    if plan_file is not None and settings.flags.shard is not None:
+        raise PsconfigError("--shard selects spec files; a saved plan has one")
     if not settings.auto_approve and not stdin_is_tty():
         raise RefusedError(
             "apply asks for confirmation, but stdin is not a terminal: "
             "review the plan and pass --auto-approve"
         )
+    from psconfig.cli.target import apply_saved, apply_specs
+
     if plan_file is not None:
-        return _apply_one(None, plan_file, settings)
+        return apply_saved(plan_file, settings)
     paths = expand_paths(specs)
-    return aggregate_exit(_apply_one(path, None, settings) for path in paths)
-
-
-def _apply_one(
-    path: Path | None, plan_file: Path | None, settings: ApplySettings
-) -> int:
-    import asyncio
-
-    from psconfig.cli.target import load_spec_warning, server_url
-    from psconfig.engine.lock import target_lock
-    from psconfig.errors import PsconfigError
-
-    try:
-        saved = _read_saved(plan_file) if plan_file is not None else None
-        if saved is not None:
-            path = Path(saved.spec.path)
-        assert path is not None
-        spec = load_spec_warning(path)
-        url = saved.target.url if saved else server_url(spec, settings.server)
-        with target_lock(url, Path.cwd(), timeout=settings.lock_timeout):
-            result = asyncio.run(_apply_async(spec, url, saved, settings))
-    except PsconfigError as exc:
-        err(f"error: {exc}")
-        return exc.exit_code
-    if result.plan.has_changes:
-        typer.echo(apply_summary(result))
-    else:
-        emit_plans([result.plan], Format.text)
-    return 0
-
-
-def _read_saved(plan_file: Path) -> Plan:
-    from psconfig.engine.plan import plan_from_json
-    from psconfig.errors import PlanFileError
-
-    try:
-        text = plan_file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanFileError(
-            f"{plan_file}: cannot read the plan: {exc.strerror}"
-        ) from None
-    return plan_from_json(text, source=str(plan_file))
-
-
-async def _apply_async(
-    spec: LoadedSpec, url: str, saved: Plan | None, settings: ApplySettings
-) -> ApplyResult:
-    from psconfig.cli.target import open_target
-    from psconfig.engine.run import ApplyOptions, apply_spec
-
-    options = ApplyOptions(
-        review=lambda plan: _review(plan, settings.auto_approve),
-        allow_delete=settings.allow_delete,
-        saved=saved,
-        audit_path=settings.audit_log,
-        os_user=_os_user(),
-        on_outcome=lambda change, outcome: typer.echo(outcome_line(change, outcome)),
-    )
-    driver: Driver
-    async with open_target(spec, url=url, insecure=settings.insecure) as driver:
-        return await apply_spec(spec, driver, options)
-
-
-def _review(plan: Plan, auto_approve: bool) -> bool:
-    emit_plans([plan], Format.text)
-    if auto_approve:
-        typer.echo("\nApplying (--auto-approve).")
-        return True
-    typer.echo("")
-    return typer.confirm(f"Apply these changes to {plan.target.url}?", default=False)
+    run = settings.flags.settings_for(paths, prompts=not settings.auto_approve)
+    return apply_specs(paths, run, settings)
 
 
 def _os_user() -> str:
