@@ -17,6 +17,9 @@ Public API (everything else in this package is internal):
 - ``ServerTarget``: ``url``, ``flavor``, ``username`` (text or ``SecretRef``),
   ``password`` (``SecretRef``, a hidden literal for sim://, or None); ``is_sim``.
 - ``SecretRef``: a ``${env:NAME}`` / ``${file:PATH}`` reference; ``str()`` spells it.
+- ``resolve_reference(text, base_dir, *, name=, env=) -> SecretStr``: resolve a
+  reference given outside a spec (a command-line value); ``SecretError`` for a
+  literal, a malformed reference or one that cannot be resolved.
 - ``SIM_USERNAME`` / ``SIM_PASSWORD``: the simulator's public demo administrator.
 - ``sort_problems(problems)``: errors, then warnings, then notices (waived
   findings), each by position.
@@ -26,7 +29,7 @@ from psconfig.spec.export import dump_spec, expand_spec
 from psconfig.spec.load import LoadedSpec, expand_paths, load_spec, sort_problems
 from psconfig.spec.policy import RULES, Rule
 from psconfig.spec.schema import json_schema
-from psconfig.spec.secrets import SecretRef
+from psconfig.spec.secrets import SecretRef, resolve_reference
 from psconfig.spec.server import SIM_PASSWORD, SIM_USERNAME, ServerTarget
 
 __all__ = [
@@ -42,5 +45,6 @@ __all__ = [
     "expand_spec",
     "json_schema",
     "load_spec",
+    "resolve_reference",
     "sort_problems",
 ]

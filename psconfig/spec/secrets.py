@@ -13,6 +13,7 @@ leak through a repr; policy decides whether a literal is acceptable (only for
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -127,6 +128,52 @@ def resolve_secret(
     if not value:
         raise SecretError([where(f"{ref}: the secret is empty")])
     return SecretStr(value)
+
+
+def resolve_reference(
+    text: str,
+    base_dir: Path,
+    *,
+    name: str = "the secret",
+    env: Mapping[str, str] | None = None,
+) -> SecretStr:
+    """The secret a reference given outside a spec (a command-line value) points at.
+
+    ``text`` must be a ``${env:NAME}`` or ``${file:PATH}`` reference (PATH relative
+    to ``base_dir``); ``env`` defaults to the process environment. ``name`` says
+    where the text came from (a flag such as ``--sync-password``).
+
+    Raises:
+        SecretError: ``text`` is a literal (never accepted here: it would sit in
+            shell history and process lists), a malformed reference, or one that
+            cannot be resolved. Its one problem is located at ``name`` (line and
+            column 0: the value has no position) and its message is one line that
+            names ``name`` and the reference, never a value.
+
+    """
+
+    def where(message: str) -> Problem:
+        return Problem(name, 0, 0, message)
+
+    try:
+        ref = parse_ref(text)
+    except ValueError as exc:
+        raise SecretError([where(f"{name}: {exc}")]) from None
+    if ref is None:
+        raise SecretError(
+            [
+                where(
+                    f"{name} takes a reference such as ${{env:NAME}} or "
+                    "${file:PATH}, never the password itself"
+                )
+            ]
+        )
+    return resolve_secret(
+        ref,
+        base_dir=base_dir,
+        env=os.environ if env is None else env,
+        where=lambda message: where(f"{name}: {message}"),
+    )
 
 
 def _read_secret_file(
