@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: error-to-exit-code mapping and output streams.
+"""Shared CLI plumbing: error-to-exit-code mapping, output streams, the OS user.
 
 Every command body runs inside ``handle_errors``: a ``PsconfigError`` becomes its
 one-line message on stderr and its exit code; nothing reaches the user as a traceback.
@@ -36,3 +36,13 @@ def handle_errors() -> Iterator[None]:
 def stdout_is_tty() -> bool:
     """True when stdout is an interactive terminal."""
     return sys.stdout.isatty()
+
+
+def os_user() -> str:
+    """The operating-system user running psconfig (for audit), or ``unknown``."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from psconfig.cli.common import handle_errors
+from psconfig.cli.common import handle_errors, os_user
 from psconfig.cli.plan import DEFAULT_AUDIT_LOG, Format
 
 if TYPE_CHECKING:
@@ -197,29 +197,14 @@ def _render(report: VerifyReport, fmt: Format) -> str:
 
 def _reference(text: str, flag: str) -> SecretStr:
     """Resolve a secret reference given on the command line (never a literal)."""
-    import os
-
-    from psconfig.errors import Problem, PsconfigError, SecretError
-    from psconfig.spec.secrets import parse_ref, resolve_secret
+    from psconfig.errors import PsconfigError, SecretError
+    from psconfig.spec import resolve_reference
 
     try:
-        ref = parse_ref(text)
-    except ValueError as exc:
-        raise PsconfigError(f"{flag}: {exc}") from None
-    if ref is None:
-        raise PsconfigError(
-            f"{flag} takes a reference such as ${{env:NAME}} or ${{file:PATH}}, "
-            "never the password itself"
-        )
-    try:
-        return resolve_secret(
-            ref,
-            base_dir=Path.cwd(),
-            env=os.environ,
-            where=lambda message: Problem(flag, 0, 0, message),
-        )
+        return resolve_reference(text, Path.cwd(), name=flag)
     except SecretError as exc:
-        raise PsconfigError(f"{flag}: {exc.problems[0].message}") from None
+        # The message already names the flag; no file:line:col for a flag.
+        raise PsconfigError(exc.problems[0].message) from None
 
 
 def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
@@ -259,7 +244,6 @@ def _rotate(
 ) -> int:
     import asyncio
 
-    from psconfig.cli.plan import _os_user
     from psconfig.cli.target import load_spec_warning, server_url
     from psconfig.engine.lock import target_lock
     from psconfig.engine.rotate import RotateOptions, rotate_password
@@ -274,7 +258,7 @@ def _rotate(
         delivery=delivery,
         staff_id=staff_id,
         audit_path=audit_log,
-        os_user=_os_user(),
+        os_user=os_user(),
     )
     with target_lock(url, Path.cwd(), timeout=10.0):
         done = asyncio.run(rotate_password(spec, _portal(spec, url, insecure), options))
