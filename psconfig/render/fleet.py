@@ -52,10 +52,20 @@ def summary_rows(fleet: FleetResult) -> list[tuple[str, ...]]:
     ]
 
 
+_TOTALS = {
+    "clean": "clean",
+    "changes": "with changes",
+    "drift": "drifted",
+    "applied": "applied",
+    "refused": "refused",
+    "error": "failed",
+}
+
+
 def totals_line(fleet: FleetResult, *, timed: bool = True) -> str:
-    """``50 districts: 40 clean, 9 changes, 1 error.`` (and the time, shard)."""
+    """``50 districts: 40 clean, 9 with changes, 1 failed.`` (the shard, the time)."""
     n = len(fleet.districts)
-    counts = [f"{fleet.count(r)} {r}" for r in RESULTS if fleet.count(r)]
+    counts = [f"{fleet.count(r)} {_TOTALS[r]}" for r in RESULTS if fleet.count(r)]
     line = f"{n} district{'' if n == 1 else 's'}"
     line += f": {', '.join(counts)}." if counts else "."
     if fleet.shard is not None:
@@ -69,10 +79,10 @@ def progress_line(district: DistrictResult) -> str:
     """``springfield (specs/a.yaml): changes, 4 objects, 1 escalation, 0.42 s``."""
     d = district
     parts: list[str] = [d.result]
-    if d.plan is not None:
+    if d.changes:
         parts.append(_count(d.changes, "object"))
-        if d.escalations:
-            parts.append(_count(d.escalations, "escalation"))
+    if d.escalations:
+        parts.append(_count(d.escalations, "escalation"))
     parts.append(f"{d.duration_s:.2f} s")
     return f"{d.name} ({d.path}): {', '.join(parts)}"
 

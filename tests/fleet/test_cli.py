@@ -40,7 +40,7 @@ def test_parallelism_bounds_the_sessions_open_at_once(counter: SessionCounter) -
     assert result.exit_code == 2, result.output
     assert counter.opened == 10
     assert counter.peak == 3
-    assert "10 districts: 10 changes. " in result.stdout
+    assert "10 districts: 10 with changes. " in result.stdout
     assert "at parallelism 3." in result.stdout
 
     counter.peak = 0
@@ -92,7 +92,7 @@ def test_markdown_for_a_pull_request_comment() -> None:
         "<!-- psconfig:plan name=d01 -->",
         "<!-- psconfig:plan name=d02 -->",
     ]
-    assert "3 districts: 1 clean, 2 changes." in result.stderr  # the table
+    assert "3 districts: 1 clean, 2 with changes." in result.stderr  # the table
 
 
 def test_apply_aggregates_refusals_and_errors() -> None:
@@ -155,12 +155,12 @@ def test_a_terminal_gets_a_progress_bar_and_a_coloured_table(
     assert "\x1b[" in result.stdout and "\x1b[" in result.stderr
     assert "error: specs/all/broken.yaml:3:1:" in result.stderr
     assert "plan [" not in result.stderr  # a bar, not lines
-    assert "4 districts: 3 changes, 1 error." in result.stdout
+    assert "4 districts: 3 with changes, 1 failed." in result.stdout
 
     monkeypatch.setenv("NO_COLOR", "1")
     plain = run("plan", "specs", "--format", "json")
     json.loads(plain.stdout)  # the bar never reaches stdout
-    assert "4 districts: 3 changes, 1 error." in plain.stderr
+    assert "4 districts: 3 with changes, 1 failed." in plain.stderr
 
 
 def test_insecure_warns_once_per_run() -> None:

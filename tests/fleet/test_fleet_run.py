@@ -123,7 +123,7 @@ def test_drift_over_50_districts_is_one_json_document(fleet: Path) -> None:
         "duration_s": doc["summary"]["duration_s"],
     }
     # The table goes to stderr, so stdout stays one document; no secret anywhere.
-    assert "50 districts: 30 clean, 19 drift, 1 error." in result.stderr
+    assert "50 districts: 30 clean, 19 drifted, 1 failed." in result.stderr
     assert CANARY not in result.stdout + result.stderr
 
 
@@ -138,7 +138,7 @@ def test_plan_over_50_districts_prints_every_plan_and_a_summary(fleet: Path) -> 
         assert rows[name][2:5] == ["changes", "1", "0"]  # the plan reduces access
     assert rows["unreachable"][2] == "error"
     assert rows["d00"][2:5] == ["clean", "0", "0"]
-    assert "50 districts: 30 clean, 19 changes, 1 error." in result.stdout
+    assert "50 districts: 30 clean, 19 with changes, 1 failed." in result.stdout
     # Each district's full plan comes first, in path order.
     assert result.stdout.count("psconfig plan: d") == 49
     assert result.stdout.index("psconfig plan: d00") < result.stdout.index(
@@ -168,7 +168,7 @@ def test_exit_codes_aggregate_over_the_subsets(fleet: Path) -> None:
     # fails without stopping the others.
     applied = run("apply", "specs", "--auto-approve", "--parallelism", "16")
     assert applied.exit_code == 1, applied.output
-    assert "50 districts: 30 clean, 19 applied, 1 error." in applied.stdout
+    assert "50 districts: 30 clean, 19 applied, 1 failed." in applied.stdout
     assert (
         run("drift", "specs/north", "specs/south", "specs/west/d40.yaml").exit_code == 0
     )

@@ -101,7 +101,7 @@ def test_the_plain_table_is_aligned_and_totalled() -> None:
     offsets = {line.index(f" {row[2]} ") for line, row in rows}
     assert len(offsets) == 1
     assert lines[-1] == (
-        "3 districts: 1 clean, 1 changes, 1 error. 1.5 s at parallelism 8."
+        "3 districts: 1 clean, 1 with changes, 1 failed. 1.5 s at parallelism 8."
     )
 
 
@@ -120,7 +120,7 @@ def test_markdown_summarizes_then_shows_only_districts_with_changes() -> None:
     assert head.startswith(
         "<!-- psconfig:plan-fleet -->\n## psconfig plan: 3 districts\n"
     )
-    assert "**3 districts: 1 clean, 1 changes, 1 error.**" in head
+    assert "**3 districts: 1 clean, 1 with changes, 1 failed.**" in head
     assert "| springfield | `specs/springfield.yaml` | changes | 4 | 3 |" in head
     assert "| ogden\\|ville | `specs/ogden\\|ville.yaml` | **error** | 0 | 0 |" in head
     assert (
