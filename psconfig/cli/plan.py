@@ -302,11 +302,14 @@ def emit_table(fleet: FleetResult, *, to_stderr: bool) -> None:
     if not tty or os.environ.get("NO_COLOR"):
         typer.echo(render_table(fleet), nl=False, err=to_stderr)
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = Table(
+        box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False
+    )
     for name in HEADER:
         right = name in ("Changes", "Escalations", "Duration")
         table.add_column(name, justify="right" if right else "left")
@@ -315,6 +318,7 @@ def emit_table(fleet: FleetResult, *, to_stderr: bool) -> None:
         table.add_row(*(Text(cell) for cell in row), style=style)
     console = Console(stderr=to_stderr, force_terminal=True, highlight=False)
     console.print(table)
+    console.print()
     console.print(Text(totals_line(fleet), style="bold"))
 
 
