@@ -424,12 +424,3 @@ def run_apply(
     paths = expand_paths(specs)
     run = settings.flags.settings_for(paths, prompts=not settings.auto_approve)
     return apply_specs(paths, run, settings)
-
-
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from psconfig.cli.common import err, stdout_is_tty
+from psconfig.cli.common import err, os_user, stdout_is_tty
 
 if TYPE_CHECKING:
     from psconfig.cli.plan import ApplySettings
@@ -356,14 +356,14 @@ class _DistrictLog:
         self.lines.append(render_text(plan).rstrip("\n"))
 
     def options(self, settings: ApplySettings) -> ApplyOptions:
-        from psconfig.cli.plan import _os_user, outcome_line
+        from psconfig.cli.plan import outcome_line
         from psconfig.engine.run import ApplyOptions
 
         return ApplyOptions(
             review=lambda plan: self.review(plan, settings.auto_approve),
             allow_delete=settings.allow_delete,
             audit_path=settings.audit_log,
-            os_user=_os_user(),
+            os_user=os_user(),
             on_outcome=lambda change, outcome: self.echo(outcome_line(change, outcome)),
         )
 
