@@ -9,10 +9,9 @@ in-memory driver can reuse it. Nothing here prints, prompts or exits: the CLI pa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from psconfig.drivers.base import Driver
 from psconfig.engine import safety
@@ -256,45 +255,6 @@ async def _apply_audited(
 
 
 S = TypeVar("S", bound=SpecSource)
-
-
-@dataclass(frozen=True)
-class PlanOptions(Generic[S]):
-    """How ``plan_one`` loads a spec and opens a driver for it."""
-
-    load: Callable[[Path], S]
-    open_driver: Callable[[S], AbstractAsyncContextManager[Driver]]
-    mode: Mode = "plan"
-    timestamp: str | None = None
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """One spec's plan, or the error that prevented it."""
-
-    path: Path
-    plan: Plan | None = None
-    error: PsconfigError | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """1 error, 2 changes (or drift), 0 nothing to do."""
-        if self.error is not None:
-            return self.error.exit_code
-        return 2 if self.plan is not None and self.plan.has_changes else 0
-
-
-async def plan_one(spec_path: Path, opts: PlanOptions[S]) -> PlanResult:
-    """Load, connect, read and plan one spec; errors are returned, not raised."""
-    try:
-        spec = opts.load(spec_path)
-        async with opts.open_driver(spec) as driver:
-            plan = await plan_spec(
-                spec, driver, mode=opts.mode, timestamp=opts.timestamp
-            )
-    except PsconfigError as exc:
-        return PlanResult(spec_path, error=exc)
-    return PlanResult(spec_path, plan=plan)
 
 
 def aggregate_exit(codes: Iterable[int]) -> int:

@@ -252,7 +252,8 @@ def test_many_specs_aggregate_exit_codes() -> None:
     assert both.exit_code == 2
     assert both.stdout.count("Plan: 1 to create") == 2
     as_json = json.loads(run("plan", "specs", "--format", "json").stdout)
-    assert [p["target"]["url"] for p in as_json] == ["sim://demo", "sim://other"]
+    urls = [d["plan"]["target"]["url"] for d in as_json["districts"]]
+    assert urls == ["sim://demo", "sim://other"]
     Path("specs/c.yaml").write_text("psconfig: 1\nname: [broken\n")
     broken = run("plan", "specs")
     assert broken.exit_code == 1
