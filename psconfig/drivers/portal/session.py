@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -53,6 +54,23 @@ AsgiApp = Callable[
     Awaitable[None],
 ]
 """An ASGI application (the simulator, or a test wrapping it)."""
+
+log = logging.getLogger(__name__)
+
+
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    # stamina's default hook logs a bare "stamina.retry_scheduled" warning, which
+    # reaches the terminal through logging's last-resort handler; say it our way.
+    log.info(
+        "retry %d of %s in %.1fs after %s",
+        details.retry_num,
+        details.name,
+        details.wait_for,
+        type(details.caused_by).__name__,
+    )
+
+
+stamina.instrumentation.set_on_retry_hooks([_log_retry])
 
 SIM_SCHEME = "sim://"
 DEFAULT_SIM_DIR = Path(".psconfig/sim")
