@@ -310,8 +310,9 @@ def _staff_changes(desired: Desired, live: State, mode: Mode) -> Iterator[_Plann
                 obj, base, after, op, mode, password_ref=ref
             )
         else:
+            want = _keep_live_affiliations(want, have)
             change = _updated(obj, have, want, _update_staff, mode)
-            if change is not None and _enables_sign_in(change.op):
+            if change is not None and _needs_password(change.op):
                 change = _with_password(change, desired, sid)
         if change is not None:
             yield _Planned(STAFF, (0, sid), change)
@@ -334,19 +335,45 @@ def _update_staff(before: Staff, after: Staff) -> Op:
     return UpdateStaff(before=before, after=after)
 
 
-def _enables_sign_in(op: Op) -> bool:
+def _keep_live_affiliations(want: Staff, have: Staff) -> Staff:
+    """Desired affiliations plus the live ones the spec omits, made inactive.
+
+    PowerSchool cannot remove an affiliation, only make it inactive, so a spec's
+    affiliation list means "these, and no other active one": an omitted live row
+    is kept, inactive and not home.
+    """
+    if "affiliations" not in want.model_fields_set:
+        return want
+    listed = {a.school for a in want.affiliations}
+    extra = tuple(
+        a.model_copy(update={"active": False, "home": False})
+        for a in have.affiliations
+        if a.school not in listed
+    )
+    if not extra:
+        return want
+    return want.model_copy(update={"affiliations": (*want.affiliations, *extra)})
+
+
+def _signs_in_with_password(access: AdminAccess) -> bool:
+    return access.enabled and not access.ldap_enabled
+
+
+def _needs_password(op: Op) -> bool:
+    """True when an update makes the account sign in with a local password."""
     return (
         isinstance(op, UpdateStaff)
-        and op.after.admin_access.enabled
-        and not op.before.admin_access.enabled
+        and _signs_in_with_password(op.after.admin_access)
+        and not _signs_in_with_password(op.before.admin_access)
     )
 
 
 def _with_password(change: Change, desired: Desired, sid: str) -> Change:
-    """Carry the write-only password along when an update turns sign-in on.
+    """Carry the write-only password along when an update needs one.
 
-    PowerSchool will not enable admin sign-in for an account without a password, so
-    the password the spec references is set in the same save (as on create).
+    PowerSchool will not let an account sign in with a local password (sign-in on,
+    LDAP off) without one, so the password the spec references is set in the same
+    save (as on create).
     """
     ref = desired.password_refs.get(sid)
     if ref is None:

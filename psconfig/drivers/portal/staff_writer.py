@@ -205,10 +205,13 @@ class StaffWriter:
             )
 
     def _refuse_impossible(self, before: Staff, after: Staff) -> None:
-        if before.school != after.school:
+        # The staff member's school is its home school, which moves with the
+        # home-school radio of Teachers and Affiliations; nothing else moves it.
+        homes = {a.school for a in after.affiliations if a.home}
+        if before.school != after.school and homes != {after.school}:
             raise DriverError(
-                f"staff member {after.id!r}: moving to another school is not "
-                "supported; change the home affiliation instead"
+                f"staff member {after.id!r}: moving to school {after.school} needs "
+                "the home affiliation there (affiliations: home: true)"
             )
         gone = sorted(
             {a.school for a in before.affiliations}
