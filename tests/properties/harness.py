@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -175,3 +176,40 @@ def writes(records: Sequence[RequestRecord]) -> list[str]:
 def sign_ins(records: Sequence[RequestRecord]) -> int:
     """How many sign-in posts ``records`` hold."""
     return sum(1 for r in records if r.is_write and r.path == SIGN_IN_POST)
+
+
+def normalized(state: SimState) -> dict[str, Any]:
+    """``state`` as JSON data, explicit ``group_default`` entries dropped.
+
+    An explicit ``group_default`` is no override at all (the editor drops it when
+    it saves the page), so it is not a difference.
+    """
+    data = state.model_dump(mode="json")
+    data["page_permissions"] = {
+        page: {g: level for g, level in levels.items() if level != "group_default"}
+        for page, levels in data["page_permissions"].items()
+    }
+    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
+    return data
+
+
+def unmanaged(state: SimState, params: SpecParams, groups: int) -> dict[str, Any]:
+    """Everything in ``state`` that applying ``params`` must leave as it was.
+
+    That is all of it but the export group, the two DDE pages' entries for it, the
+    sync account and, when the spec manages it, the toggle. ``groups`` is how many
+    groups the starting state had: groups "Add Groups" creates to reach the export
+    group's number are new, not changed, so they are left out too.
+    """
+    data = normalized(state)
+    number = params.group_number
+    data["groups"] = [
+        g for g in data["groups"] if g["number"] != number and g["number"] <= groups
+    ]
+    data["staff"] = [s for s in data["staff"] if s["teachernumber"] != SYNC_ID]
+    for page in DDE_PAGES:
+        data["page_permissions"].get(page, {}).pop(str(number), None)
+    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
+    if params.toggle != "during_apply":
+        data.pop("page_toggle")
+    return data

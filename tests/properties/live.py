@@ -22,6 +22,7 @@ import json
 
 from hypothesis import strategies as st
 
+from psconfig.model import Flavor
 from psconfig.sim import SimState, seed_state
 from psconfig.sim.pcas import cached_hash
 from psconfig.sim.state import (
@@ -94,19 +95,25 @@ def page_levels(count: int) -> st.SearchStrategy[dict[int, PageLevel]]:
 
 @st.composite
 def affiliations(draw: st.DrawFn, home: int) -> list[SimAffiliation]:
-    """The home school's row in any state. KNOWN GAP: no rows at other schools.
+    """The home school's row and any others, active or not, of any staff type.
 
-    PowerSchool cannot remove an affiliation and the preset lists only the
-    District Office, so an extra row never converges; see
-    test_regressions.test_sync_account_with_an_extra_affiliation_converges.
+    The home row is active: the portal refuses to save an inactive one.
+
+    KNOWN GAP: a home row at a school other than the District Office has type
+    Staff; another type there does not converge when the preset moves the home
+    (test_regressions.test_moving_home_keeps_the_old_rows_staff_type).
     """
-    return [
-        SimAffiliation(
-            school=home,
-            active=draw(st.booleans()),
-            staff_type=draw(st.integers(0, 4)),
+    home_type = draw(st.integers(0, 4)) if home == 0 else 2
+    rows = [SimAffiliation(school=home, staff_type=home_type)]
+    for school in sorted(draw(st.sets(st.sampled_from(SCHOOLS))) - {home}):
+        rows.append(
+            SimAffiliation(
+                school=school,
+                active=draw(st.booleans()),
+                staff_type=draw(st.integers(0, 4)),
+            )
         )
-    ]
+    return sorted(rows, key=lambda row: row.school)
 
 
 @st.composite
@@ -123,19 +130,13 @@ def sync_accounts(draw: st.DrawFn, count: int, legacy: bool) -> SimStaff | None:
     """The sync account as the district left it, or None when it is missing."""
     if draw(st.booleans()):
         return None
-    # KNOWN GAP: homed at the District Office only; moving an account homed at a
-    # school never converges, see
-    # test_regressions.test_sync_account_homed_at_a_school_converges.
-    home = 0
+    home = draw(st.sampled_from(SCHOOLS))
     window = draw(WINDOWS)
     psaccess, ldap = draw(st.booleans()), draw(st.booleans())
-    # The portal refuses to save admin sign-in without a password unless LDAP signs
-    # the account in, so a password-less account has sign-in off. KNOWN GAP: an
-    # LDAP account without a local password is left out too: switching it to a
-    # password (the preset says ldap_enabled: false) never converges, see
-    # test_regressions.test_ldap_sync_account_switched_to_a_password_converges.
+    # The portal refuses to save sign-in with a local password (sign-in on, LDAP
+    # off) when no password is on file, so such an account cannot exist.
     password: str | None = "Old-Sync-Password-1"
-    if not psaccess:
+    if not psaccess or ldap:
         password = draw(st.sampled_from([None, password]))
     return SimStaff(
         dcid=100,
@@ -189,9 +190,9 @@ class LiveCase:
 
 
 @st.composite
-def live_states(draw: st.DrawFn, flavor: str) -> LiveCase:
+def live_states(draw: st.DrawFn, flavor: Flavor) -> LiveCase:
     """A seeded simulator of ``flavor`` changed as the module docstring lists."""
-    state = seed_state(flavor="legacy" if flavor == "legacy" else "modern")
+    state = seed_state(flavor=flavor)
     state.groups = draw(group_list(state.groups))
     count = len(state.groups)
     state.page_toggle = draw(st.booleans())

@@ -22,59 +22,27 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
 
 from psconfig.engine.plan import Plan
+from psconfig.model import Flavor
 from psconfig.sim import SimState, create_app, seed_state
 from psconfig.sim.state import SimGroup
 from tests.properties.harness import (
     DDE_PAGES,
-    SYNC_ID,
     TOGGLE_PAGE,
     District,
     SpecParams,
     apply_district,
+    normalized,
     plan_district,
+    unmanaged,
     write_district,
     writes,
 )
 from tests.properties.live import LiveCase, live_states, spec_params
-
-
-def unmanaged(state: SimState, params: SpecParams, groups: int) -> dict[str, Any]:
-    """Everything in ``state`` that applying ``params`` must leave as it was.
-
-    ``groups`` is how many groups the starting state had: the groups "Add Groups"
-    creates to reach the export group's number are new, not changed.
-    """
-    data = normalized(state)
-    number = params.group_number
-    data["groups"] = [
-        g for g in data["groups"] if g["number"] != number and g["number"] <= groups
-    ]
-    data["staff"] = [s for s in data["staff"] if s["teachernumber"] != SYNC_ID]
-    for page in DDE_PAGES:
-        levels = data["page_permissions"].get(page, {})
-        levels.pop(str(number), None)
-    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
-    if params.toggle == "during_apply":
-        return data
-    data.pop("page_toggle")
-    return data
-
-
-def normalized(state: SimState) -> dict[str, Any]:
-    """``state`` with explicit ``group_default`` entries dropped (they mean none)."""
-    data = state.model_dump(mode="json")
-    data["page_permissions"] = {
-        page: {g: level for g, level in levels.items() if level != "group_default"}
-        for page, levels in data["page_permissions"].items()
-    }
-    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
-    return data
 
 
 async def converge(district: District, start: SimState) -> None:
@@ -109,7 +77,7 @@ def change_list(plan: Plan) -> list[str]:
 
 
 @pytest.mark.parametrize("flavor", ["legacy", "modern"])
-def test_apply_converges_from_any_live_state(flavor: str, tmp_path: Path) -> None:
+def test_apply_converges_from_any_live_state(flavor: Flavor, tmp_path: Path) -> None:
     @given(start=live_states(flavor), params=spec_params())
     def check(start: LiveCase, params: SpecParams) -> None:
         district = write_district(tmp_path / "district", start.state, params)

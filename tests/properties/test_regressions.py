@@ -1,9 +1,16 @@
-"""Starting points the convergence property found that do not converge (yet).
+"""Starting points the convergence property found, pinned as plain regressions.
 
-Each is a real state a district can be in, kept out of the generated states (see
-``live.py``, "KNOWN GAP") and pinned here as a strict xfail: when the engine or
-driver learns to converge from it, the test passes, strict xfail turns that into a
-failure, and whoever fixed it removes the marker and widens the generator.
+Each is a real state a district can be in. The generator in ``live.py`` reaches
+them too, but only by chance; here each one runs every time, by name:
+
+- an LDAP sync account (no local password) that the preset switches to one;
+- a sync account with an affiliation the preset does not list (PowerSchool cannot
+  remove one, so it is kept inactive);
+- a sync account homed at a school, moved to the District Office.
+
+One is still open and pinned as a strict xfail (when it is fixed the test passes,
+strict turns that into a failure, and the marker and the generator's restriction
+in ``live.affiliations`` go).
 """
 
 from __future__ import annotations
@@ -42,12 +49,8 @@ def with_sync_account(**fields: object) -> SimState:
     return state
 
 
-def converges(root: Path, start: SimState, *, gap: str = "") -> None:
-    """Apply the preset, then plan: nothing left. ``gap``: the known failure's text.
-
-    An ``ApplyError`` whose message lacks ``gap`` is turned into an assertion
-    error, so a strict xfail below cannot hide a different failure.
-    """
+def converged(root: Path, start: SimState) -> SimStaff:
+    """Apply the preset, plan again (nothing left); the sync account as it ends."""
     district = write_district(root, start, SpecParams())
     app = create_app(district.state_path)
 
@@ -56,54 +59,54 @@ def converges(root: Path, start: SimState, *, gap: str = "") -> None:
         again = await plan_district(district, app)
         assert again.changes == (), [c.address for c in again.changes]
 
-    try:
-        asyncio.run(run())
-    except ApplyError as exc:
-        assert gap and gap in str(exc), str(exc)
-        raise
+    asyncio.run(run())
+    return next(s for s in app.state.staff if s.teachernumber == SYNC_ID)
 
 
-def test_a_plain_partial_account_converges(tmp_path: Path) -> None:
-    """The control: an account created by hand without admin sign-in converges."""
-    converges(tmp_path, with_sync_account(loginid="", roles=[]))
+def test_a_partial_account_without_sign_in_converges(tmp_path: Path) -> None:
+    account = converged(tmp_path, with_sync_account(loginid="", roles=[]))
+    assert account.psaccess and account.password is not None
 
 
-@pytest.mark.xfail(
-    raises=ApplyError,
-    strict=True,
-    reason="planner sets the password only when sign-in turns on, not when LDAP "
-    "turns off; PowerSchool then refuses: An Admin Password is required",
-)
 def test_ldap_sync_account_switched_to_a_password_converges(tmp_path: Path) -> None:
     start = with_sync_account(psaccess=True, adminldapenabled=True)
-    converges(tmp_path, start, gap="An Admin Password is required")
+    account = converged(tmp_path, start)
+    assert not account.adminldapenabled and account.password is not None
 
 
-@pytest.mark.xfail(
-    raises=ApplyError,
-    strict=True,
-    reason="the preset lists only the District Office affiliation and PowerSchool "
-    "cannot remove one; the plan asks to remove it instead of making it inactive",
-)
 def test_sync_account_with_an_extra_affiliation_converges(tmp_path: Path) -> None:
-    rows = [SimAffiliation(school=0), SimAffiliation(school=100, active=False)]
-    start = with_sync_account(affiliations=rows)
-    converges(tmp_path, start, gap="cannot remove the affiliation with school 100")
+    rows = [SimAffiliation(school=0), SimAffiliation(school=100)]
+    account = converged(tmp_path, with_sync_account(affiliations=rows))
+    active = {a.school: a.active for a in account.affiliations}
+    assert active == {0: True, 100: False}
 
 
-@pytest.mark.xfail(
-    raises=ApplyError,
-    strict=True,
-    reason="the plan changes `school`, which the driver refuses (moving to another "
-    "school is not supported); only the home affiliation can move",
-)
 def test_sync_account_homed_at_a_school_converges(tmp_path: Path) -> None:
-    rows = [SimAffiliation(school=100), SimAffiliation(school=0)]
+    rows = [SimAffiliation(school=100)]
     start = with_sync_account(home_school=100, affiliations=rows)
-    converges(tmp_path, start, gap="moving to another school is not supported")
+    account = converged(tmp_path, start)
+    assert account.home_school == 0
+    assert {a.school: a.active for a in account.affiliations} == {0: True, 100: False}
 
 
 def test_an_enabled_account_with_a_password_converges(tmp_path: Path) -> None:
-    """The control for the LDAP case: with a local password on file it converges."""
     hashed = cached_hash("Old-Sync-Password-1", pcas=False)
-    converges(tmp_path, with_sync_account(psaccess=True, password=hashed))
+    account = converged(tmp_path, with_sync_account(psaccess=True, password=hashed))
+    assert account.password == hashed  # write-only: never compared, never reset
+
+
+@pytest.mark.xfail(
+    raises=ApplyError,
+    strict=True,
+    reason="moving the home school rewrites the old home row's staff type (the "
+    "Edit page's Staff Type is the home row's), so its kept type does not stick",
+)
+def test_moving_home_keeps_the_old_rows_staff_type(tmp_path: Path) -> None:
+    rows = [SimAffiliation(school=200, staff_type=1)]
+    start = with_sync_account(home_school=200, affiliations=rows)
+    try:
+        account = converged(tmp_path, start)
+    except ApplyError as exc:
+        assert "write of 'stafftype_200' did not stick" in str(exc), str(exc)
+        raise
+    assert {a.school: a.staff_type for a in account.affiliations} == {0: 2, 200: 1}

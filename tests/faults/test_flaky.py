@@ -1,0 +1,96 @@
+"""A flaky PowerSchool: 5xx, 429 with Retry-After, expiring sessions (in-process).
+
+Each case seeds the simulator's fault knobs (random draws from ``seed``, so every
+run of the test meets the same faults), starts from a fresh district and applies
+the Clever preset until a run succeeds. The claims, for each fault kind alone at a
+realistic rate and for a mild mix of all of them, in both flavors and over several
+seeds:
+
+- repeated applies converge within ``MAX_RUNS`` runs, and then a plan with the
+  faults gone is empty (a toggle a failed run left on is noted in that plan);
+- nothing outside the managed objects changed (no write on the wrong object);
+- no run posts a sign-in after a failed one.
+
+Measured on this simulator (100 seeds, modern flavor, the current driver): with
+5% of requests failing (503 or 429), 66% of districts converge in one run and all
+within four. At 10% the tail reaches seven runs, and a 5%/5% mix with sessions
+expiring every 5th request needs more than five runs for about half the seeds: a
+form post answered 503/429 is read back and found unsaved but not re-posted, so
+the run stops; each re-login after an expiry is one more unretried sign-in. That
+mix is pinned below as a strict xfail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from psconfig.model import Flavor
+from psconfig.sim import create_app, seed_state
+from psconfig.sim.state import SimFaults
+from tests.faults.runs import (
+    NotConvergedError,
+    Runs,
+    apply_until_converged,
+    check_converged,
+    check_no_sign_in_retry,
+    check_untouched,
+)
+from tests.properties.harness import SpecParams, write_district
+
+MAX_RUNS = 5
+SEEDS = range(4)
+FAULTS = {
+    "5xx": SimFaults(error_rate=0.05),
+    "429": SimFaults(rate_limit_rate=0.05, retry_after_seconds=1),
+    "expiry": SimFaults(session_expiry_every=5),
+    "mild-mix": SimFaults(
+        error_rate=0.02, rate_limit_rate=0.02, session_expiry_every=11
+    ),
+}
+
+
+async def converge_under(
+    root: Path, flavor: Flavor, faults: SimFaults, *, max_runs: int
+) -> Runs:
+    start = seed_state(flavor=flavor)
+    start.faults = faults
+    district = write_district(root, start, SpecParams())
+    app = create_app(district.state_path)
+    runs = await apply_until_converged(district, app, max_runs=max_runs)
+    check_no_sign_in_retry(runs)
+    runs.require_converged()
+    await check_converged(district)
+    check_untouched(start, district)
+    return runs
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("flavor", ["legacy", "modern"])
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+async def test_repeated_applies_converge(
+    kind: str, flavor: Flavor, tmp_path: Path
+) -> None:
+    met = 0
+    for seed in SEEDS:
+        faults = FAULTS[kind].model_copy(update={"seed": seed})
+        runs = await converge_under(
+            tmp_path / str(seed), flavor, faults, max_runs=MAX_RUNS
+        )
+        met += runs.faults_met()
+    assert met > 0, "the faults never fired: the test proves nothing"
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    raises=NotConvergedError,
+    strict=True,
+    reason="driver: a form post answered 503/429 is not re-posted after its "
+    "read-back shows it unsaved, and re-logins after expiry are unretried sign-ins",
+)
+async def test_a_harsh_mix_converges_within_five_runs(tmp_path: Path) -> None:
+    harsh = SimFaults(error_rate=0.05, rate_limit_rate=0.05, session_expiry_every=5)
+    for seed in range(8):
+        faults = harsh.model_copy(update={"seed": seed})
+        await converge_under(tmp_path / str(seed), "modern", faults, max_runs=MAX_RUNS)
