@@ -38,6 +38,10 @@ TOGGLE_NOTE = "the page-permission toggle is on"
 _FAULTY = frozenset({0, 429, 500, 502, 503, 504})
 
 
+class SignInRetriedError(AssertionError):
+    """A sign-in was posted again after one that failed."""
+
+
 class NotConvergedError(Exception):
     """No run succeeded within the allowed number of runs."""
 
@@ -115,7 +119,10 @@ def check_no_sign_in_retry(runs: Runs) -> int:
             if record.status != 302:  # success redirects to the start page
                 failed += 1
                 later = len(sign_ins) - index - 1
-                assert later == 0, f"run {number}: {later} sign-in(s) after a failure"
+                if later:
+                    raise SignInRetriedError(
+                        f"run {number}: {later} sign-in(s) after a failed one"
+                    )
     return failed
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from psconfig.drivers.portal import PortalDriver, RetryPolicy, open_portal
+from psconfig.drivers.portal import AsgiApp, PortalDriver, RetryPolicy, open_portal
 from psconfig.engine.plan import Plan
 from psconfig.engine.run import ApplyOptions, ApplyResult, apply_spec, plan_spec
 from psconfig.model import Frozen
@@ -28,7 +28,6 @@ from psconfig.sim import (
     DEMO_ADMIN_PASSWORD,
     DEMO_ADMIN_USERNAME,
     RequestRecord,
-    SimApp,
     SimState,
     save_state,
 )
@@ -118,14 +117,19 @@ def _approve(plan: Plan) -> bool:
     return True
 
 
-Target = SimApp | str
-"""An in-process simulator, or the ``http://127.0.0.1:PORT`` URL of a served one."""
+Target = AsgiApp | str
+"""An in-process simulator (or a wrapper around one), or a served one's URL."""
 
 
 def _portal(
-    target: Target, name: str, *, retry: RetryPolicy, timeout: float
+    target: Target,
+    name: str,
+    *,
+    retry: RetryPolicy,
+    timeout: float,
+    password: str = DEMO_ADMIN_PASSWORD,
 ) -> PortalDriver:
-    secret = SecretStr(DEMO_ADMIN_PASSWORD)
+    secret = SecretStr(password)
     if isinstance(target, str):
         return open_portal(
             target, DEMO_ADMIN_USERNAME, secret, retry=retry, timeout=timeout
@@ -160,11 +164,16 @@ async def apply_district(
     retry: RetryPolicy = FAST,
     timeout: float = 30.0,
     allow_delete: bool = False,
+    password: str = DEMO_ADMIN_PASSWORD,
 ) -> ApplyResult:
-    """Sign in to ``target`` and apply the district's spec (approved, no audit)."""
+    """Sign in to ``target`` and apply the district's spec (approved, no audit).
+
+    ``password`` is the administrator's (the simulator's demo one by default).
+    """
     spec = load_spec(district.spec_path)
     options = ApplyOptions(review=_approve, allow_delete=allow_delete)
-    async with _portal(target, spec.name, retry=retry, timeout=timeout) as driver:
+    portal = _portal(target, spec.name, retry=retry, timeout=timeout, password=password)
+    async with portal as driver:
         return await apply_spec(spec, driver, options)
 
 
