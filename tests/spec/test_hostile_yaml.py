@@ -1,0 +1,255 @@
+"""Hostile YAML: refused with a located error, no traceback, in bounded time and memory.
+
+Two kinds of cases, each run through ``psconfig validate`` in-process:
+
+- the corpus files ``corpus/hostile-*.yaml`` (their ``# expect:`` header, as the
+  rest of the corpus): alias tricks, unsafe and unneeded tags, duplicate keys,
+  encodings that are not UTF-8, control characters, odd keys, nesting, numbers
+  that are not numbers, injected newlines;
+- cases generated here in the test's directory because they are big: documents
+  over 1 MiB, a billion-laughs alias bomb, nesting 100 000 deep, a one-megabyte
+  line, an unclosed quote running to the end of a megabyte, UTF-16 and UTF-32.
+
+Every case must exit 1, print ``FILE:LINE:COL: error: ...`` at the expected place,
+print no traceback, take under ``MAX_SECONDS`` (timed alone) and allocate under
+``MAX_MIB`` at its peak (``tracemalloc``, in a second run, since tracing slows
+Python several times over).
+
+Some big inputs under the 1 MiB limit are not bounded yet: tens of thousands of
+YAML nodes take seconds and hundreds of MiB to parse and report, and an integer of
+more than 4300 digits crashes the loader (Python's int-from-text limit). Those are
+pinned as strict xfails with the exact failure, so fixing the loader turns them
+into failures that ask for the marker to go.
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from tests.spec.conftest import CORPUS, Invoke
+from tests.spec.test_corpus import Expected, assert_reported, expectations
+
+MAX_SECONDS = 2.0
+MAX_MIB = 50
+HEAD = "psconfig: 1\nname: corpus\nserver: {url: sim://corpus}\n"
+MIB = 1024 * 1024
+
+
+class CrashedError(AssertionError):
+    """The command raised instead of reporting a located error."""
+
+
+class TooSlowError(AssertionError):
+    """The command took longer than ``MAX_SECONDS``."""
+
+
+class TooBigError(AssertionError):
+    """The command's peak allocation went over ``MAX_MIB``."""
+
+
+def refused_in_bounds(cli: Invoke, path: Path, expected: list[Expected]) -> None:
+    """Validate ``path``: exit 1 at the expected place, within time and memory."""
+    started = time.perf_counter()
+    result = cli("validate", str(path))
+    elapsed = time.perf_counter() - started
+    check_refused(result, path, expected)
+    if elapsed >= MAX_SECONDS:
+        raise TooSlowError(f"{path.name}: {elapsed:.2f} s")
+    tracemalloc.start()
+    try:
+        cli("validate", str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    if peak >= MAX_MIB * MIB:
+        raise TooBigError(f"{path.name}: peak {peak / MIB:.0f} MiB")
+
+
+def check_refused(result: Result, path: Path, expected: list[Expected]) -> None:
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise CrashedError(f"{path.name}: {type(result.exception).__name__}")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stdout + result.stderr
+    assert_reported(result.stdout, path, expected)
+
+
+HOSTILE = sorted(CORPUS.glob("hostile-*.yaml"))
+
+
+def test_the_hostile_corpus_is_there() -> None:
+    assert len(HOSTILE) >= 30
+    assert len(list(CORPUS.glob("*.yaml"))) >= 50
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[c.stem for c in HOSTILE])
+def test_hostile_corpus_case(cli: Invoke, case: Path) -> None:
+    refused_in_bounds(cli, case, expectations(case))
+
+
+# ---------------------------------------------------------------------------
+# Generated cases
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A case too big to commit: its bytes and where the error must point."""
+
+    make: Callable[[], bytes]
+    line: int
+    col: int
+    text: str
+
+
+def _laughs() -> bytes:
+    levels = [f"l0: &l0 [{', '.join(['lol'] * 9)}]"]
+    for n in range(1, 10):
+        refs = ", ".join([f"*l{n - 1}"] * 9)
+        levels.append(f"l{n}: &l{n} [{refs}]")
+    return (HEAD + "\n".join(levels) + "\n").encode()
+
+
+GENERATED = {
+    "over-1-mib": Generated(
+        lambda: (HEAD + "# " + "x" * MIB + "\n").encode(), 1, 1, "larger than 1 MiB"
+    ),
+    "one-byte-over-1-mib": Generated(
+        lambda: (HEAD + "#" * (MIB + 1 - len(HEAD))).encode(),
+        1,
+        1,
+        "larger than 1 MiB",
+    ),
+    "huge-realistic-spec": Generated(
+        lambda: (
+            HEAD
+            + "security_groups:\n"
+            + "".join(
+                f"  - number: {n % 500 + 1}\n    name: G{n}\n" for n in range(40000)
+            )
+        ).encode(),
+        1,
+        1,
+        "larger than 1 MiB",
+    ),
+    "billion-laughs": Generated(_laughs, 6, 45, "more than 16 aliases"),
+    "nesting-100000-deep": Generated(
+        lambda: HEAD.replace(
+            "corpus\n", "[" * 100_000 + "]" * 100_000 + "\n", 1
+        ).encode(),
+        2,
+        38,
+        "nested deeper than 32 levels",
+    ),
+    "block-nesting-500-deep": Generated(
+        lambda: (HEAD + "".join("  " * i + f"k{i}:\n" for i in range(500))).encode(),
+        36,
+        65,
+        "nested deeper than 32 levels",
+    ),
+    "one-megabyte-line": Generated(
+        lambda: (HEAD + "title: " + "y" * 1_000_000 + "\n").encode(),
+        4,
+        1,
+        "title: unknown key",
+    ),
+    "unclosed-quote-to-the-end": Generated(
+        lambda: (HEAD + 'title: "' + "z" * 1_000_000 + "\n").encode(),
+        5,
+        1,
+        "found unexpected end of stream",
+    ),
+    "utf-16": Generated(
+        lambda: HEAD.encode("utf-16"), 1, 1, "not UTF-8 text (byte 0xff)"
+    ),
+    "utf-32": Generated(
+        lambda: codecs.BOM_UTF32_BE + HEAD.encode("utf-32-be"),
+        1,
+        3,  # the BOM's two NUL bytes are valid UTF-8; its 0xfe is not
+        "not UTF-8 text (byte 0xfe)",
+    ),
+}
+
+
+def write_case(root: Path, name: str, case: Generated) -> Path:
+    path = root / f"hostile-{name}.yaml"
+    path.write_bytes(case.make())
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_hostile_case(cli: Invoke, tmp_path: Path, name: str) -> None:
+    case = GENERATED[name]
+    path = write_case(tmp_path, name, case)
+    refused_in_bounds(cli, path, [Expected(case.line, case.col, "", case.text)])
+
+
+# ---------------------------------------------------------------------------
+# Not bounded yet (strict xfails: see the module docstring)
+
+UNBOUNDED = {
+    "hundred-thousand-unknown-keys": Generated(
+        lambda: (HEAD + "".join(f"k{i}: v\n" for i in range(95_000))).encode(),
+        4,
+        1,
+        "k0: unknown key",
+    ),
+    "flow-sequence-of-150000": Generated(
+        lambda: (HEAD + "schools: [" + ",".join(["1"] * 150_000) + "]\n").encode(),
+        4,
+        10,
+        "expected a mapping",
+    ),
+    "anchored-list-of-100000": Generated(
+        lambda: (
+            HEAD + "a: &a [" + ",".join(["x"] * 100_000) + "]\nb: [*a]\n"
+        ).encode(),
+        5,
+        5,
+        "aliases expand to over 10000 nodes",
+    ),
+}
+NODES_REASON = (
+    "loader: no bound on the number of YAML nodes under the 1 MiB limit; parsing "
+    "and reporting ~100 000 of them takes seconds and over 50 MiB"
+)
+
+
+@pytest.mark.parametrize("name", sorted(UNBOUNDED))
+@pytest.mark.xfail(raises=(TooSlowError, TooBigError), strict=True, reason=NODES_REASON)
+def test_tens_of_thousands_of_nodes_are_refused_quickly(
+    cli: Invoke, tmp_path: Path, name: str
+) -> None:
+    case = UNBOUNDED[name]
+    path = write_case(tmp_path, name, case)
+    assert path.stat().st_size < MIB
+    refused_in_bounds(cli, path, [Expected(case.line, case.col, "", case.text)])
+
+
+@pytest.mark.parametrize(
+    ("key", "line", "col"),
+    [("psconfig", 1, 11), ("number", 5, 13)],
+)
+@pytest.mark.xfail(
+    raises=CrashedError,
+    strict=True,
+    reason="scalars.convert: int() of more than 4300 digits raises ValueError "
+    "(Python's conversion limit), which escapes as a traceback",
+)
+def test_an_integer_of_5000_digits_is_a_located_error(
+    cli: Invoke, tmp_path: Path, key: str, line: int, col: int
+) -> None:
+    digits = "9" * 5000
+    if key == "psconfig":
+        text = HEAD.replace("psconfig: 1", f"psconfig: {digits}")
+    else:
+        text = HEAD + f"security_groups:\n  - number: {digits}\n    name: x\n"
+    path = tmp_path / "hostile-huge-integer.yaml"
+    path.write_text(text, encoding="utf-8")
+    refused_in_bounds(cli, path, [Expected(line, col, "", "")])
