@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from psconfig.engine.plan import plan_to_json
-from psconfig.engine.planner import deactivated, merge
+from psconfig.engine.planned import deactivated, merge
 from psconfig.model import (
     AdminAccess,
     CreateStaff,
