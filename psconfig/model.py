@@ -44,7 +44,8 @@ StaffType = Literal["not_assigned", "teacher", "staff", "lunch_staff", "substitu
 StaffStatus = Literal["current", "no_longer_here"]
 Flavor = Literal["legacy", "modern"]
 
-_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+"""A 24-hour ``HH:MM`` time (the spec's sign-in times are checked against it too)."""
 
 
 class Frozen(BaseModel):
@@ -91,7 +92,7 @@ class TimeWindow(Frozen):
     @field_validator("start", "end")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not HHMM.match(value):
             raise ValueError("expected a time as HH:MM (24-hour)")
         return value
 

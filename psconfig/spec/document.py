@@ -118,8 +118,3 @@ class Document:
         else:
             return None
         return candidate if candidate in self.nodes else None
-
-
-def problem_at(file: str, where: Mark, message: str) -> Problem:
-    """An error ``Problem`` at a known position."""
-    return Problem(file, where.line, where.col, message)

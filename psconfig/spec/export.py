@@ -18,7 +18,7 @@ from typing import Any
 from psconfig.errors import PsconfigError, SpecError
 from psconfig.model import DISTRICT_OFFICE, Group, Staff, State
 from psconfig.spec import policy
-from psconfig.spec.formats import check_url
+from psconfig.spec.formats import check_name, check_url
 from psconfig.spec.load import LoadedSpec
 from psconfig.spec.loader import dump_yaml, parse_document
 from psconfig.spec.models import SpecModel
@@ -30,7 +30,6 @@ IMPORT_WAIVER_REASON = (
     "imported from the live server as it was; review this finding, then fix the "
     "setup or state why it is acceptable"
 )
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def dump_spec(state: State, *, name: str, url: str, flavor: str) -> str:
@@ -87,10 +86,10 @@ def _written(item: SpecModel) -> dict[str, Any]:
 
 
 def _spec_data(state: State, *, name: str, url: str, flavor: str) -> dict[str, Any]:
-    if not _NAME.match(name):
-        raise PsconfigError(
-            f"spec name {name!r}: use 1-64 letters, digits, '.', '_' or '-'"
-        )
+    try:
+        check_name(name)
+    except ValueError as exc:
+        raise PsconfigError(f"spec name {name!r}: {exc}") from None
     if flavor not in ("auto", "legacy", "modern"):
         raise PsconfigError(f"flavor {flavor!r}: use auto, legacy or modern")
     try:

@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
+from psconfig.model import HHMM
+
 FORMAT_VERSION = 1
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SIM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _PAGE = re.compile(r"^/admin/[A-Za-z0-9._~/-]*$")
-_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 _USERNAME = re.compile(r"^\S{1,64}$")
 _LOOPBACK_NAMES = {"localhost"}
 
@@ -119,7 +120,7 @@ def _ip(value: str) -> str:
 
 
 def _sign_in_time(value: str) -> str:
-    if not _HHMM.match(value):
+    if not HHMM.match(value):
         raise ValueError('expected a time as "HH:MM" (24-hour), e.g. "06:30"')
     if value[3:] not in ("00", "30"):
         # PowerSchool's sign-in time menus offer half-hour steps (see the page

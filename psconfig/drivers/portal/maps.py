@@ -405,13 +405,6 @@ class PortalMap(Frozen):
     dde_home: DdeHome
     dde_export: DdeExport
 
-    def form_pages(self) -> Iterator[tuple[str, FormPage]]:
-        """Every page with a form, in the order a doctor run visits them."""
-        for key in type(self).model_fields:
-            value = getattr(self, key)
-            if isinstance(value, FormPage):
-                yield key, value
-
 
 def parse_map(text: str, *, source: str) -> PortalMap:
     """Validate a form map's JSON text; a bad map is a FormMapError naming the key."""
