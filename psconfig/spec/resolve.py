@@ -179,10 +179,11 @@ def _group(ctx: Context, group: spec.SecurityGroup, origin: Origin) -> Group:
             values[name] = tuple(value) if isinstance(value, list) else value
     health = group.health_and_immunization
     if health is not None:
+        # The section is managed as a whole, like a list: an area left out is
+        # No Access (as the README says), never "whatever PowerSchool has".
         values["health"] = {
-            name: getattr(health, name)
-            for name in health.model_fields_set
-            if getattr(health, name) is not None
+            name: getattr(health, name) or "no_access"
+            for name in type(health).model_fields
         }
     if group.name is None:
         ctx.error(

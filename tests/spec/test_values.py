@@ -67,7 +67,8 @@ def test_health_levels(write_spec: WriteSpec, label: str, value: str) -> None:
     )
     health = desired(write_spec, body).groups[20].health
     assert health.screening == value
-    assert health.model_fields_set == {"screening"}
+    assert health.certification == "no_access"  # an area left out is No Access
+    assert health.model_fields_set == set(type(health).model_fields)
 
 
 @pytest.mark.parametrize(
