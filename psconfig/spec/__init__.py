@@ -3,7 +3,8 @@
 Public API (everything else in this package is internal):
 
 - ``expand_paths(paths) -> list[Path]``: files as given, directories expanded to
-  their ``*.yaml``/``*.yml`` files; ``SpecError`` for missing paths.
+  their ``*.yaml`` files (``*.yml`` only when named); ``SpecError`` for missing
+  paths.
 - ``load_spec(path) -> LoadedSpec``: parse, validate, expand the preset, resolve
   references, check policy; ``SpecError`` with every located problem on failure.
 - ``LoadedSpec``: ``path``, ``name``, ``digest`` (``sha256:<hex>`` of the file),

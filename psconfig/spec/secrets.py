@@ -1,10 +1,13 @@
 """Secret references: ``${env:NAME}`` and ``${file:PATH}``, resolved late.
 
 A spec never holds a password, only where to find one. ``${env:NAME}`` reads the
-environment variable NAME; ``${file:PATH}`` reads a file (PATH relative to the spec
-file's directory) and drops one trailing newline. Values are resolved only when a
-command really needs them (signing in, setting a password) and are held as
-``SecretStr``. Error messages name the reference, never a value.
+environment variable NAME; ``${file:PATH}`` reads a file and drops one trailing
+newline. An absolute PATH is read as written (``/run/secrets/...``), ``~`` is the
+user's home, and any other PATH is relative to the spec file's directory, ``..``
+included: the path is not confined, since whoever edits the spec chooses it anyway.
+Values are resolved only when a command really needs them (signing in, setting a
+password) and are held as ``SecretStr``. Error messages name the reference, never a
+value.
 
 A literal string where a secret belongs is kept as ``SecretStr`` too, so it cannot
 leak through a repr; policy decides whether a literal is acceptable (only for
@@ -179,6 +182,7 @@ def resolve_reference(
 def _read_secret_file(
     ref: SecretRef, base_dir: Path, where: Callable[[str], Problem]
 ) -> str:
+    # Joining an absolute (or ~-expanded) path to base_dir yields that path alone.
     path = base_dir / Path(ref.target).expanduser()
     try:
         with path.open("rb") as handle:

@@ -74,6 +74,38 @@ def test_credentials_resolve_env_and_file_references(
     assert password.get_secret_value() == "s3cret pass\n"
 
 
+def sync_password(spec: Path) -> str:
+    desired = load_spec(spec).desired(resolve_secrets=True)
+    return desired.passwords["99999"].get_secret_value()
+
+
+def test_a_file_reference_may_be_absolute(
+    write_spec: WriteSpec, tmp_path: Path
+) -> None:
+    # /run/secrets/... (Docker, Kubernetes) is the usual home of a mounted secret.
+    secret = tmp_path / "run" / "secrets" / "clever-sync"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("absolute-pass\n")
+    text = PRESET_SPEC.replace("${env:CLEVER_SYNC_PASSWORD}", f"${{file:{secret}}}")
+    assert sync_password(write_spec(text, "specs/district.yaml")) == "absolute-pass"
+
+
+def test_a_relative_file_reference_is_read_from_the_spec_directory(
+    write_spec: WriteSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``..`` may climb out of the spec's directory; the working directory (here
+    # one that holds a decoy of the same name) plays no part.
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "sync").write_text("beside-the-specs\n")
+    decoy = tmp_path / "elsewhere"
+    (decoy / "secrets").mkdir(parents=True)
+    (decoy / "secrets" / "sync").write_text("decoy")
+    text = PRESET_SPEC.replace("${env:CLEVER_SYNC_PASSWORD}", "${file:../secrets/sync}")
+    spec = write_spec(text, "specs/district.yaml")
+    monkeypatch.chdir(decoy / "secrets")
+    assert sync_password(spec) == "beside-the-specs"
+
+
 def test_desired_resolves_passwords_only_when_asked(
     write_spec: WriteSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
