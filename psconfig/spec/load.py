@@ -168,12 +168,14 @@ def load_spec(path: Path) -> LoadedSpec:
     resolved, more = resolve(model, doc)
     problems.extend(more)
     if resolved is not None:
+        preset = model.preset.clever_dde_sync if model.preset else None
         context = policy.Context(
             desired=resolved.desired,
             is_sim=model.server.url.startswith("sim://"),
             literal_passwords=frozenset(
                 sid for sid, s in resolved.secrets.items() if isinstance(s, SecretStr)
             ),
+            preset_staff=preset.staff_id if preset else None,
         )
         findings = policy.check(context)
         problems.extend(

@@ -19,6 +19,7 @@ DPath = tuple[str | int, ...]
 
 # Desired-state field names that differ from the spec's keys.
 _RENAMED = {"health": "health_and_immunization", "start": "from", "end": "to"}
+_PAGES: RawPath = ("page_permissions", "pages")
 
 
 @dataclass
@@ -63,9 +64,17 @@ class Locator:
         return ()
 
     def _page(self, rest: Sequence[str | int]) -> RawPath:
-        if len(rest) == 2 and (str(rest[0]), int(rest[1])) in self.pages:
-            return self.pages[(str(rest[0]), int(rest[1]))]
-        if rest and str(rest[0]) in self.page_paths:
-            return self.page_paths[str(rest[0])]
+        page = str(rest[0]) if rest else None
+        written = self.page_paths.get(page) if page is not None else None
+        if len(rest) == 2:
+            entry = self.pages.get((str(rest[0]), int(rest[1])))
+            if entry is not None:
+                return entry
+            # The group is not on this page: point where the file lists the page
+            # (where the group belongs), never at a preset listing other groups.
+            if written is not None and written[:2] == _PAGES:
+                return written
+        elif written is not None:
+            return written
         # A page the spec does not write: point at the pages mapping's key.
-        return ("page_permissions", "pages", *(str(part) for part in rest[:1]))
+        return (*_PAGES, *(str(part) for part in rest[:1]))

@@ -1,10 +1,21 @@
 """Policy rules drawn from the Clever guide, checked against the resolved desired state.
 
-A *sync account* is a staff member the spec enables for admin sign-in
-(``admin_access.enabled: true``); its default group is an *export group*. The rules
-below keep both as narrow as the guide makes them. A rule whose value the spec does
-not manage (leaves out) is reported too: an unmanaged field is whatever someone last
-set by hand, so psconfig cannot vouch for it.
+The rules keep the Clever export narrow. They concern two kinds of object, derived
+from the spec rather than declared in it:
+
+- a *sync account* is a staff member the spec enables for admin sign-in
+  (``admin_access.enabled: true``) that is the ``clever-dde-sync`` preset's account
+  or whose ``default_group`` is set to ``full`` on a DDE page
+  (``/admin/tech/dde/home.html`` or ``exportrecords.html``);
+- an *export group* is a sync account's default group, or a group set to ``full``
+  on a DDE page.
+
+Any other admin account a spec manages is not a sync account, so the rules leave it
+alone. A rule whose value the spec does not manage (leaves out) is reported too: an
+unmanaged field is whatever someone last set by hand, so psconfig cannot vouch for
+it. Each finding is located at the value that breaks the rule; when that value is
+not written anywhere (a group the spec does not define, a DDE page it does not
+list), at the value that made the group an export group.
 
 A waiver (``policy.waive: [{rule: PS011, reason: ...}]``) turns that rule's findings
 into notices that do not fail; a waiver for an unknown rule is an error and one that
@@ -13,13 +24,13 @@ matches nothing is a warning, so waivers do not outlive their reason unnoticed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from psconfig.errors import Problem
 from psconfig.model import DISTRICT_OFFICE, Desired, Group, Staff
-from psconfig.spec.document import Document
+from psconfig.spec.document import Document, Mark
 from psconfig.spec.locate import DPath, Locator
 from psconfig.spec.models import Waiver
 from psconfig.spec.presets import DDE_PAGES
@@ -57,11 +68,7 @@ RULES: dict[str, Rule] = {
             "The sync password is a secret reference, not a literal (outside sim://).",
         ),
         Rule("PS011", "warning", "The sync account restricts sign-in to allowed IPs."),
-        Rule(
-            "PS012",
-            "error",
-            "The sync account has a default group, and the spec defines that group.",
-        ),
+        Rule("PS012", "error", "The spec defines the export group."),
         Rule(
             "PS013",
             "error",
@@ -92,20 +99,30 @@ RULES: dict[str, Rule] = {
 
 @dataclass(frozen=True)
 class Finding:
-    """A rule broken at a place in the desired state."""
+    """A rule broken at a place in the desired state.
+
+    ``fallback`` is where to point instead when the spec writes nothing at
+    ``where`` (the value that made the group an export group).
+    """
 
     rule: str
     where: DPath
     message: str
+    fallback: DPath | None = None
 
 
 @dataclass(frozen=True)
 class Context:
-    """What the rules look at besides the desired state."""
+    """What the rules look at besides the desired state.
+
+    ``preset_staff`` is the staff ID of the ``clever-dde-sync`` preset's account,
+    when the spec uses the preset.
+    """
 
     desired: Desired
     is_sim: bool
     literal_passwords: frozenset[str]
+    preset_staff: str | None = None
 
 
 _GROUP_CHECKS: tuple[tuple[str, str, str, Callable[[Group], bool], str], ...] = (
@@ -172,14 +189,18 @@ _GROUP_CHECKS: tuple[tuple[str, str, str, Callable[[Group], bool], str], ...] = 
 def check(ctx: Context) -> list[Finding]:
     """Every finding of every rule for ``ctx``."""
     findings: list[Finding] = []
-    export_groups: dict[int, str] = {}
-    for staff in _sync_accounts(ctx.desired):
+    full = _full_on_dde(ctx.desired)
+    exports: dict[int, DPath] = {}
+    for staff in _sync_accounts(ctx.desired, ctx.preset_staff, full):
         findings.extend(_account_findings(ctx, staff))
         group = staff.admin_access.default_group
-        if "default_group" in staff.admin_access.model_fields_set and group:
-            export_groups.setdefault(group, staff.id)
-    for number, sid in export_groups.items():
-        findings.extend(_group_findings(ctx.desired, number, sid))
+        if group is not None:
+            where = ("staff", staff.id, "admin_access", "default_group")
+            exports.setdefault(group, where)
+    for number, entry in full.items():
+        exports.setdefault(number, entry)
+    for number, source in exports.items():
+        findings.extend(_group_findings(ctx.desired, number, source))
     if ctx.desired.toggle == "on":
         findings.append(
             Finding(
@@ -192,37 +213,32 @@ def check(ctx: Context) -> list[Finding]:
     return findings
 
 
-def _sync_accounts(desired: Desired) -> Iterator[Staff]:
+def _full_on_dde(desired: Desired) -> dict[int, DPath]:
+    """Groups set to ``full`` on a DDE page, each with its (first) page entry."""
+    found: dict[int, DPath] = {}
+    for page in DDE_PAGES:
+        for number, level in sorted(desired.page_permissions.get(page, {}).items()):
+            if level == "full":
+                found.setdefault(number, ("page", page, number))
+    return found
+
+
+def _sync_accounts(
+    desired: Desired, preset_staff: str | None, full: Mapping[int, DPath]
+) -> Iterator[Staff]:
+    """The preset's account and those whose default group is Full on a DDE page."""
     for staff in desired.staff.values():
         admin = staff.admin_access
-        if "admin_access" in staff.model_fields_set and admin.enabled:
+        if "admin_access" not in staff.model_fields_set or not admin.enabled:
+            continue
+        if staff.id == preset_staff or admin.default_group in full:
             yield staff
 
 
 def _account_findings(ctx: Context, staff: Staff) -> Iterator[Finding]:
-    yield from _default_group(ctx, staff)
     yield from _password(ctx, staff)
     yield from _reach(staff)
     yield from _district_office(staff)
-
-
-def _default_group(ctx: Context, staff: Staff) -> Iterator[Finding]:
-    sid, group = staff.id, staff.admin_access.default_group
-    where: DPath = ("staff", sid, "admin_access", "default_group")
-    if "default_group" not in staff.admin_access.model_fields_set or group is None:
-        yield Finding(
-            "PS012",
-            where,
-            f"sync account {sid} has no default_group; set it to the export "
-            "group (guide 4.D.IV)",
-        )
-    elif group not in ctx.desired.groups:
-        yield Finding(
-            "PS012",
-            where,
-            f"export group {group} is not defined under security_groups, "
-            "so psconfig cannot enforce its permissions",
-        )
 
 
 def _password(ctx: Context, staff: Staff) -> Iterator[Finding]:
@@ -298,7 +314,8 @@ def _district_office(staff: Staff) -> Iterator[Finding]:
         )
 
 
-def _group_findings(desired: Desired, number: int, sid: str) -> Iterator[Finding]:
+def _group_findings(desired: Desired, number: int, source: DPath) -> Iterator[Finding]:
+    """Findings about export group ``number``; ``source`` made it one."""
     here: DPath = ("group", number)
     if number in BUILTIN_PERMISSION_GROUPS:
         yield Finding(
@@ -306,9 +323,17 @@ def _group_findings(desired: Desired, number: int, sid: str) -> Iterator[Finding
             (*here, "number"),
             f"export group {number} is a built-in group; use an unused group "
             "such as 12 (guide 2)",
+            source,
         )
     group = desired.groups.get(number)
-    if group is not None:
+    if group is None:
+        yield Finding(
+            "PS012",
+            source,
+            f"export group {number} is not defined under security_groups, "
+            "so psconfig cannot enforce its permissions",
+        )
+    else:
         for rule, name, key, ok, must in _GROUP_CHECKS:
             if name not in group.model_fields_set:
                 yield Finding(
@@ -321,10 +346,10 @@ def _group_findings(desired: Desired, number: int, sid: str) -> Iterator[Finding
                 yield Finding(
                     rule, (*here, name), f"{key} of export group {number} {must}"
                 )
-    yield from _page_findings(desired, number)
+    yield from _page_findings(desired, number, source)
 
 
-def _page_findings(desired: Desired, number: int) -> Iterator[Finding]:
+def _page_findings(desired: Desired, number: int, source: DPath) -> Iterator[Finding]:
     for page in DDE_PAGES:
         level = desired.page_permissions.get(page, {}).get(number)
         if level != "full":
@@ -333,6 +358,7 @@ def _page_findings(desired: Desired, number: int) -> Iterator[Finding]:
                 "PS009",
                 ("page", page, number),
                 f"export group {number} must be full on {page} (guide 3); {now}",
+                source,
             )
     for page, levels in sorted(desired.page_permissions.items()):
         if page not in DDE_PAGES and levels.get(number) == "full":
@@ -363,7 +389,7 @@ def report(
             active[waiver.rule] = (waiver, index)
     used: set[str] = set()
     for finding in findings:
-        where = doc.locate(locator.path(finding.where))
+        where = _mark(finding, doc, locator)
         waived = active.get(finding.rule)
         severity: str = RULES[finding.rule].severity
         message = finding.message
@@ -383,3 +409,11 @@ def report(
                 )
             )
     return problems
+
+
+def _mark(finding: Finding, doc: Document, locator: Locator) -> Mark:
+    """Where ``finding`` is reported: its place, or its fallback when not written."""
+    path = locator.path(finding.where)
+    if finding.fallback is not None and not doc.written_path(path):
+        path = locator.path(finding.fallback)
+    return doc.locate(path)

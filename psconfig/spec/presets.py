@@ -69,6 +69,7 @@ def clever_dde_sync(params: CleverDdeSync) -> Fragment:
             ("first_name",): "first_name",
             ("admin_access", "username"): "username",
             ("admin_access", "password"): "password",
+            ("admin_access", "default_group"): "group_number",
             ("admin_access", "allowed_ips"): "allowed_ips",
             ("admin_access", "sign_in_window"): "sign_in_window",
         },

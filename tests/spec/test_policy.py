@@ -171,3 +171,62 @@ def test_each_export_group_is_checked_once_for_several_accounts(
     with pytest.raises(SpecError) as caught:
         load_spec(write_spec(text))
     assert [p.rule for p in caught.value.problems if p.severity == "error"] == ["PS006"]
+
+
+def test_a_second_admin_account_is_not_a_sync_account(write_spec: WriteSpec) -> None:
+    # A principal's account: admin sign-in, a built-in default group, no allowed
+    # IPs, no managed password. None of that is the sync account's business.
+    text = PRESET_SPEC + (
+        "staff:\n"
+        "  - id: '2'\n"
+        "    admin_access:\n"
+        "      enabled: true\n"
+        "      username: principal\n"
+        "      default_group: Administrator\n"
+    )
+    assert findings(write_spec, text) == []
+
+
+def test_an_account_whose_default_group_is_full_on_a_dde_page_is_a_sync_account(
+    write_spec: WriteSpec,
+) -> None:
+    text = PRESET_SPEC + (
+        "staff:\n"
+        "  - id: '2'\n"
+        "    admin_access: {enabled: true, default_group: 12, username: other}\n"
+    )
+    got = {(p.rule, p.line) for p in findings(write_spec, text)}
+    assert got == {("PS011", 10), ("PS018", 10)}
+
+
+@pytest.mark.parametrize("key", ["default_group: Administrator", "default_group: 9"])
+def test_a_built_in_export_group_is_reported_at_the_default_group(
+    write_spec: WriteSpec, key: str
+) -> None:
+    # The preset's account moved to group 9: the spec defines no group 9 and no
+    # DDE page for it, so every finding about group 9 lands on that value.
+    text = PRESET_SPEC + f"staff:\n  - id: '99999'\n    admin_access:\n      {key}\n"
+    got = sorted((p.rule, p.line, p.col) for p in findings(write_spec, text))
+    assert got == [
+        ("PS008", 11, 22),
+        ("PS009", 11, 22),
+        ("PS009", 11, 22),
+        ("PS012", 11, 22),
+    ]
+
+
+def test_a_group_full_on_a_dde_page_is_an_export_group(write_spec: WriteSpec) -> None:
+    text = """\
+psconfig: 1
+name: district
+server: {url: sim://district}
+page_permissions:
+  pages:
+    /admin/tech/dde/home.html: {Administrator: full}
+"""
+    got = sorted((p.rule, p.line, p.col) for p in findings(write_spec, text))
+    assert got == [
+        ("PS008", 6, 48),  # at the page entry that made group 9 an export group
+        ("PS009", 5, 3),  # at the pages mapping, where the other page belongs
+        ("PS012", 6, 48),
+    ]
