@@ -42,3 +42,10 @@ def test_every_key_is_documented(model: type[SpecModel]) -> None:
         assert re.search(rf"\| [^|\n]*`{re.escape(key)}`", text), (
             f"{model.__name__}.{key} is not in a README table"
         )
+
+
+def test_file_references_are_documented_precisely() -> None:
+    # Absolute paths, the spec's directory (not the working one) and ``..``.
+    secrets = section().split("### Secrets", 1)[1].split("###", 1)[0]
+    for needle in ("${file:/run/secrets/", "directory of the spec file", "`..`"):
+        assert needle in secrets, needle
