@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,6 +96,28 @@ async def test_expiry_right_after_signing_in_again_gives_up(state_path: Path) ->
     async with portal(app) as drv:
         with pytest.raises(SessionExpiredError, match="ended again"):
             await drv.read(Scope(groups=frozenset({1})))
+
+
+@pytest.mark.anyio
+async def test_requests_that_wait_on_a_failed_re_login_do_not_sign_in_again(
+    sim: SimApp, edit_state: Callable[[Callable[[SimState], object]], None]
+) -> None:
+    def expire_every_request(state: SimState) -> None:
+        state.faults.session_expiry_every = 1
+
+    flaky = Flaky(sim, method="POST", path=SIGNIN_POST, statuses=[])
+    async with portal(flaky) as drv:
+        edit_state(expire_every_request)
+        flaky.statuses.append(503)  # the re-login's sign-in fails
+        results = await asyncio.gather(
+            drv.read(Scope(groups=frozenset({1}))),
+            drv.read(Scope(groups=frozenset({2}))),
+            return_exceptions=True,
+        )
+    assert [type(r) for r in results] == [ServerError, ServerError], results
+    assert results[0] is results[1]  # the one failure, raised to both
+    assert flaky.failed == 1
+    assert posts(sim, SIGNIN_POST) == 1  # the first sign-in only: never retried
 
 
 @pytest.mark.anyio

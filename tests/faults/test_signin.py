@@ -106,13 +106,6 @@ async def test_a_failed_re_login_after_expiry_ends_the_run(tmp_path: Path) -> No
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    raises=SignInRetriedError,
-    strict=True,
-    reason="driver: PortalSession.relogin lets a request that waited on a failed "
-    "re-login sign in again (the generation did not move), so two concurrent "
-    "reads that both found the session expired post two sign-ins",
-)
 async def test_concurrent_requests_do_not_retry_a_failed_re_login(
     tmp_path: Path,
 ) -> None:

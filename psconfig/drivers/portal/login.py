@@ -20,7 +20,7 @@ from psconfig.drivers.portal import pcas
 from psconfig.drivers.portal.forms import Document, Form
 from psconfig.drivers.portal.maps import FLAVORS, PortalMap, Signin, load_map
 from psconfig.drivers.portal.response import Response
-from psconfig.errors import FormMapError, LockedOutError, LoginError
+from psconfig.errors import FormMapError, LockedOutError, LoginError, ServerError
 from psconfig.model import Flavor
 
 _NOT_RETRIED = "psconfig does not retry a refused sign-in"
@@ -119,6 +119,14 @@ def check_signin(answer: Response, portal_map: PortalMap, username: str) -> None
             return
         raise LoginError(
             f"sign-in as {username!r} was sent back to the sign-in page; {_NOT_RETRIED}"
+        )
+    if answer.status == 429 or answer.status >= 500:
+        # Not a verdict on the credentials, but still not retried: the server may
+        # have counted the attempt before failing.
+        raise ServerError(
+            f"sign-in as {username!r}: the server answered HTTP {answer.status}; "
+            "psconfig does not retry a sign-in, run it again later",
+            status=answer.status,
         )
     doc = Document(answer.text, page=answer.path, flavor=portal_map.flavor)
     if answer.status == 200 and doc.find_form(signin.form) is None:

@@ -309,6 +309,9 @@ class PortalSession:
         self._flavor_choice = flavor
         self._relogin_lock = asyncio.Lock()
         self._generation = 0
+        # The generation a re-login failed from, and why: requests that waited on
+        # that re-login raise the same error instead of posting another sign-in.
+        self._failed_relogin: tuple[int, DriverError] | None = None
         self.map: PortalMap | None = None
         self.version = "unknown"
         self.signin_page: Response | None = None
@@ -402,10 +405,22 @@ class PortalSession:
         return answer
 
     async def relogin(self, seen_generation: int) -> None:
-        """Sign in again unless a concurrent request already did since ``seen``."""
+        """Sign in again unless a concurrent request already did since ``seen``.
+
+        A failed sign-in is never retried: when the re-login from ``seen`` failed,
+        every request that found the same session expired raises that error.
+        """
         async with self._relogin_lock:
-            if self._generation == seen_generation:
+            if self._generation != seen_generation:
+                return
+            failed = self._failed_relogin
+            if failed is not None and failed[0] == seen_generation:
+                raise failed[1]
+            try:
                 await self._sign_in()
+            except DriverError as exc:
+                self._failed_relogin = (seen_generation, exc)
+                raise
 
     async def document(self, path: str, *, ok: tuple[int, ...] = (200,)) -> Document:
         """GET ``path`` as a parsed page; a status outside ``ok`` is an error."""
