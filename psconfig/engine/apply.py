@@ -4,11 +4,13 @@ Contract:
 
 - Each op goes to ``Driver.apply``, which writes and reads back (raising
   ``WriteNotAppliedError`` when the value did not stick).
-- The first failure stops the apply: later changes are ``skipped``, except the
-  ``restore off`` end of the page-permission toggle bracket, which always runs once
-  turning the toggle on was attempted (also when that attempt failed, since the
-  write may have landed before the failure, and when the apply is interrupted), so
-  psconfig never leaves page editing enabled behind it.
+- The first failure stops the apply: later changes are ``skipped``, except a
+  change that turns the page-permission toggle off, which always runs while the
+  toggle may be on, so psconfig never leaves page editing enabled behind it: the
+  ``restore off`` end of the bracket once turning the toggle on was attempted
+  (also when that attempt failed, since the write may have landed before the
+  failure), and a permanent ``turn off`` (the toggle was on when the plan was
+  made). When the apply is interrupted the toggle is turned off too, best effort.
 - A delete that PowerSchool refuses (a staff member with history) falls back to a
   deactivation, and the outcome says so.
 - When anything failed, ``ApplyError`` lists the addresses applied and not applied.
@@ -72,10 +74,9 @@ def _outcome(change: Change, kind: OutcomeKind, **extra: str) -> ChangeOutcome:
     )
 
 
-def _is_restore(change: Change) -> bool:
-    return (
-        change.temporary and isinstance(change.op, SetPageToggle) and not change.op.on
-    )
+def _turns_off(change: Change) -> bool:
+    """The bracket's ``restore off`` or a permanent ``turn off``."""
+    return isinstance(change.op, SetPageToggle) and not change.op.on
 
 
 def _is_enable(change: Change) -> bool:
@@ -88,23 +89,25 @@ async def apply_changes(
     """Apply every change of ``plan``; see the module docstring for the contract."""
     outcomes: list[ChangeOutcome] = []
     failure: ChangeOutcome | None = None
-    bracket_open = False
+    # The toggle may be on (and is ours to turn off) from the start when the plan
+    # turns it off permanently, or once the bracket's enable has been attempted.
+    toggle_open = any(_turns_off(c) and not c.temporary for c in plan.changes)
     try:
         for change in plan.changes:
-            if failure is not None and not (_is_restore(change) and bracket_open):
+            if failure is not None and not (_turns_off(change) and toggle_open):
                 outcome = _outcome(change, "skipped")
             else:
                 # Open before the write: it may land even if this run is interrupted.
-                bracket_open = bracket_open or _is_enable(change)
+                toggle_open = toggle_open or _is_enable(change)
                 outcome = await _apply_one(driver, change)
-                bracket_open = bracket_open and not _is_restore(change)
+                toggle_open = toggle_open and not _turns_off(change)
                 if outcome.outcome == "failed" and failure is None:
                     failure = outcome
             outcomes.append(outcome)
             on_outcome(change, outcome)
     finally:
-        if bracket_open:
-            # Interrupted between the bracket's ends: restore, best effort.
+        if toggle_open:
+            # Interrupted with the toggle possibly on: turn it off, best effort.
             with contextlib.suppress(DriverError):
                 await driver.apply(SetPageToggle(on=False))
     if failure is not None:

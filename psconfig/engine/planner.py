@@ -12,6 +12,11 @@ severity (``severity``), and order everything by dependency, deterministically:
 5. the toggle turned off (permanently, or ``restore off``);
 6. staff removals (delete or deactivate), in reverse ID order.
 
+The toggle's resting state is on only with ``toggle: on``. With ``during_apply``
+(the default) psconfig owns it as off: it is on only inside an apply's bracket, so
+a toggle found on (left behind by an interrupted apply, or turned on by hand) is
+turned off, a reduction, and a drift report lists it as an escalation.
+
 In ``drift`` mode the same differences are judged in the other direction (how live
 departs from the spec: a Health log type someone added by hand is an escalation) and
 escalations come first; the toggle bracket, an apply detail, is left out.
@@ -78,16 +83,17 @@ def build_plan(
         live_fingerprint=live_fingerprint,
         summary=summarize(changes),
         changes=changes,
-        notes=(*notes, *_observations(desired, live)),
+        notes=(*notes, *_observations(desired, live, mode)),
     )
 
 
-def _observations(desired: Desired, live: State) -> Iterator[str]:
+def _observations(desired: Desired, live: State, mode: Mode) -> Iterator[str]:
     """What a reviewer should know that is not a change."""
-    if desired.toggle == "during_apply" and live.page_toggle:
+    if mode == "plan" and desired.toggle == "during_apply" and live.page_toggle:
         yield (
-            "the page-permission toggle is on; PowerSchool advises turning it off "
-            "after editing (toggle: off in the spec makes psconfig do it)"
+            "the page-permission toggle is on, but with toggle: during_apply psconfig "
+            "keeps it off outside an apply (an apply may have been interrupted); "
+            "apply turns it off"
         )
     if desired.removal == "delete":
         for sid in sorted(desired.absent_staff):
@@ -123,13 +129,13 @@ def _toggle_changes(
     desired: Desired, live: State, mode: Mode, *, pages_change: bool
 ) -> Iterator[Planned]:
     live_on = live.page_toggle
-    if desired.toggle != "during_apply" and (desired.toggle == "on") != live_on:
-        want_on = desired.toggle == "on"
+    want_on = desired.toggle == "on"  # off and during_apply both rest off
+    if want_on != live_on:
         before, after = (want_on, live_on) if mode == "drift" else (live_on, want_on)
         findings = tuple(toggle_findings(before, after))
         phase = TOGGLE_ON if want_on else TOGGLE_OFF
         yield Planned(phase, (0, ""), _toggle(live_on, want_on, findings))
-    if mode == "plan" and pages_change and not live_on and desired.toggle != "on":
+    if mode == "plan" and pages_change and not live_on and not want_on:
         yield Planned(TOGGLE_ON, (0, ""), _toggle(False, True, (), temporary=True))
         yield Planned(TOGGLE_OFF, (0, ""), _toggle(True, False, (), temporary=True))
 

@@ -236,3 +236,62 @@ async def test_interrupt_during_enable_still_restores() -> None:
     with pytest.raises(KeyboardInterrupt):
         await apply_spec(FakeSpec(), driver, OPTIONS)
     assert driver.writes[-1] == SetPageToggle(on=False)
+
+
+def _toggle_on(driver: FakeDriver) -> FakeDriver:
+    driver.state = driver.state.model_copy(update={"page_toggle": True})
+    return driver
+
+
+@pytest.mark.anyio
+async def test_toggle_left_on_is_turned_off_by_the_next_apply() -> None:
+    driver = _toggle_on(FakeDriver())
+    result = await apply_spec(FakeSpec(), driver, OPTIONS)
+    assert result.outcomes[-1].label == "page_toggle [turn off]"
+    assert SetPageToggle(on=True) not in driver.writes  # no bracket needed
+    assert driver.state.page_toggle is False
+    assert not (await plan_spec(FakeSpec(), driver)).has_changes
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("toggle", ["during_apply", "off"])
+async def test_permanent_turn_off_runs_after_a_failed_page_write(toggle: str) -> None:
+    def fail(op: Op) -> DriverError | None:
+        if isinstance(op, SetPagePermissions) and op.page == DDE_HOME:
+            return WriteNotAppliedError(page="pageaccess.html", field="group_12")
+        return None
+
+    driver = _toggle_on(FakeDriver(fail=fail))
+    spec = FakeSpec(clever_desired(toggle=toggle))
+    with pytest.raises(ApplyError) as caught:
+        await apply_spec(spec, driver, OPTIONS)
+    assert caught.value.applied[-1] == "page_toggle [turn off]"
+    assert 'staff["99999"]' in caught.value.not_applied
+    assert driver.writes[-1] == SetPageToggle(on=False)
+    assert driver.state.page_toggle is False
+
+
+@pytest.mark.anyio
+async def test_interrupted_apply_still_turns_a_toggle_found_on_off() -> None:
+    def interrupt(op: Op) -> DriverError | None:
+        if isinstance(op, CreateStaff):
+            raise KeyboardInterrupt
+        return None
+
+    driver = _toggle_on(FakeDriver(fail=interrupt))
+    with pytest.raises(KeyboardInterrupt):
+        await apply_spec(FakeSpec(), driver, OPTIONS)
+    assert driver.writes[-1] == SetPageToggle(on=False)
+    assert driver.state.page_toggle is False
+
+
+@pytest.mark.anyio
+async def test_toggle_on_spec_is_not_turned_off_after_a_failure() -> None:
+    def fail(op: Op) -> DriverError | None:
+        return DriverError("boom") if isinstance(op, SetPagePermissions) else None
+
+    driver = FakeDriver(fail=fail)
+    with pytest.raises(ApplyError):
+        await apply_spec(FakeSpec(clever_desired(toggle="on")), driver, OPTIONS)
+    assert driver.state.page_toggle is True
+    assert SetPageToggle(on=False) not in driver.writes

@@ -233,7 +233,7 @@ def test_apply_asks_and_refuses_without_a_terminal(
     refused = run("apply", "demo.yaml")
     assert refused.exit_code == 3
     assert "pass --auto-approve" in refused.stderr
-    monkeypatch.setattr("psconfig.cli.plan.stdin_is_tty", lambda: True)
+    monkeypatch.setattr("psconfig.cli.common.stdin_is_tty", lambda: True)
     declined = run("apply", "demo.yaml", stdin="n\n")
     assert declined.exit_code == 1
     assert "Apply these changes to sim://demo?" in declined.stdout
@@ -299,7 +299,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
 ) -> None:
     plain = run("plan", "demo.yaml")
     assert "\x1b[" not in plain.stdout
-    monkeypatch.setattr("psconfig.cli.plan.stdout_is_tty", lambda: True)
+    monkeypatch.setattr("psconfig.cli.common.stdout_is_tty", lambda: True)
     coloured = run("plan", "demo.yaml")
     assert coloured.exit_code == 2
     assert "\x1b[" in coloured.stdout
@@ -345,3 +345,25 @@ def test_staff_with_history_is_deactivated_instead_and_then_converged() -> None:
     assert "deactivated but not deleted" in after.stdout
     audit = Path(".psconfig/audit.jsonl").read_text().splitlines()
     assert "deactivated instead" in json.loads(audit[-2])["note"]
+
+
+def set_sim_state(**changes: object) -> None:
+    state_file = state_path_for("sim://demo", SIM_DIR)
+    save_state(load_state(state_file).model_copy(update=changes), state_file)
+
+
+def test_toggle_left_on_is_critical_drift_and_apply_turns_it_off() -> None:
+    converge()
+    set_sim_state(page_toggle=True)  # as a crashed apply would leave it
+    drifted = run("drift", "demo.yaml")
+    assert drifted.exit_code == 2, drifted.output
+    assert "# page_toggle has drifted  CRITICAL privilege escalation" in drifted.stdout
+    assert "(!) page_toggle turned on" in drifted.stdout
+    planned = run("plan", "demo.yaml")
+    assert planned.exit_code == 2, planned.output
+    assert "# page_toggle will be turned off" in planned.stdout
+    assert "(-) page_toggle turned off" in planned.stdout
+    applied = run("apply", "demo.yaml", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert load_state(state_path_for("sim://demo", SIM_DIR)).page_toggle is False
+    assert run("drift", "demo.yaml").exit_code == 0

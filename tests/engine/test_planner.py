@@ -103,10 +103,13 @@ def test_missing_live_pair_counts_as_group_default() -> None:
     assert not plan_for(desired, fresh_state()).has_changes
 
 
-def test_no_bracket_when_toggle_already_on() -> None:
+def test_toggle_found_on_is_turned_off_after_the_pages_without_a_bracket() -> None:
     live = fresh_state().model_copy(update={"page_toggle": True})
     plan = plan_for(clever_desired(), live)
-    assert not [c for c in plan.changes if c.kind == "page_toggle"]
+    toggles = [c for c in plan.changes if c.kind == "page_toggle"]
+    assert [(c.detail, c.temporary) for c in toggles] == [("turn off", False)]
+    assert plan.changes[-1] is toggles[0]
+    assert toggles[0].op == SetPageToggle(on=False)
 
 
 def test_toggle_on_is_a_permanent_escalation_before_pages() -> None:
@@ -258,9 +261,30 @@ def test_deactivated_staff_counts_as_removed_when_delete_was_refused() -> None:
     assert any("deactivated but not deleted" in note for note in plan.notes)
 
 
-def test_toggle_left_on_is_noted_not_changed() -> None:
+def test_toggle_left_on_with_during_apply_is_turned_off() -> None:
+    """during_apply: psconfig owns the resting state, which is off."""
     live = fresh_state().model_copy(update={"page_toggle": True})
     plan = plan_for(Desired(), live)
-    assert not plan.has_changes
-    assert any("toggle is on" in note for note in plan.notes)
-    assert not plan_for(Desired(toggle="on"), live).notes
+    (change,) = plan.changes
+    assert (change.address, change.detail, change.temporary) == (
+        "page_toggle",
+        "turn off",
+        False,
+    )
+    assert change.severity == "reduction"
+    assert plan.summary.update == 1 and plan.summary.reduction == 1
+    assert any("an apply may have been interrupted" in note for note in plan.notes)
+    assert not plan_for(Desired(toggle="on"), live).has_changes
+
+
+def test_toggle_left_on_with_during_apply_is_critical_drift() -> None:
+    live = fresh_state().model_copy(update={"page_toggle": True})
+    drift = plan_for(Desired(), live, mode="drift")
+    (change,) = drift.changes
+    assert change.address == "page_toggle"
+    assert change.severity == "escalation"
+    assert [f.message for f in change.findings] == ["page_toggle turned on"]
+    assert drift.summary.escalation == 1
+    assert not drift.notes
+    off = fresh_state()
+    assert not plan_for(Desired(), off, mode="drift").has_changes
