@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from filelock import FileLock, Timeout
 
-from psconfig.errors import LockHeldError
+from psconfig.errors import LockHeldError, PsconfigError
 
 LOCK_DIR = Path(".psconfig") / "locks"
 
@@ -36,16 +36,26 @@ def lock_path(url: str, base_dir: Path) -> Path:
 
 @contextmanager
 def target_lock(url: str, base_dir: Path, *, timeout: float) -> Iterator[Path]:
-    """Hold the apply lock for ``url`` while the block runs."""
+    """Hold the apply lock for ``url`` while the block runs.
+
+    Raises:
+        LockHeldError: another process held it for ``timeout`` seconds.
+        PsconfigError: the lock directory cannot be created or written.
+
+    """
     path = lock_path(url, base_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path, timeout=max(timeout, 0.0))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
-    except Timeout:
+    except Timeout:  # a TimeoutError, so an OSError: catch it first
         raise LockHeldError(
             f"another apply holds the lock for {url} ({path}); "
             f"waited {timeout:g} s — try again when it has finished"
+        ) from None
+    except OSError as exc:
+        raise PsconfigError(
+            f"cannot create the lock in {path.parent}: {exc.strerror or exc}"
         ) from None
     try:
         yield path
