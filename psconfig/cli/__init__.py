@@ -54,7 +54,7 @@ def main() -> None:
 
     Click exits 2 on a usage error (unknown option, missing argument), but 2 means
     "changes pending" to CI here, so a mistyped flag must never read as success with
-    changes: usage errors exit 1.
+    changes: usage errors exit 1, as one ``error:`` line.
     """
     from typer.exceptions import TyperException
 
@@ -62,13 +62,26 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except TyperException as exc:  # usage errors, bad parameters, no arguments
-        show = getattr(exc, "show", None)  # the vendored click's exceptions have it
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"Error: {exc.format_message()}", err=True)
+        _show_usage_error(exc)
         raise SystemExit(1) from None
     except typer.Abort:
         typer.echo("aborted", err=True)
         raise SystemExit(1) from None
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _show_usage_error(exc: Exception) -> None:
+    """One line naming the problem and where help is; the help itself when asked.
+
+    A command run without arguments (``no_args_is_help``) shows its help.
+    """
+    ctx = getattr(exc, "ctx", None)
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(message, err=True)
+        return
+    line = f"error: {message.rstrip().rstrip('.')}"
+    if ctx is not None:
+        line += f"; try '{ctx.command_path} --help'"
+    typer.echo(line, err=True)

@@ -16,7 +16,15 @@ from urllib.parse import urlsplit
 
 import typer
 
-from psconfig.cli.common import err, handle_errors, stdout_is_tty
+from psconfig.cli.common import (
+    checked_out,
+    checked_url,
+    err,
+    handle_errors,
+    sim_dir_for,
+    stdout_is_tty,
+    warn_insecure,
+)
 from psconfig.errors import PsconfigError
 
 if TYPE_CHECKING:
@@ -101,6 +109,7 @@ def doctor(
     from psconfig.drivers.portal.doctor import run_doctor
 
     with handle_errors():
+        server = checked_url(server)
         user, password = _sign_in(server, username, password_env, insecure)
         report = asyncio.run(
             run_doctor(
@@ -109,7 +118,7 @@ def doctor(
                 password,
                 flavor=flavor.literal,
                 insecure=insecure,
-                sim_dir=_sim_dir(server),
+                sim_dir=sim_dir_for(server),
                 capture=capture,
             )
         )
@@ -138,6 +147,8 @@ def import_(
     from psconfig.spec import dump_spec
 
     with handle_errors():
+        server = checked_url(server)
+        out = checked_out(out)
         user, password = _sign_in(server, username, password_env, insecure)
         state, info = asyncio.run(
             _read_for_import(server, user, password, flavor, insecure)
@@ -148,7 +159,7 @@ def import_(
         if out is None:
             typer.echo(text, nl=False)
         else:
-            from psconfig.cli.plan import write_atomic
+            from psconfig.cli.common import write_atomic
 
             write_atomic(out, text)
             err(f"wrote {out}")
@@ -166,7 +177,7 @@ async def _read_for_import(
         password,
         flavor=flavor.literal,
         insecure=insecure,
-        sim_dir=_sim_dir(server),
+        sim_dir=sim_dir_for(server),
     ) as drv:
         state = await drv.read(import_scope(drv.dde_pages))
         return integration_state(state, drv.map.builtin_groups), drv.info
@@ -201,7 +212,7 @@ def _sign_in(
     """``credentials``, then the ``--insecure`` warning both commands print."""
     found = credentials(server, username, password_env)
     if insecure:
-        err("warning: TLS certificate verification is off (--insecure)")
+        warn_insecure()
     return found
 
 
@@ -209,12 +220,6 @@ def default_name(server: str) -> str:
     """A spec name from the URL: the sim name or the host name."""
     parts = urlsplit(server)
     return (parts.hostname or parts.netloc or "powerschool").split("?")[0]
-
-
-def _sim_dir(server: str) -> Path | None:
-    from psconfig.cli.target import sim_dir
-
-    return sim_dir() if server.startswith("sim://") else None
 
 
 _STYLES = {"ok": "green", "fail": "bold red", "warn": "yellow", "skipped": "dim"}

@@ -9,13 +9,12 @@ file is seeded.
 from __future__ import annotations
 
 import enum
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from psconfig.cli.common import handle_errors
+from psconfig.cli.common import handle_errors, sim_dir
 
 sim_app = typer.Typer(
     name="sim",
@@ -30,11 +29,6 @@ class FlavorChoice(enum.StrEnum):
 
     legacy = "legacy"
     modern = "modern"
-
-
-def sim_dir() -> Path:
-    """Where ``sim://`` state lives: ``$PSCONFIG_SIM_DIR`` or ``./.psconfig/sim``."""
-    return Path(os.environ.get("PSCONFIG_SIM_DIR") or Path(".psconfig") / "sim")
 
 
 Host = Annotated[str, typer.Option("--host", help="Loopback address to bind.")]

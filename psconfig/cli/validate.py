@@ -1,8 +1,9 @@
 """Commands ``validate`` (check spec files) and ``schema`` (print the JSON Schema).
 
-``validate`` checks every file it is given (directories: their ``*.yaml``/``*.yml``
-files) and reports every problem of every file at once, each located at
-``file:line:col``: as text lines, GitHub workflow annotations, or one JSON document.
+``validate`` checks every file it is given (directories: every ``*.yaml`` file under
+them; a ``*.yml`` file only when named) and reports every problem of every file at
+once, each located at ``file:line:col``: as text lines, GitHub workflow annotations,
+or one JSON document.
 Exit 0 when every file is valid (warnings may be printed), 1 when any is not.
 """
 
@@ -51,7 +52,8 @@ def validate(
         list[Path],
         typer.Argument(
             metavar="SPEC",
-            help="Spec files, or directories to search for *.yaml and *.yml files.",
+            help="Spec files, or directories: every *.yaml file under them (*.yml "
+            "files only when named).",
             show_default=False,
         ),
     ],

@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from psconfig.cli.common import handle_errors, os_user
-from psconfig.cli.plan import DEFAULT_AUDIT_LOG, Format
+from psconfig.cli.common import (
+    DEFAULT_AUDIT_LOG,
+    AuditLogOpt,
+    LockTimeoutOpt,
+    checked_lock_timeout,
+    checked_out,
+    checked_server,
+    handle_errors,
+    os_user,
+)
+from psconfig.cli.output import Format
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -96,10 +105,10 @@ def verify(
         code = _verify(
             spec,
             fmt,
-            out,
+            checked_out(out),
             staff_id=staff_id,
             removed=(sync_username, sync_password),
-            server=server,
+            server=checked_server(server),
             insecure=insecure,
         )
     raise typer.Exit(code)
@@ -122,15 +131,8 @@ def rotate_password(
         ),
     ] = None,
     staff_id: StaffId = None,
-    audit_log: Annotated[
-        Path,
-        typer.Option(
-            "--audit-log",
-            metavar="FILE",
-            envvar="PSCONFIG_AUDIT_LOG",
-            help="Append JSON-lines audit records to this file.",
-        ),
-    ] = DEFAULT_AUDIT_LOG,
+    audit_log: AuditLogOpt = DEFAULT_AUDIT_LOG,
+    lock_timeout: LockTimeoutOpt = 10.0,
     server: Server = None,
     insecure: Insecure = False,
 ) -> None:
@@ -140,7 +142,15 @@ def rotate_password(
     terminal. The old password (the spec's reference) must stop working.
     """
     with handle_errors():
-        code = _rotate(spec, out, to_command, staff_id, audit_log, server, insecure)
+        code = _rotate(
+            spec,
+            (checked_out(out), to_command),
+            staff_id=staff_id,
+            audit_log=audit_log,
+            lock_timeout=checked_lock_timeout(lock_timeout),
+            server=checked_server(server),
+            insecure=insecure,
+        )
     raise typer.Exit(code)
 
 
@@ -159,7 +169,7 @@ def _verify(
 ) -> int:
     import asyncio
 
-    from psconfig.cli.plan import write_atomic
+    from psconfig.cli.common import write_atomic
     from psconfig.cli.target import load_spec_warning, server_url
     from psconfig.drivers.portal.probes import load_probes
     from psconfig.engine.verify import VerifyOptions, verify_spec
@@ -209,11 +219,10 @@ def _reference(text: str, flag: str) -> SecretStr:
 
 def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
     """Admin sessions with the spec's credentials; sign-ins as any account."""
-    from psconfig.cli.target import open_target, sim_dir
+    from psconfig.cli.common import sim_dir_for
+    from psconfig.cli.target import open_target
     from psconfig.drivers.portal import open_portal
     from psconfig.engine.access import Portal
-
-    simulated = url.startswith("sim://")
 
     def sign_in(who: SignIn) -> PortalDriver:
         return open_portal(
@@ -222,23 +231,24 @@ def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
             who.password,
             flavor=spec.server.flavor,
             insecure=insecure,
-            sim_dir=sim_dir() if simulated else None,
+            sim_dir=sim_dir_for(url),
             client_ip=who.client_ip or DEFAULT_CLIENT_IP,
         )
 
     return Portal(
         admin=lambda: open_target(spec, url=url, insecure=insecure),
         sign_in=sign_in,
-        simulated=simulated,
+        simulated=url.startswith("sim://"),
     )
 
 
 def _rotate(
     spec_path: Path | None,
-    out: Path | None,
-    to_command: str | None,
+    deliver_to: tuple[Path | None, str | None],
+    *,
     staff_id: str | None,
     audit_log: Path,
+    lock_timeout: float,
     server: str | None,
     insecure: bool,
 ) -> int:
@@ -251,7 +261,7 @@ def _rotate(
 
     if spec_path is None:
         raise PsconfigError("rotate-password needs a SPEC file")
-    delivery = _delivery(out, to_command)
+    delivery = _delivery(*deliver_to)
     spec = load_spec_warning(spec_path)
     url = server_url(spec, server)
     options = RotateOptions(
@@ -260,7 +270,7 @@ def _rotate(
         audit_path=audit_log,
         os_user=os_user(),
     )
-    with target_lock(url, Path.cwd(), timeout=10.0):
+    with target_lock(url, Path.cwd(), timeout=lock_timeout):
         done = asyncio.run(rotate_password(spec, _portal(spec, url, insecure), options))
     typer.echo(_rotated(done))
     return 0

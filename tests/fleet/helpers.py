@@ -144,9 +144,17 @@ class SessionCounter:
         self.opened = 0
 
     def __call__(
-        self, spec: LoadedSpec, *, url: str, insecure: bool, warn: bool = True
+        self,
+        spec: LoadedSpec,
+        *,
+        url: str,
+        insecure: bool,
+        warn: bool = True,
+        toggle_read: bool = True,
     ) -> AbstractAsyncContextManager[Driver]:
-        inner = self.real(spec, url=url, insecure=insecure, warn=warn)
+        inner = self.real(
+            spec, url=url, insecure=insecure, warn=warn, toggle_read=toggle_read
+        )
         return self._session(inner, url)
 
     @asynccontextmanager

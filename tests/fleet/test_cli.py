@@ -120,15 +120,15 @@ def test_apply_aggregates_refusals_and_errors() -> None:
     Path("specs/all/broken.yaml").write_text("psconfig: 1\nname: [broken\n")
     failed = run("apply", "specs", "--auto-approve")
     assert failed.exit_code == 1
-    assert "error: specs/all/broken.yaml:3:1: error: YAML syntax" in failed.stderr
+    assert "\nspecs/all/broken.yaml:3:1: error: YAML syntax" in failed.stderr
     assert table_rows(failed.stdout)["broken"][2] == "error"
 
 
 def test_interactive_apply_asks_district_by_district(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("psconfig.cli.plan.stdin_is_tty", lambda: True)
-    monkeypatch.setattr(target, "stderr_is_tty", lambda: True)
+    monkeypatch.setattr("psconfig.cli.common.stdin_is_tty", lambda: True)
+    monkeypatch.setattr("psconfig.cli.common.stderr_is_tty", lambda: True)
     write_fleet(Path("specs"), {"all": range(2)})
     result = run("apply", "specs", "--parallelism", "4", stdin="y\nn\n")
     assert result.exit_code == 1, result.output
@@ -146,14 +146,14 @@ def test_interactive_apply_asks_district_by_district(
 def test_a_terminal_gets_a_progress_bar_and_a_coloured_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(target, "stderr_is_tty", lambda: True)
-    monkeypatch.setattr("psconfig.cli.plan.stdout_is_tty", lambda: True)
+    monkeypatch.setattr("psconfig.cli.common.stderr_is_tty", lambda: True)
+    monkeypatch.setattr("psconfig.cli.common.stdout_is_tty", lambda: True)
     write_fleet(Path("specs"), {"all": range(3)})
     Path("specs/all/broken.yaml").write_text("psconfig: 1\nname: [broken\n")
     result = run("plan", "specs")
     assert result.exit_code == 1
     assert "\x1b[" in result.stdout and "\x1b[" in result.stderr
-    assert "error: specs/all/broken.yaml:3:1:" in result.stderr
+    assert "specs/all/broken.yaml:3:1: error:" in result.stderr
     assert "plan [" not in result.stderr  # a bar, not lines
     assert "4 districts: 3 with changes, 1 failed." in result.stdout
 

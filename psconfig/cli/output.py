@@ -1,0 +1,153 @@
+"""Printing plans, fleet reports and apply progress to the terminal.
+
+Plain text when the stream is not a terminal or ``NO_COLOR`` is set; rich colour
+and tables otherwise. Terminal detection goes through ``psconfig.cli.common`` so
+there is one place to ask (and one place for tests to pretend).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from typing import TYPE_CHECKING
+
+import typer
+
+from psconfig.cli import common
+
+if TYPE_CHECKING:
+    from psconfig.engine.apply import ChangeOutcome
+    from psconfig.engine.fleet import FleetResult
+    from psconfig.engine.plan import Plan
+
+
+class Format(enum.StrEnum):
+    """Output formats of plan, drift and verify."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def emit_plan(plan: Plan, fmt: Format) -> None:
+    """Print one plan to stdout in ``fmt``."""
+    if fmt is Format.json:
+        from psconfig.render.json import render_json
+
+        typer.echo(render_json(plan), nl=False)
+    elif fmt is Format.markdown:
+        from psconfig.render.markdown import render_markdown
+
+        typer.echo(render_markdown(plan), nl=False)
+    else:
+        from psconfig.render.text import render_text
+
+        emit_text(render_text(plan))
+
+
+def emit_fleet(fleet: FleetResult, fmt: Format) -> None:
+    """Print a fleet run's report to stdout.
+
+    JSON and Markdown: one document for the whole run (the table goes to stderr);
+    text: every plan, then the summary table.
+    """
+    if fmt is Format.json:
+        from psconfig.render.fleet import render_fleet_json
+
+        typer.echo(render_fleet_json(fleet), nl=False)
+        emit_table(fleet, to_stderr=True)
+    elif fmt is Format.markdown:
+        from psconfig.render.fleet import render_fleet_markdown
+
+        typer.echo(render_fleet_markdown(fleet), nl=False)
+        emit_table(fleet, to_stderr=True)
+    else:
+        from psconfig.render.text import render_text
+
+        plans = [d.plan for d in fleet.districts if d.plan is not None]
+        if plans:
+            emit_text("\n".join(render_text(p) for p in plans))
+            typer.echo("")
+        emit_table(fleet, to_stderr=False)
+
+
+def emit_table(fleet: FleetResult, *, to_stderr: bool) -> None:
+    """The summary table: rich on a terminal (unless NO_COLOR), plain otherwise."""
+    from psconfig.render.fleet import HEADER, render_table, summary_rows, totals_line
+
+    tty = common.stderr_is_tty() if to_stderr else common.stdout_is_tty()
+    if not tty or os.environ.get("NO_COLOR"):
+        typer.echo(render_table(fleet), nl=False, err=to_stderr)
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False
+    )
+    for name in HEADER:
+        right = name in ("Changes", "Escalations", "Duration")
+        table.add_column(name, justify="right" if right else "left")
+    for row, district in zip(summary_rows(fleet), fleet.districts, strict=True):
+        style = _RESULT_STYLES.get(district.result, "")
+        table.add_row(*(Text(cell) for cell in row), style=style)
+    console = Console(stderr=to_stderr, force_terminal=True, highlight=False)
+    console.print(table)
+    console.print()
+    console.print(Text(totals_line(fleet), style="bold"))
+
+
+_RESULT_STYLES = {
+    "error": "bold red",
+    "refused": "bold red",
+    "changes": "yellow",
+    "drift": "yellow",
+    "applied": "green",
+}
+
+
+def emit_text(text: str) -> None:
+    """Print plan text, coloured by line prefix on a terminal unless NO_COLOR."""
+    if not common.stdout_is_tty() or os.environ.get("NO_COLOR"):
+        typer.echo(text, nl=False)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    # stdout is a terminal (checked above); say so, rich would re-detect it.
+    console = Console(highlight=False, soft_wrap=True, force_terminal=True)
+    for line in text.splitlines():
+        console.print(Text(line, style=_style(line)))
+
+
+def _style(line: str) -> str:
+    stripped = line.lstrip()
+    if "CRITICAL" in line or stripped.startswith("# (!)") or "(!) privilege" in line:
+        return "bold red"
+    styles = {"+ ": "green", "- ": "red", "~ ": "yellow", "# ": "dim"}
+    for prefix, style in styles.items():
+        if stripped.startswith(prefix):
+            return style
+    if stripped.startswith(("Plan:", "Drift:", "No changes.", "No drift.")):
+        return "bold"
+    return ""
+
+
+def outcome_line(outcome: ChangeOutcome) -> str:
+    """One progress line of an apply."""
+    line = f"{outcome.label}: {outcome.outcome}"
+    if outcome.error:
+        line += f" ({outcome.error})"
+    if outcome.note:
+        line += f" — {outcome.note}"
+    return line
+
+
+def apply_summary(plan: Plan) -> str:
+    """``Apply complete: ...`` after a successful apply of ``plan``."""
+    s = plan.summary
+    return (
+        f"Apply complete: {s.create} created, {s.update} changed, {s.delete} removed."
+    )
