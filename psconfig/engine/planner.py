@@ -39,7 +39,7 @@ from psconfig.engine.planned import (
     merge,
     updated,
 )
-from psconfig.engine.planner_pages import page_changes
+from psconfig.engine.planner_pages import page_changes, unlisted_overrides
 from psconfig.engine.planner_staff import removals, staff_changes
 from psconfig.engine.severity import (
     GROUP_RULES,
@@ -95,6 +95,13 @@ def _observations(desired: Desired, live: State, mode: Mode) -> Iterator[str]:
             "keeps it off outside an apply (an apply may have been interrupted); "
             "apply turns it off"
         )
+    if mode == "plan":
+        for page, groups in unlisted_overrides(desired, live).items():
+            listed = ", ".join(f"group {g} ({level})" for g, level in groups.items())
+            yield (
+                f'page_permissions["{page}"]: {listed} not in the spec; apply resets '
+                "the override to group_default"
+            )
     if desired.removal == "delete":
         for sid in sorted(desired.absent_staff):
             have = live.staff.get(sid)

@@ -1,63 +1,57 @@
 """Planning page permissions: one change per page the spec manages.
 
-Only the groups the spec lists on a page are compared; a group the live page does
-not mention is at ``group_default``.
+A page the spec lists is managed as a whole: the groups it names get their levels,
+and every other group is expected at ``group_default``. So a group the spec does
+not name but that has an override on the page (someone granted it access by hand)
+is part of the change: apply resets it to ``group_default``. Its severity is judged
+like any level change (``group_default`` counting as the group's access level);
+lowering it needs ``--allow-delete`` like any other lowering. In a drift report an
+override the spec does not name is an escalation (CRITICAL) unless it is ``none``:
+the spec grants that group nothing on the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from psconfig.engine.diff import Leaves, changed_paths, nest
+from psconfig.engine.diff import Leaves, Path, changed_paths, nest
 from psconfig.engine.plan import Change, Mode
 from psconfig.engine.planned import PAGES, Planned, address
-from psconfig.engine.severity import page_findings, severity_of
-from psconfig.model import AccessLevel, Desired, SetPagePermissions, State
+from psconfig.engine.severity import Finding, page_findings, severity_of
+from psconfig.model import AccessLevel, Desired, PageLevel, SetPagePermissions, State
 
 Levels = Mapping[int, AccessLevel]
 
 
+def unlisted_overrides(
+    desired: Desired, live: State
+) -> dict[str, dict[int, PageLevel]]:
+    """Per managed page, the live overrides of groups the spec does not list."""
+    out: dict[str, dict[int, PageLevel]] = {}
+    for page, wanted in sorted(desired.page_permissions.items()):
+        have = live.page_permissions.get(page, {})
+        extra: dict[int, PageLevel] = {
+            g: level
+            for g, level in sorted(have.items())
+            if g not in wanted and level != "group_default"
+        }
+        if extra:
+            out[page] = extra
+    return out
+
+
 def page_changes(desired: Desired, live: State, mode: Mode) -> Iterator[Planned]:
     """The page-permission changes, sorted by page path."""
-    levels, levels_after = _access_levels(desired, live)
-    if mode == "drift":
-        levels, levels_after = levels_after, levels
+    levels = _access_levels(desired, live)
+    unlisted = unlisted_overrides(desired, live)
     for page in sorted(desired.page_permissions):
-        wanted = desired.page_permissions[page]
-        have_levels = live.page_permissions.get(page, {})
-        groups = sorted(wanted)
-        want_l: Leaves = {(str(g),): wanted[g] for g in groups}
-        have_l: Leaves = {
-            (str(g),): have_levels.get(g, "group_default") for g in groups
-        }
-        paths = changed_paths(have_l, want_l)
-        if not paths:
-            continue
-        before, after = (want_l, have_l) if mode == "drift" else (have_l, want_l)
-        findings = tuple(
-            page_findings(
-                before, after, paths, levels_before=levels, levels_after=levels_after
-            )
-        )
-        changed = [int(path[0]) for path in paths]
-        op = SetPagePermissions(
-            page=page,
-            before={g: have_levels.get(g, "group_default") for g in changed},
-            after={g: wanted[g] for g in changed},
-        )
-        change = Change(
-            address=address("page_permissions", page),
-            kind="page_permissions",
-            key=page,
-            actions=("update",),
-            changed_paths=paths,
-            before=nest(have_l),
-            after=nest(want_l),
-            severity=severity_of(findings),
-            findings=findings,
-            op=op,
-        )
-        yield Planned(PAGES, (0, page), change)
+        extra = set(unlisted.get(page, {}))
+        want: dict[int, PageLevel] = dict.fromkeys(extra, "group_default")
+        want.update(desired.page_permissions[page])
+        have = live.page_permissions.get(page, {})
+        change = _page_change(page, want, have, extra, levels, mode)
+        if change is not None:
+            yield Planned(PAGES, (0, page), change)
 
 
 def _access_levels(desired: Desired, live: State) -> tuple[Levels, Levels]:
@@ -68,3 +62,74 @@ def _access_levels(desired: Desired, live: State) -> tuple[Levels, Levels]:
         if "access_level" in g.model_fields_set or n not in live.groups:
             after[n] = g.access_level
     return before, after
+
+
+def _page_change(
+    page: str,
+    want: Mapping[int, PageLevel],
+    have: Mapping[int, PageLevel],
+    unlisted: set[int],
+    levels: tuple[Levels, Levels],
+    mode: Mode,
+) -> Change | None:
+    groups = sorted(want)
+    want_l: Leaves = {(str(g),): want[g] for g in groups}
+    have_l: Leaves = {(str(g),): have.get(g, "group_default") for g in groups}
+    paths = changed_paths(have_l, want_l)
+    if not paths:
+        return None
+    findings = tuple(
+        finding
+        for path in paths
+        for finding in _judge(
+            path, have_l, want_l, int(path[0]) in unlisted, levels, mode
+        )
+    )
+    changed = [int(path[0]) for path in paths]
+    return Change(
+        address=address("page_permissions", page),
+        kind="page_permissions",
+        key=page,
+        actions=("update",),
+        changed_paths=paths,
+        before=nest(have_l),
+        after=nest(want_l),
+        severity=severity_of(findings),
+        findings=findings,
+        op=SetPagePermissions(
+            page=page,
+            before={g: have.get(g, "group_default") for g in changed},
+            after={g: want[g] for g in changed},
+        ),
+    )
+
+
+def _judge(
+    path: Path,
+    have_l: Leaves,
+    want_l: Leaves,
+    unlisted: bool,
+    levels: tuple[Levels, Levels],
+    mode: Mode,
+) -> list[Finding]:
+    """One group's finding: plan judges live -> spec, drift spec -> live."""
+    before, after = levels
+    if mode == "plan":
+        return page_findings(
+            have_l, want_l, [path], levels_before=before, levels_after=after
+        )
+    if unlisted:
+        return [_unlisted_drift(path[0], have_l[path])]
+    return page_findings(
+        want_l, have_l, [path], levels_before=after, levels_after=before
+    )
+
+
+def _unlisted_drift(group: str, live: object) -> Finding:
+    """A live override of a group the spec does not list on a page it manages."""
+    label = f"group {group}"
+    if live == "none":
+        message = f"{label} not in the spec: set to none by hand"
+        return Finding(effect="reduction", path=label, message=message)
+    message = f"{label} not in the spec: granted {live} by hand"
+    return Finding(effect="escalation", path=label, message=message)

@@ -238,8 +238,9 @@ def page_findings(
     """Page levels per group; ``group_default`` counts as the group's access level.
 
     Order: none < view_only < full. When a group's access level is unknown,
-    ``group_default`` is treated as unknown: moving to ``none`` is a reduction,
-    moving away from ``none`` or between unknowns is an escalation.
+    ``group_default`` is treated as unknown: moving to ``none`` or away from
+    ``full`` is a reduction (nothing ranks lower or higher), moving away from
+    ``none`` or between unknowns is an escalation.
     """
     out: list[Finding] = []
     for path in paths:
@@ -253,6 +254,8 @@ def page_findings(
                 out.append(_finding(new > old, label, what))
         elif new == 0 or old == 0:
             out.append(_finding(old == 0, label, what))
+        elif old == len(_PAGE) - 1:
+            out.append(_finding(False, label, what))
         else:
             out.append(_finding(True, label, what))
     return out

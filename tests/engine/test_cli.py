@@ -367,3 +367,24 @@ def test_toggle_left_on_is_critical_drift_and_apply_turns_it_off() -> None:
     assert applied.exit_code == 0, applied.output
     assert load_state(state_path_for("sim://demo", SIM_DIR)).page_toggle is False
     assert run("drift", "demo.yaml").exit_code == 0
+
+
+def test_access_granted_by_hand_to_an_unlisted_group_is_drift_and_reset() -> None:
+    converge()
+    export = "/admin/tech/dde/exportrecords.html"
+    set_sim_state(page_permissions={export: {7: "full", 12: "full"}})
+    drifted = run("drift", "demo.yaml")
+    assert drifted.exit_code == 2, drifted.output
+    assert (
+        f'# page_permissions["{export}"] has drifted  CRITICAL privilege escalation'
+        in drifted.stdout
+    )
+    assert "(!) group 7 not in the spec: granted full by hand" in drifted.stdout
+    planned = run("plan", "demo.yaml")
+    assert '~ group 7: "full" -> "group_default"' in planned.stdout
+    refused = run("apply", "demo.yaml", "--auto-approve")
+    assert refused.exit_code == 3, refused.output
+    assert "lowers group 7" in refused.stderr
+    done = run("apply", "demo.yaml", "--auto-approve", "--allow-delete")
+    assert done.exit_code == 0, done.output
+    assert run("drift", "demo.yaml").exit_code == 0

@@ -18,6 +18,7 @@ from psconfig.model import (
     SetPagePermissions,
     SetPageToggle,
     Staff,
+    State,
     UpdateStaff,
 )
 from tests.engine.builders import (
@@ -85,17 +86,62 @@ def test_missing_group_is_created_from_powerschool_defaults() -> None:
     assert change.severity == "neutral"
 
 
-def test_page_permissions_compare_only_declared_pairs() -> None:
+def test_unlisted_overrides_on_a_managed_page_are_reset_to_group_default() -> None:
+    other = "/admin/students/home.html"
     live = fresh_state().model_copy(
-        update={"page_permissions": {DDE_HOME: {11: "none", 12: "view_only"}}}
+        update={
+            "page_permissions": {
+                DDE_HOME: {7: "full", 11: "none", 12: "view_only"},
+                other: {7: "full"},
+            }
+        }
     )
     desired = Desired(page_permissions={DDE_HOME: {12: "full"}})
-    change = plan_for(desired, live).changes[1]
-    assert change.before == {"12": "view_only"}
-    assert change.after == {"12": "full"}
+    plan = plan_for(desired, live)
+    (change,) = [c for c in plan.changes if c.kind == "page_permissions"]
+    assert change.before == {"7": "full", "11": "none", "12": "view_only"}
+    assert change.after == {"7": "group_default", "11": "group_default", "12": "full"}
+    assert change.changed_paths == (("7",), ("11",), ("12",))
     assert change.op == SetPagePermissions(
-        page=DDE_HOME, before={12: "view_only"}, after={12: "full"}
+        page=DDE_HOME,
+        before={7: "full", 11: "none", 12: "view_only"},
+        after={7: "group_default", 11: "group_default", 12: "full"},
     )
+    # Group 7 (view_and_modify) keeps Full through its default: no finding.
+    assert [f.message for f in change.findings] == [
+        "group 11 raised: none -> group_default",
+        "group 12 raised: view_only -> full",
+    ]
+    assert any(
+        "group 7 (full), group 11 (none) not in the spec" in note for note in plan.notes
+    )
+
+
+def test_resetting_full_for_a_group_of_unknown_level_is_a_reduction() -> None:
+    """The driver reads only the spec's groups: others' levels are unknown."""
+    live = State(page_permissions={DDE_HOME: {7: "full", 12: "full"}})
+    desired = Desired(page_permissions={DDE_HOME: {12: "full"}})
+    (change,) = plan_for(desired, live).changes[1:2]
+    assert change.changed_paths == (("7",),)
+    assert change.severity == "reduction"
+    assert [f.message for f in change.findings] == [
+        "group 7 lowered: full -> group_default"
+    ]
+
+
+def test_unlisted_override_above_none_is_critical_drift() -> None:
+    live = fresh_state().model_copy(
+        update={"page_permissions": {DDE_HOME: {7: "full", 3: "none", 12: "full"}}}
+    )
+    desired = Desired(page_permissions={DDE_HOME: {12: "full"}})
+    drift = plan_for(desired, live, mode="drift")
+    (change,) = drift.changes
+    assert change.severity == "escalation"
+    assert [(f.effect, f.message) for f in change.findings] == [
+        ("reduction", "group 3 not in the spec: set to none by hand"),
+        ("escalation", "group 7 not in the spec: granted full by hand"),
+    ]
+    assert not drift.notes
 
 
 def test_missing_live_pair_counts_as_group_default() -> None:

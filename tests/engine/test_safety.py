@@ -118,3 +118,19 @@ async def test_unrelated_group_is_allowed() -> None:
     spec = FakeSpec(Desired(groups={12: Group(number=12, name="Export")}))
     result = await apply_spec(spec, driver, ApplyOptions(review=approve))
     assert [o.address for o in result.outcomes] == ["group.12"]
+
+
+@pytest.mark.anyio
+async def test_resetting_an_unlisted_override_needs_allow_delete() -> None:
+    driver = FakeDriver()
+    driver.state = driver.state.model_copy(
+        update={"page_permissions": {DDE_HOME: {7: "full", 12: "full"}}}
+    )
+    spec = FakeSpec(Desired(page_permissions={DDE_HOME: {12: "full"}}))
+    with pytest.raises(UnsafeChangeError, match="lowers group 7"):
+        await apply_spec(spec, driver, ApplyOptions(review=approve))
+    assert driver.writes == []
+    options = ApplyOptions(review=approve, allow_delete=True)
+    await apply_spec(spec, driver, options)
+    assert driver.state.page_permissions[DDE_HOME] == {12: "full"}
+    assert not (await plan_spec(spec, driver)).has_changes

@@ -143,6 +143,7 @@ def test_escalation_wins_over_reduction() -> None:
         ("group_default", "none", None, None, "reduction"),
         ("none", "group_default", None, None, "escalation"),
         ("view_only", "group_default", None, None, "escalation"),
+        ("full", "group_default", None, None, "reduction"),
     ],
 )
 def test_page_levels(
