@@ -3,8 +3,9 @@
 Refusals found before psconfig signs in (no terminal for the question, a saved plan
 made for another server or an edited spec, another apply holding the lock) leave a
 ``refused`` audit record like the engine's, with what is known without signing in:
-a saved plan's target, or the spec's server URL with an empty PowerSchool version
-and username. A record that cannot be written is a warning; the refusal stands.
+a saved plan's target, or the spec's server URL and literal username (empty for a
+reference) with an empty PowerSchool version. A record that cannot be written is a
+warning; the refusal stands (exit 3).
 """
 
 from __future__ import annotations
