@@ -212,6 +212,30 @@ async def test_update_writes_only_the_pages_that_differ(sim: SimApp) -> None:
 
 
 @pytest.mark.anyio
+async def test_moving_home_keeps_the_old_rows_staff_type(sim: SimApp) -> None:
+    # Edit Information's Staff Type is the home row's: the move must not carry the
+    # new type over to the row that stops being home.
+    before = sync_staff(school=200).model_copy(
+        update={
+            "staff_type": "teacher",
+            "affiliations": (Affiliation(school=200, home=True, staff_type="teacher"),),
+        }
+    )
+    after = sync_staff().model_copy(
+        update={
+            "affiliations": (
+                Affiliation(school=0, home=True),
+                Affiliation(school=200, active=False, staff_type="teacher"),
+            ),
+        }
+    )
+    async with portal(sim) as drv:
+        await drv.apply(CreateStaff(after=before, password=SecretStr(PASSWORD)))
+        await drv.apply(UpdateStaff(before=before, after=after))
+    assert await live_staff(sim, "99999") == after
+
+
+@pytest.mark.anyio
 async def test_removing_an_affiliation_is_refused_before_posting(sim: SimApp) -> None:
     before = sync_staff()
     async with portal(sim) as drv:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from psconfig.errors import ApplyError
 from psconfig.sim import SimState, create_app, seed_state
 from psconfig.sim.pcas import cached_hash
@@ -95,12 +93,6 @@ def test_an_enabled_account_with_a_password_converges(tmp_path: Path) -> None:
     assert account.password == hashed  # write-only: never compared, never reset
 
 
-@pytest.mark.xfail(
-    raises=ApplyError,
-    strict=True,
-    reason="moving the home school rewrites the old home row's staff type (the "
-    "Edit page's Staff Type is the home row's), so its kept type does not stick",
-)
 def test_moving_home_keeps_the_old_rows_staff_type(tmp_path: Path) -> None:
     rows = [SimAffiliation(school=200, staff_type=1)]
     start = with_sync_account(home_school=200, affiliations=rows)

@@ -197,8 +197,13 @@ class StaffWriter:
         revoking = before.admin_access.enabled and not after.admin_access.enabled
         if revoking:
             await self.write_admin(ref, before.admin_access, after.admin_access, None)
-        await self.write_edit(ref, before, after)
-        await self.write_affiliations(ref, before, after)
+        steps = [self.write_edit, self.write_affiliations]
+        if _homes(before) != _homes(after):
+            # Edit Information's Staff Type is the home row's: move the home first,
+            # so the type lands on the new home row and the old row keeps its own.
+            steps.reverse()
+        for step in steps:
+            await step(ref, before, after)
         if not revoking:
             await self.write_admin(
                 ref, before.admin_access, after.admin_access, password
@@ -420,3 +425,8 @@ class StaffWriter:
                 field=fields.remove_role.named(school=school),
                 detail="the role is still there",
             )
+
+
+def _homes(staff: Staff) -> set[int]:
+    """The schools of ``staff``'s home affiliation rows (one, or none read yet)."""
+    return {a.school for a in staff.affiliations if a.home}
