@@ -295,11 +295,17 @@ def _unsigned_target(spec: LoadedSpec, url: str) -> Target:
 def _record_refusal(
     settings: ApplySettings, refused: Target, spec: SpecRef, refusal: RefusedError
 ) -> None:
-    """Append a ``refused`` audit record; warn (the refusal stands) if it fails."""
+    """Append a ``refused`` audit record.
+
+    A log that cannot be written does not replace the refusal (exit 3 stands): the
+    failure becomes a note on it, which ``handle_errors`` prints on its own line.
+    """
     from psconfig.engine.audit import AuditLog
 
     log = AuditLog(settings.audit_log, target=refused, spec=spec, os_user=os_user())
     try:
         log.refused(str(refusal))
     except PsconfigError as exc:
-        err(f"warning: {exc}; the refusal is not recorded")
+        note = f"warning: {exc}; the refusal is not recorded"
+        if note not in getattr(refusal, "__notes__", ()):
+            refusal.add_note(note)

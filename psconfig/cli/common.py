@@ -70,11 +70,17 @@ def error_text(message: str, *, path: str | None = None) -> str:
 
 @contextmanager
 def handle_errors() -> Iterator[None]:
-    """Translate psconfig errors (and Ctrl-C) into a message and an exit code."""
+    """Translate psconfig errors (and Ctrl-C) into a message and an exit code.
+
+    Notes added to the error (``add_note``: e.g. an audit record that could not be
+    written) follow it, one line each.
+    """
     try:
         yield
     except PsconfigError as exc:
         err(error_text(str(exc)))
+        for note in getattr(exc, "__notes__", ()):
+            err(note)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err("interrupted")
