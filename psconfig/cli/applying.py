@@ -3,9 +3,9 @@
 Refusals found before psconfig signs in (no terminal for the question, a saved plan
 made for another server or an edited spec, another apply holding the lock) leave a
 ``refused`` audit record like the engine's, with what is known without signing in:
-a saved plan's target, or the spec's server URL and literal username (empty for a
-reference) with an empty PowerSchool version. A record that cannot be written is a
-warning; the refusal stands (exit 3).
+the URL (a saved plan's, or the spec's) and, for a saved plan, the PowerSchool
+version it was made against; the username is empty, since nobody signed in. A
+record that cannot be written is a warning; the refusal stands (exit 3).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def run_apply(
 
         refusal = RefusedError(_NO_TERMINAL)
         for spec in _loadable(paths, run):
-            unsigned = _unsigned_target(spec, settings.flags.server or spec.server.url)
+            url = settings.flags.server or spec.server.url
+            unsigned = _unsigned_target(url, flavor=spec.server.flavor)
             _record_refusal(settings, unsigned, spec_ref(spec), refusal)
         raise refusal
     return apply_specs(paths, run, settings)
@@ -198,7 +199,13 @@ def apply_saved(plan_file: Path, settings: ApplySettings) -> int:
                 target_lock(url, Path.cwd(), timeout=settings.lock_timeout)
             )
         except RefusedError as exc:
-            _record_refusal(settings, saved.target, saved.spec, exc)
+            planned = saved.target
+            unsigned = _unsigned_target(
+                _recordable(planned.url),
+                version=planned.powerschool_version,
+                flavor=planned.flavor,
+            )
+            _record_refusal(settings, unsigned, saved.spec, exc)
             raise
         result = asyncio.run(_apply_saved(spec, url, saved, settings))
     if result.plan.has_changes:
@@ -279,17 +286,24 @@ def _loadable(paths: list[Path], run: RunSettings) -> list[LoadedSpec]:
     return loaded
 
 
-def _unsigned_target(spec: LoadedSpec, url: str) -> Target:
-    """What is known of a target before signing in: no version, the spec's user."""
+def _recordable(url: str) -> str:
+    """``url`` normalized, or a placeholder when it breaks the URL rules.
+
+    Such a URL may hold a password, so it is never written as it is.
+    """
+    from psconfig.spec.formats import check_url
+
+    try:
+        return check_url(url)
+    except ValueError:
+        return "(refused URL)"
+
+
+def _unsigned_target(url: str, *, version: str = "", flavor: str = "") -> Target:
+    """A target before signing in: nobody signed in, so the username is empty."""
     from psconfig.engine.plan import Target
 
-    username = spec.server.username
-    return Target(
-        url=url,
-        powerschool_version="",
-        flavor=spec.server.flavor,
-        username=username if isinstance(username, str) else "",
-    )
+    return Target(url=url, powerschool_version=version, flavor=flavor, username="")
 
 
 def _record_refusal(

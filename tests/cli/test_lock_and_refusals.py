@@ -59,6 +59,8 @@ def test_a_refusal_without_a_terminal_leaves_a_record() -> None:
     assert all("pass --auto-approve" in r["error"] for r in records)
     assert records[0]["spec"]["path"] == "demo.yaml"
     assert records[0]["spec"]["digest"].startswith("sha256:")
+    assert records[0]["target"]["powerschool_version"] == ""
+    assert records[0]["operator"]["username"] == ""
 
 
 def test_a_saved_plan_refused_for_the_lock_leaves_a_record() -> None:
@@ -73,8 +75,9 @@ def test_a_saved_plan_refused_for_the_lock_leaves_a_record() -> None:
     [record] = audit_events()
     assert record["event"] == "refused"
     assert record["target"] == {
-        key: planned["target"][key]
-        for key in ("url", "powerschool_version", "username")
+        "url": planned["target"]["url"],
+        "powerschool_version": planned["target"]["powerschool_version"],
+        "username": "",  # nobody signed in
     }
     assert "another apply holds the lock" in record["error"]
 

@@ -56,6 +56,11 @@ def test_a_plan_url_with_credentials_is_refused_without_echoing_them() -> None:
         "server.username/password, not the URL"
     ]
     assert "S3cretPW" not in result.output + result.stderr
+    [record] = audit_events()
+    assert record["target"]["url"] == "(refused URL)"
+    for path in Path.cwd().rglob("*"):
+        if path.is_file() and path.name != "plan.json":
+            assert b"S3cretPW" not in path.read_bytes(), path
 
 
 def test_a_plan_made_with_server_needs_the_same_server() -> None:
