@@ -20,14 +20,21 @@ from psconfig.errors import (
     SessionExpiredError,
 )
 from psconfig.model import EnsureGroup, Flavor, Scope
-from psconfig.sim import SimApp, SimFaults, SimState, create_app
-from tests.driver.asgi import DiesAfter, Flaky, Peak
+from psconfig.sim import SimApp, SimFaults, SimState, create_app, seed_state
+from tests.driver.asgi import DiesAfter, Flaky, Message, Peak, Receive, Send
 from tests.driver.conftest import FAST, portal, posts
 from tests.driver.expected import expected_state
+from tests.properties.harness import (
+    SpecParams,
+    apply_district,
+    plan_district,
+    write_district,
+)
 
 SIGNIN_POST = "/admin/home.html"
 GROUPS = "/admin/security/groups/home.html"
 EDIT_12 = "/admin/security/groups/edit.html"
+EDIT_12_POST = "/admin/security/groups/edit.html?group=12"
 
 
 @pytest.mark.anyio
@@ -160,15 +167,60 @@ async def test_retries_are_bounded_and_name_the_page(sim: SimApp) -> None:
 
 
 @pytest.mark.anyio
-async def test_failed_post_is_not_retried_and_read_back_says_so(sim: SimApp) -> None:
-    flaky = Flaky(sim, method="POST", path=EDIT_12, statuses=[503])
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_failed_post_is_not_retried_and_read_back_says_so(
+    sim: SimApp, status: int
+) -> None:
+    # 500/502/504 do not say whether the server processed the post: never resent.
+    flaky = Flaky(sim, method="POST", path=EDIT_12, statuses=[status])
     async with portal(flaky) as drv:
         group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
         renamed = group.model_copy(update={"name": "Read-Only Export"})
         with pytest.raises(ServerError, match="reading back shows it was not saved"):
             await drv.apply(EnsureGroup(before=group, after=renamed))
-    assert posts(sim, "/admin/security/groups/edit.html?group=12") == 0
+    assert posts(sim, EDIT_12_POST) == 0
     assert flaky.failed == 1 and sim.state.groups[11].name == "Group 12"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [503, 429])
+async def test_a_post_the_server_did_not_process_is_posted_again(
+    sim: SimApp, status: int
+) -> None:
+    # 503 and 429 say the server did not process the post: safe to send again.
+    flaky = Flaky(
+        sim, method="POST", path=EDIT_12, statuses=[status, status], retry_after="0"
+    )
+    async with portal(flaky) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        await drv.apply(EnsureGroup(before=group, after=renamed))
+    assert flaky.failed == 2 and posts(sim, EDIT_12_POST) == 1
+    assert sim.state.groups[11].name == "Read-Only Export"
+
+
+@pytest.mark.anyio
+async def test_a_repost_waits_as_retry_after_asks(sim: SimApp) -> None:
+    policy = FAST.model_copy(update={"retry_after_cap": 0.3})
+    flaky = Flaky(sim, method="POST", path=EDIT_12, statuses=[429], retry_after="0.2")
+    async with portal(flaky, retry=policy) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        started = time.monotonic()
+        await drv.apply(EnsureGroup(before=group, after=renamed))
+        assert 0.2 <= time.monotonic() - started < 2.0
+    assert posts(sim, EDIT_12_POST) == 1
+
+
+@pytest.mark.anyio
+async def test_reposts_share_the_retry_budget_then_read_back(sim: SimApp) -> None:
+    flaky = Flaky(sim, method="POST", path=EDIT_12, statuses=[503] * 10)
+    async with portal(flaky) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        with pytest.raises(ServerError, match="reading back shows it was not saved"):
+            await drv.apply(EnsureGroup(before=group, after=renamed))
+    assert flaky.failed == FAST.attempts and posts(sim, EDIT_12_POST) == 0
 
 
 @pytest.mark.anyio
@@ -178,7 +230,7 @@ async def test_failed_post_that_landed_is_confirmed_by_read_back(sim: SimApp) ->
         group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
         renamed = group.model_copy(update={"name": "Read-Only Export"})
         await drv.apply(EnsureGroup(before=group, after=renamed))
-    assert posts(sim, "/admin/security/groups/edit.html?group=12") == 1
+    assert posts(sim, EDIT_12_POST) == 1
     assert sim.state.groups[11].name == "Read-Only Export"
 
 
@@ -232,3 +284,33 @@ async def test_sign_out_is_one_best_effort_request(sim: SimApp) -> None:
     async with portal(flaky) as drv:
         before = drv.request_count
     assert drv.request_count == before + 1 and flaky.failed == 1
+
+
+class FirstPostUnavailable:
+    """Answer the first post to each form 503 (not processed); pass the rest."""
+
+    def __init__(self, app: SimApp) -> None:
+        self.app = app
+        self.refused: list[str] = []
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        path = f"{scope.get('path')}?{scope.get('query_string', b'').decode()}"
+        post = scope.get("method") == "POST" and scope.get("path") != SIGNIN_POST
+        if not post or path in self.refused:
+            await self.app(scope, receive, send)
+            return
+        self.refused.append(path)
+        await send({"type": "http.response.start", "status": 503})
+        await send({"type": "http.response.body", "body": b"busy"})
+
+
+@pytest.mark.anyio
+async def test_an_apply_whose_every_form_is_refused_once_converges_in_one_run(
+    tmp_path: Path,
+) -> None:
+    district = write_district(tmp_path / "d", seed_state(), SpecParams())
+    app = create_app(district.state_path)
+    busy = FirstPostUnavailable(app)
+    await apply_district(district, busy)
+    assert len(busy.refused) >= 5  # groups, toggle, pages, staff: each posted again
+    assert (await plan_district(district, app)).changes == ()

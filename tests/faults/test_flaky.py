@@ -85,9 +85,11 @@ async def test_repeated_applies_converge(
 @pytest.mark.anyio
 @pytest.mark.xfail(
     raises=NotConvergedError,
-    strict=True,
-    reason="driver: a form post answered 503/429 is not re-posted after its "
-    "read-back shows it unsaved, and re-logins after expiry are unretried sign-ins",
+    strict=False,
+    reason="form posts answered 503/429 are now posted again, but every re-login "
+    "after an expiry is a sign-in, never retried by design: with 10% faults and "
+    "an expiry every 5th request a run survives by luck; about 1 seed in 8 misses "
+    "five runs, varying with task scheduling (all 8 converged in 4 of 10 tries)",
 )
 async def test_a_harsh_mix_converges_within_five_runs(tmp_path: Path) -> None:
     harsh = SimFaults(error_rate=0.05, rate_limit_rate=0.05, session_expiry_every=5)

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Response:
-    """Status, text and redirect target (path and query only) of one answer."""
+    """Status, text and redirect target (path and query only) of one answer.
+
+    ``retry_after`` is the wait in seconds the server asked for (``Retry-After``,
+    capped by the retry policy), if it asked.
+    """
 
     path: str
     status: int
     text: str
     location: str | None
     content_type: str
+    retry_after: float | None = None
 
     @property
     def is_redirect(self) -> bool:

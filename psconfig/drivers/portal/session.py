@@ -6,7 +6,9 @@ connection limits, cookies, and the retry policy. Only GETs are retried, with
 exponential backoff, on connection errors, timeouts, 5xx and 429 (honouring
 ``Retry-After`` up to a cap), within a bounded number of attempts and total time.
 A POST is sent once: if the transport fails it raises ``UncertainWriteError`` so the
-caller reads back to learn whether it landed.
+caller reads back to learn whether it landed. ``until_processed`` sends a form again
+(with the same budget) only while the server answers 503 or 429, which say it did not
+process the request.
 
 ``PortalSession`` adds the portal's rules on top: flavor detection and sign-in (see
 ``login``), following redirects, and signing in again ONCE when a protected page
@@ -21,7 +23,7 @@ import email.utils
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -76,6 +78,8 @@ SIM_SCHEME = "sim://"
 DEFAULT_SIM_DIR = Path(".psconfig/sim")
 """Where ``sim://`` state lives when no ``sim_dir`` is given (the CLI passes one)."""
 _MAX_HOPS = 5
+_UNPROCESSED = frozenset({429, 503})
+"""Statuses that say the server did not process the request, so it may be resent."""
 
 
 class RetryPolicy(Frozen):
@@ -107,10 +111,15 @@ class PageDeniedError(AccessDeniedError):
 
 class _Retryable(Exception):
     def __init__(
-        self, detail: str, status: int | None = None, retry_after: float | None = None
+        self,
+        detail: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        answer: Response | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail, self.status, self.retry_after = detail, status, retry_after
+        self.answer = answer
 
 
 def _path_of(url: str) -> str:
@@ -208,14 +217,7 @@ class Http:
                 raise ConnectError(f"{path}: {exc.detail}") from None
         attempts = 0
         try:
-            async for attempt in stamina.retry_context(
-                on=self._backoff,
-                attempts=self.policy.attempts,
-                timeout=self.policy.timeout,
-                wait_initial=self.policy.wait_initial,
-                wait_max=self.policy.wait_max,
-                wait_jitter=self.policy.wait_jitter,
-            ):
+            async for attempt in self._attempts():
                 with attempt:
                     attempts += 1
                     return await self._get_once(path)
@@ -252,6 +254,42 @@ class Http:
             ) from None
         return self._wrap(path, answer)
 
+    async def until_processed(
+        self, send: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """``send()``, and again while the server answers 503 or 429.
+
+        Those two say the request was not processed, so resending a form post is
+        safe; ``send`` should fetch a fresh form each time. Waits honour
+        ``Retry-After`` within the GET retry policy's attempts and time. Any other
+        answer is returned at once, and the last 503/429 when the budget runs out.
+        """
+        try:
+            async for attempt in self._attempts():
+                with attempt:
+                    answer = await send()
+                    if answer.status in _UNPROCESSED:
+                        detail = f"HTTP {answer.status}"
+                        raise _Retryable(
+                            detail, answer.status, answer.retry_after, answer
+                        )
+                    return answer
+        except _Retryable as exc:
+            if exc.answer is None:
+                raise  # pragma: no cover - send() raises no _Retryable of its own
+            return exc.answer
+        raise AssertionError("unreachable: stamina either returns or raises")
+
+    def _attempts(self) -> AsyncIterator[stamina.Attempt]:
+        return stamina.retry_context(
+            on=self._backoff,
+            attempts=self.policy.attempts,
+            timeout=self.policy.timeout,
+            wait_initial=self.policy.wait_initial,
+            wait_max=self.policy.wait_max,
+            wait_jitter=self.policy.wait_jitter,
+        )
+
     def _backoff(self, exc: Exception) -> bool | float:
         if not isinstance(exc, _Retryable):
             return False
@@ -285,8 +323,7 @@ class Http:
             "(fix the certificate; --insecure is for test servers only)"
         )
 
-    @staticmethod
-    def _wrap(path: str, answer: httpx.Response) -> Response:
+    def _wrap(self, path: str, answer: httpx.Response) -> Response:
         location = answer.headers.get("Location")
         return Response(
             path=path,
@@ -294,6 +331,9 @@ class Http:
             text=answer.text,
             location=_path_of(location) if location else None,
             content_type=answer.headers.get("Content-Type", ""),
+            retry_after=_retry_after(
+                answer.headers.get("Retry-After"), self.policy.retry_after_cap
+            ),
         )
 
 
@@ -448,20 +488,23 @@ class PortalSession:
         *,
         button: str | None = None,
     ) -> Response:
-        """GET the form on ``path``, ``fill`` it, POST it once; return the answer.
+        """GET the form on ``path``, ``fill`` it, POST it; return the answer.
 
         ``fill`` changes only the managed fields; everything else the server sent
-        goes back as it came. If the POST finds the session expired it was not
-        processed, so this signs in again once and redoes GET, fill and POST (the
-        form's token belongs to the old session).
+        goes back as it came. The POST is repeated (GET, fill and POST again) only
+        when the server says it did not process it: a 503 or 429 answer (within the
+        retry policy, see ``Http.until_processed``), or the sign-in page because the
+        session expired (once, after signing in again: the form's token belongs to
+        the old session). Any other failure is for the caller to read back.
         """
 
-        async def send() -> Response:
+        async def post() -> Response:
             form = (await self.document(path)).form(form_id)
             fill(form)
             return await self.http.post(form.action, form.pairs(button), referer=path)
 
-        return await self._signed_in(path, send)
+        # A 503/429 answer was not processed: post a freshly read form again.
+        return await self._signed_in(path, lambda: self.http.until_processed(post))
 
     def status_error(self, path: str, status: int) -> DriverError:
         """The error for an unexpected status on a page."""
