@@ -2,10 +2,11 @@
 
 Every apply appends a ``start`` record, one ``change`` record per change (outcome
 ``applied``, ``failed`` or ``skipped``, with the error when it failed) and an ``end``
-record; an apply refused for safety or staleness appends a ``refused`` record
-instead. Each record carries the time (UTC, ISO 8601), the target, the spec digest
-and the operator (OS user and the signed-in PowerSchool username). Records are
-built from plan values only, and plans hold no secret, so neither does the log.
+record; an apply refused (for safety, a stale plan, a held lock) or declined by the
+operator appends a ``refused`` record instead. Each record carries the time (UTC,
+ISO 8601), the target, the spec digest and the operator (OS user and the signed-in
+PowerSchool username; empty when refused before signing in). Records are built from
+plan values only, and plans hold no secret, so neither does the log.
 
 Each record is one ``write`` of one line to a file opened for appending, so a crash
 mid-apply leaves every record written so far intact.
@@ -92,6 +93,18 @@ class AuditLog:
     def refused(self, error: str) -> None:
         """Record an apply refused before any write."""
         self._write("refused", error=error)
+
+    def record_refusal(self, refusal: PsconfigError) -> None:
+        """Record ``refusal``; a log that cannot be written does not replace it.
+
+        The refusal stands (a ``RefusedError`` keeps exit 3): the audit failure is
+        added to it as a note (``refusal.__notes__``, one line each) for the caller
+        to show on a line of its own.
+        """
+        try:
+            self.refused(str(refusal))
+        except PsconfigError as exc:
+            refusal.add_note(f"warning: {exc}; the refusal is not recorded")
 
     def _write(self, event: str, **fields: Any) -> None:
         record = {"time": iso(self._clock()), "event": event, **self._context}

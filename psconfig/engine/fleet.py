@@ -52,7 +52,15 @@ from psconfig.drivers.base import Driver
 from psconfig.engine.audit import iso, utc_now
 from psconfig.engine.lock import lock_key, lock_path, target_lock
 from psconfig.engine.plan import Mode, Plan
-from psconfig.engine.run import ApplyOptions, S, aggregate_exit, apply_spec, plan_spec
+from psconfig.engine.run import (
+    ApplyOptions,
+    S,
+    aggregate_exit,
+    apply_spec,
+    plan_spec,
+    record_refusal,
+    unsigned_target,
+)
 from psconfig.errors import LockHeldError, PsconfigError, RefusedError
 from psconfig.model import Frozen
 
@@ -224,7 +232,7 @@ class FleetOptions(Generic[S]):
 
 
 Work = Callable[[S, Driver], Awaitable[tuple[Result, Plan]]]
-Guard = Callable[[str], AbstractAsyncContextManager[None]]
+Guard = Callable[[S], AbstractAsyncContextManager[None]]
 
 
 async def plan_fleet(
@@ -259,17 +267,33 @@ async def apply_fleet(
 
     With ``lock_dir``, each district holds its server's apply lock (see
     ``psconfig.engine.lock``) while it runs, waiting up to ``lock_timeout`` seconds
-    for another process's apply without blocking the other districts.
+    for another process's apply without blocking the other districts. A district
+    refused because the lock stayed held leaves a ``refused`` audit record (its
+    target known by URL only: nothing has signed in).
+
+    ``options_for`` is called once per district: when its apply starts, or when
+    its lock wait is refused.
     """
 
     async def work(spec: S, driver: Driver) -> tuple[Result, Plan]:
         done = await apply_spec(spec, driver, options_for(spec))
         return ("applied" if done.plan.has_changes else "clean"), done.plan
 
-    def guard(url: str) -> AbstractAsyncContextManager[None]:
+    @contextlib.asynccontextmanager
+    async def guard(spec: S) -> AsyncIterator[None]:
         if lock_dir is None:
-            return contextlib.nullcontext()
-        return held_lock(url, lock_dir, timeout=lock_timeout)
+            yield
+            return
+        url = fleet.target_url(spec)
+        acquired = False
+        try:
+            async with held_lock(url, lock_dir, timeout=lock_timeout):
+                acquired = True
+                yield
+        except LockHeldError as exc:
+            if not acquired:
+                record_refusal(options_for(spec), unsigned_target(url), spec, exc)
+            raise
 
     return await run_fleet(
         paths, fleet, work, command="apply", shard=shard, guard=guard
@@ -283,11 +307,11 @@ async def run_fleet(
     *,
     command: Command,
     shard: Shard | None = None,
-    guard: Guard | None = None,
+    guard: Guard[S] | None = None,
 ) -> FleetResult:
     """Run ``work`` for every spec in ``shard``: the fan-out behind plan and apply.
 
-    ``guard(url)`` is held around each district's session, after the wait for its
+    ``guard(spec)`` is held around each district's session, after the wait for its
     server and before the wait for a slot (apply's lock file).
     """
     started = time.perf_counter()
@@ -308,24 +332,24 @@ async def run_fleet(
     )
 
 
-class _Gate:
+class _Gate(Generic[S]):
     """One session per server at a time, at most ``parallelism`` sessions in all."""
 
-    def __init__(self, parallelism: int, guard: Guard | None) -> None:
+    def __init__(self, parallelism: int, guard: Guard[S] | None) -> None:
         self._slots = asyncio.Semaphore(parallelism)
         self._servers: dict[str, asyncio.Lock] = {}
         self._guard = guard
 
     @contextlib.asynccontextmanager
-    async def enter(self, url: str) -> AsyncIterator[None]:
+    async def enter(self, url: str, spec: S) -> AsyncIterator[None]:
         server = self._servers.setdefault(lock_key(url), asyncio.Lock())
-        guarded = self._guard(url) if self._guard else contextlib.nullcontext()
+        guarded = self._guard(spec) if self._guard else contextlib.nullcontext()
         async with server, guarded, self._slots:
             yield
 
 
 async def _district(
-    path: Path, fleet: FleetOptions[S], work: Work[S], gate: _Gate
+    path: Path, fleet: FleetOptions[S], work: Work[S], gate: _Gate[S]
 ) -> DistrictResult:
     clock = _Stopwatch()
     name = path.stem
@@ -333,14 +357,14 @@ async def _district(
         spec = fleet.load(path)
         name = spec.name
         clock.pause()
-        async with gate.enter(fleet.target_url(spec)):
+        async with gate.enter(fleet.target_url(spec), spec):
             clock.resume()
             async with fleet.open_driver(spec) as driver:
                 result, plan = await work(spec, driver)
     except RefusedError as exc:
-        done = _failed(name, path, "refused", str(exc), clock)
+        done = _failed(name, path, "refused", _message(exc), clock)
     except PsconfigError as exc:
-        done = _failed(name, path, "error", str(exc), clock)
+        done = _failed(name, path, "error", _message(exc), clock)
     except Exception as exc:  # a bug in one district must not end the others
         message = f"unexpected {type(exc).__name__}: {exc}"
         done = _failed(name, path, "error", message, clock)
@@ -358,6 +382,11 @@ async def _district(
     if fleet.on_done is not None:
         fleet.on_done(done)
     return done
+
+
+def _message(exc: PsconfigError) -> str:
+    """The error's line, then its notes (an audit failure during a refusal)."""
+    return "\n".join([str(exc), *getattr(exc, "__notes__", ())])
 
 
 def _failed(

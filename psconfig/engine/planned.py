@@ -7,7 +7,7 @@ yields ``Planned`` items (a phase, a sort key within it, and the ``Change``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -66,6 +66,25 @@ def deactivated(staff: Staff) -> Staff:
     return staff.model_copy(update={"status": "no_longer_here", "admin_access": access})
 
 
+def added_groups(numbers: Iterable[int], count: int | None) -> dict[int, int | None]:
+    """How many groups PowerSchool adds to create each of ``numbers``, in order.
+
+    Groups are numbered 1 to ``count`` without gaps and Add Groups appends, so
+    creating group N adds N - count groups (every number in between too); a later
+    creation counts from the highest group created before it. None when ``count``
+    (the live number of groups) is unknown.
+    """
+    out: dict[int, int | None] = {}
+    highest = count
+    for number in sorted(numbers):
+        if highest is None:
+            out[number] = None
+            continue
+        out[number] = max(number - highest, 0)
+        highest = max(highest, number)
+    return out
+
+
 def judge(
     rules: Mapping[Path, Rule],
     before: Leaves,
@@ -87,6 +106,7 @@ def created(
     mode: Mode,
     *,
     password_ref: str | None = None,
+    detail: str = "",
 ) -> Change:
     """A create; judged against ``base``, what PowerSchool creates by default."""
     base_l = leaves(base, managed_only=False)
@@ -98,6 +118,7 @@ def created(
         kind=obj.kind,
         key=obj.key,
         actions=("create",),
+        detail=detail,
         changed_paths=tuple(after_l),
         after=nest(after_l),
         severity=severity_of(findings),

@@ -17,6 +17,10 @@ The toggle's resting state is on only with ``toggle: on``. With ``during_apply``
 a toggle found on (left behind by an interrupted apply, or turned on by hand) is
 turned off, a reduction, and a drift report lists it as an escalation.
 
+Creating group N when PowerSchool has fewer groups adds every group up to N (Add
+Groups appends and groups cannot be deleted): given the live ``group_count`` the
+change's detail says how many.
+
 In ``drift`` mode the same differences are judged in the other direction (how live
 departs from the spec: a Health log type someone added by hand is an escalation) and
 escalations come first; the toggle bracket, an apply detail, is left out.
@@ -34,6 +38,7 @@ from psconfig.engine.planned import (
     TOGGLE_ON,
     DeclaredObject,
     Planned,
+    added_groups,
     created,
     deactivated,
     merge,
@@ -60,10 +65,15 @@ def build_plan(
     timestamp: str,
     mode: Mode = "plan",
     notes: Sequence[str] = (),
+    group_count: int | None = None,
 ) -> Plan:
-    """The plan (or drift report) that takes ``live`` to ``desired``."""
+    """The plan (or drift report) that takes ``live`` to ``desired``.
+
+    ``group_count`` is PowerSchool's number of security groups, needed only to say
+    how many groups creating a missing one adds (None: not known).
+    """
     planned = [
-        *_group_changes(desired, live, mode),
+        *_group_changes(desired, live, mode, group_count),
         *page_changes(desired, live, mode),
         *staff_changes(desired, live, mode),
         *removals(desired, live, mode),
@@ -112,7 +122,11 @@ def _observations(desired: Desired, live: State, mode: Mode) -> Iterator[str]:
                 )
 
 
-def _group_changes(desired: Desired, live: State, mode: Mode) -> Iterator[Planned]:
+def _group_changes(
+    desired: Desired, live: State, mode: Mode, group_count: int | None
+) -> Iterator[Planned]:
+    missing = [n for n in desired.groups if n not in live.groups]
+    added = added_groups(missing, group_count)
     for number, want in sorted(desired.groups.items()):
         obj = DeclaredObject("group", str(number), f"group.{number}", GROUP_RULES)
         have = live.groups.get(number)
@@ -121,11 +135,21 @@ def _group_changes(desired: Desired, live: State, mode: Mode) -> Iterator[Planne
             base = Group(number=number, name=f"Group {number}")
             after = merge(base, want)
             op = EnsureGroup(before=None, after=after)
-            change: Change | None = created(obj, base, after, op, mode)
+            detail = _adds(number, added[number]) if mode == "plan" else ""
+            change: Change | None = created(obj, base, after, op, mode, detail=detail)
         else:
             change = updated(obj, have, want, _ensure_group, mode)
         if change is not None:
             yield Planned(GROUPS, (number, ""), change)
+
+
+def _adds(number: int, count: int | None) -> str:
+    """The detail of a group create: how many groups PowerSchool adds."""
+    if count is None:
+        return ""
+    if count <= 1:
+        return f"adds group {number}"
+    return f"adds {count} groups, {number - count + 1} to {number}"
 
 
 def _ensure_group(before: Group, after: Group) -> Op:

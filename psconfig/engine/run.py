@@ -20,7 +20,15 @@ from psconfig.engine.audit import AuditLog, iso, utc_now
 from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, live_fingerprint
 from psconfig.engine.planner import build_plan
 from psconfig.errors import PsconfigError, RefusedError, StalePlanError
-from psconfig.model import CreateStaff, Desired, Scope, ServerInfo, State, UpdateStaff
+from psconfig.model import (
+    CreateStaff,
+    Desired,
+    Scope,
+    ServerInfo,
+    Staff,
+    State,
+    UpdateStaff,
+)
 
 
 class SpecSource(Protocol):
@@ -71,8 +79,13 @@ def target_of(info: ServerInfo) -> Target:
 
 @dataclass(frozen=True)
 class _Computed:
+    """A plan and what apply's checks need of the reads behind it."""
+
     plan: Plan
     live: State
+    group_count: int | None = None
+    account: Staff | None = None
+    looked_up: bool = False
 
 
 async def _compute(
@@ -87,6 +100,7 @@ async def _compute(
     seen = len(_driver_notes(driver))
     live = await driver.read(scope)
     notes = list(_driver_notes(driver)[seen:])
+    group_count = await _group_count(driver, desired, live) if mode == "plan" else None
     plan = build_plan(
         desired,
         live,
@@ -96,11 +110,41 @@ async def _compute(
         timestamp=timestamp or iso(utc_now()),
         mode=mode,
         notes=notes,
+        group_count=group_count,
     )
-    if mode == "plan":
-        extra = safety.plan_notes(plan, username=driver.info.username)
-        plan = plan.model_copy(update={"notes": (*plan.notes, *extra)})
-    return _Computed(plan, live)
+    if mode == "drift":
+        return _Computed(plan, live)
+    username = driver.info.username
+    looked_up = safety.needs_account_lookup(plan)
+    account = await _signed_in_account(driver) if looked_up else None
+    extra = safety.plan_notes(
+        plan,
+        username=username,
+        account=account,
+        looked_up=looked_up,
+        group_count=group_count,
+    )
+    plan = plan.model_copy(update={"notes": (*plan.notes, *extra)})
+    return _Computed(plan, live, group_count, account, looked_up)
+
+
+async def _group_count(driver: Driver, desired: Desired, live: State) -> int | None:
+    """How many groups PowerSchool has, read only when the spec's groups are missing.
+
+    Groups are numbered 1 to N without gaps (none can be deleted), so the highest
+    number read is the count.
+    """
+    if all(number in live.groups for number in desired.groups):
+        return None
+    groups_only = Scope(groups=None, pages=frozenset(), staff_ids=frozenset())
+    return max((await driver.read(groups_only)).groups, default=0)
+
+
+async def _signed_in_account(driver: Driver) -> Staff | None:
+    """The staff member psconfig is signed in as (a read of every admin account)."""
+    everyone = Scope(groups=frozenset(), pages=frozenset(), staff_ids=None)
+    live = await driver.read(everyone)
+    return safety.signed_in_staff(live, driver.info.username)
 
 
 async def plan_spec(
@@ -110,7 +154,12 @@ async def plan_spec(
     mode: Mode = "plan",
     timestamp: str | None = None,
 ) -> Plan:
-    """Read live state for ``spec`` and return the plan (or drift report)."""
+    """Read live state for ``spec`` and return the plan (or drift report).
+
+    A plan also notes what apply will refuse or need a flag for: it looks up the
+    signed-in account when the plan touches groups (as apply does) and counts
+    PowerSchool's groups when the spec's groups do not all exist.
+    """
     return (await _compute(spec, driver, mode=mode, timestamp=timestamp)).plan
 
 
@@ -120,10 +169,16 @@ async def plan_spec(
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    """How to apply. ``review`` shows the plan and returns True to go ahead."""
+    """How to apply. ``review`` shows the plan and returns True to go ahead.
+
+    ``review`` may also raise ``RefusedError`` (no operator to ask): the refusal is
+    audited like any other. ``allow_delete`` and ``allow_add_groups`` are the
+    intents ``safety.check`` asks for.
+    """
 
     review: Callable[[Plan], bool]
     allow_delete: bool = False
+    allow_add_groups: bool = False
     saved: Plan | None = None
     audit_path: Path | None = None
     os_user: str = "unknown"
@@ -148,35 +203,72 @@ async def apply_spec(
     """Plan, check (stale plan, safety), review, then apply with an audit trail.
 
     With ``options.saved`` the spec digest is checked before anything is read, and
-    the recomputed plan must match the saved one (``check_stale``).
+    the recomputed plan must match the saved one (``check_stale``). A refusal
+    (``RefusedError``) or a declined review (``ApplyCancelled``) leaves a
+    ``refused`` audit record; when the log cannot be written then, the error raised
+    is still the refusal, with the audit failure as a note (``__notes__``).
     """
     audit = _audit(options, target_of(driver.info), spec_ref(spec))
     try:
-        if options.saved is not None and options.saved.spec.digest != spec.digest:
-            raise StalePlanError(
-                f"stale plan: the spec {spec.path} changed since the plan was made; "
-                "run psconfig plan again"
-            )
-        computed = await _compute(spec, driver, mode="plan", timestamp=None)
-        plan = computed.plan
-        if options.saved is not None:
-            check_stale(options.saved, plan)
-        if plan.has_changes:
-            plan = _with_secrets(spec, computed)
-            await _check_safety(plan, driver, options)
-    except RefusedError as exc:
+        plan = await _checked_plan(spec, driver, options)
+        if plan.has_changes and not options.review(plan):
+            raise ApplyCancelled("apply cancelled; nothing was changed")
+    except (RefusedError, ApplyCancelled) as exc:
         if audit is not None:
-            audit.refused(str(exc))
+            audit.record_refusal(exc)
         raise
     if not plan.has_changes:
         if audit is not None:
             audit.start(plan)
             audit.end("success")
         return ApplyResult(plan, ())
-    if not options.review(plan):
-        raise ApplyCancelled("apply cancelled; nothing was changed")
     outcomes = await _apply_audited(plan, driver, audit, options.on_outcome)
     return ApplyResult(plan, outcomes)
+
+
+async def _checked_plan(
+    spec: SpecSource, driver: Driver, options: ApplyOptions
+) -> Plan:
+    """The plan to apply, with its secrets, once the stale and safety checks pass."""
+    if options.saved is not None and options.saved.spec.digest != spec.digest:
+        raise StalePlanError(
+            f"stale plan: the spec {spec.path} changed since the plan was made; "
+            "run psconfig plan again"
+        )
+    computed = await _compute(spec, driver, mode="plan", timestamp=None)
+    if options.saved is not None:
+        check_stale(options.saved, computed.plan)
+    if not computed.plan.has_changes:
+        return computed.plan
+    plan = _with_secrets(spec, computed)
+    safety.check(
+        plan,
+        allow_delete=options.allow_delete,
+        username=driver.info.username,
+        account=computed.account,
+        looked_up=computed.looked_up,
+        group_count=computed.group_count,
+        allow_add_groups=options.allow_add_groups,
+    )
+    return plan
+
+
+def unsigned_target(url: str) -> Target:
+    """A target known only by its URL (a refusal before signing in)."""
+    return Target(url=url, powerschool_version="", flavor="", username="")
+
+
+def record_refusal(
+    options: ApplyOptions, target: Target, spec: SpecSource, refusal: PsconfigError
+) -> None:
+    """Leave a ``refused`` audit record for an apply refused outside ``apply_spec``.
+
+    Never raises for the log: an audit failure becomes a note on ``refusal`` (see
+    ``AuditLog.record_refusal``), so a refusal keeps its exit code.
+    """
+    audit = _audit(options, target, spec_ref(spec))
+    if audit is not None:
+        audit.record_refusal(refusal)
 
 
 def _audit(options: ApplyOptions, target: Target, spec: SpecRef) -> AuditLog | None:
@@ -205,25 +297,10 @@ def _with_secrets(spec: SpecSource, computed: _Computed) -> Plan:
         spec=plan.spec,
         live_fingerprint=plan.live_fingerprint,
         timestamp=plan.timestamp,
+        group_count=computed.group_count,
     )
     check_stale(plan, resolved)  # same inputs, so only a bug could trip this
     return resolved.model_copy(update={"notes": plan.notes})
-
-
-async def _check_safety(plan: Plan, driver: Driver, options: ApplyOptions) -> None:
-    username = driver.info.username
-    account = None
-    looked_up = safety.needs_account_lookup(plan)
-    if looked_up:
-        everyone = Scope(groups=frozenset(), pages=frozenset(), staff_ids=None)
-        account = safety.signed_in_staff(await driver.read(everyone), username)
-    safety.check(
-        plan,
-        allow_delete=options.allow_delete,
-        username=username,
-        account=account,
-        looked_up=looked_up,
-    )
 
 
 async def _apply_audited(

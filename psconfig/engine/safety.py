@@ -1,9 +1,12 @@
 """Safety guards checked before an apply writes anything.
 
-Two kinds of refusal (``UnsafeChangeError``, exit 3):
+Three kinds of refusal (``UnsafeChangeError``, exit 3):
 
 - Removals need explicit intent: deleting or deactivating a staff member, or
   lowering any page level, is refused without ``--allow-delete``.
+- Adding groups needs explicit intent: creating group N makes PowerSchool add
+  every group up to N, and groups cannot be deleted, so a create that adds more
+  than one group (or an unknown number) is refused without ``--allow-add-groups``.
 - psconfig never changes its own footing, flag or no flag: the staff member whose
   admin username is the signed-in username, and the groups that account depends on
   (its default group and its role groups), including their page permissions. An
@@ -14,8 +17,9 @@ Two kinds of refusal (``UnsafeChangeError``, exit 3):
 from __future__ import annotations
 
 from psconfig.engine.plan import Change, Plan
+from psconfig.engine.planned import added_groups
 from psconfig.errors import UnsafeChangeError
-from psconfig.model import DeactivateStaff, DeleteStaff, Staff, State
+from psconfig.model import DeactivateStaff, DeleteStaff, EnsureGroup, Staff, State
 
 
 def removals(plan: Plan) -> list[str]:
@@ -28,6 +32,32 @@ def removals(plan: Plan) -> list[str]:
             lowered = [f.path for f in change.findings if f.effect == "reduction"]
             if lowered:
                 out.append(f"{change.address} lowers {', '.join(lowered)}")
+    return out
+
+
+def group_additions(plan: Plan, group_count: int | None) -> list[str]:
+    """The group creates in ``plan`` that add more than one group, one phrase each.
+
+    ``group_count`` is how many groups PowerSchool has (None: unknown, in which
+    case every create is listed: psconfig cannot tell how many it adds).
+    """
+    creates = {
+        c.address: c.op.after.number
+        for c in plan.changes
+        if isinstance(c.op, EnsureGroup) and c.op.before is None
+    }
+    added = added_groups(creates.values(), group_count)
+    out = []
+    for address, number in creates.items():
+        count = added[number]
+        if count is None:
+            out.append(
+                f"{address}: the number of groups PowerSchool has is unknown, so "
+                "psconfig cannot tell how many groups creating it adds"
+            )
+        elif count > 1:
+            first = number - count + 1
+            out.append(f"{address} adds {count} groups, {first} to {number}")
     return out
 
 
@@ -105,6 +135,9 @@ def _groups_touched(change: Change) -> set[int]:
     return set()
 
 
+_GROUPS_CANNOT_BE_DELETED = "PowerSchool cannot delete a group"
+
+
 def check(
     plan: Plan,
     *,
@@ -112,8 +145,14 @@ def check(
     username: str,
     account: Staff | None,
     looked_up: bool,
+    group_count: int | None = None,
+    allow_add_groups: bool = False,
 ) -> None:
-    """Raise ``UnsafeChangeError`` naming every refused change; else return."""
+    """Raise ``UnsafeChangeError`` naming every refused change; else return.
+
+    ``account`` is the signed-in staff member when ``looked_up`` (see
+    ``signed_in_staff``); ``group_count`` how many groups PowerSchool has.
+    """
     own = own_account_problems(
         plan, username=username, account=account, looked_up=looked_up
     )
@@ -126,17 +165,40 @@ def check(
         raise UnsafeChangeError(
             "refusing to remove access without --allow-delete: " + "; ".join(needing)
         )
+    adding = group_additions(plan, group_count)
+    if adding and not allow_add_groups:
+        raise UnsafeChangeError(
+            "refusing to add more than one group without --allow-add-groups "
+            f"({_GROUPS_CANNOT_BE_DELETED}): " + "; ".join(adding)
+        )
 
 
-def plan_notes(plan: Plan, *, username: str) -> list[str]:
-    """What a plan reviewer should know before apply: the same checks, no lookup."""
+def plan_notes(
+    plan: Plan,
+    *,
+    username: str,
+    account: Staff | None = None,
+    looked_up: bool = False,
+    group_count: int | None = None,
+) -> list[str]:
+    """What a plan reviewer should know before apply: the checks ``check`` makes.
+
+    Given the lookup apply makes (``account``, ``looked_up``), the notes name every
+    change apply will refuse to make to psconfig's own account or its groups.
+    """
     notes = [
         f"apply will refuse: {problem}"
         for problem in own_account_problems(
-            plan, username=username, account=None, looked_up=False
+            plan, username=username, account=account, looked_up=looked_up
         )
     ]
     needing = removals(plan)
     if needing:
         notes.append("apply needs --allow-delete: " + "; ".join(needing))
+    adding = group_additions(plan, group_count)
+    if adding:
+        notes.append(
+            f"apply needs --allow-add-groups ({_GROUPS_CANNOT_BE_DELETED}): "
+            + "; ".join(adding)
+        )
     return notes

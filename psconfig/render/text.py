@@ -126,6 +126,8 @@ def _headline(change: Change, drift: bool) -> str:
         verb = {"create": "will be created", "update": "will be updated"}.get(
             change.actions[0], "will be removed"
         )
+        if change.detail:  # e.g. how many groups creating a group adds
+            verb += f" ({change.detail})"
     marker = ""
     if change.severity == "escalation":
         marker = (

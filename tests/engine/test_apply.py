@@ -12,7 +12,9 @@ from psconfig.engine.run import ApplyCancelled, ApplyOptions, apply_spec, plan_s
 from psconfig.errors import (
     ApplyError,
     DriverError,
+    RefusedError,
     ServerRefusedError,
+    StalePlanError,
     UnsafeChangeError,
     WriteNotAppliedError,
 )
@@ -295,3 +297,67 @@ async def test_toggle_on_spec_is_not_turned_off_after_a_failure() -> None:
         await apply_spec(FakeSpec(clever_desired(toggle="on")), driver, OPTIONS)
     assert driver.state.page_toggle is True
     assert SetPageToggle(on=False) not in driver.writes
+
+
+def audit_events(log: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.mark.anyio
+async def test_declined_review_leaves_a_refused_record(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    options = ApplyOptions(review=lambda plan: False, audit_path=log)
+    with pytest.raises(ApplyCancelled):
+        await apply_spec(FakeSpec(), FakeDriver(), options)
+    (record,) = audit_events(log)
+    assert record["event"] == "refused"
+    assert record["error"] == "apply cancelled; nothing was changed"
+
+
+@pytest.mark.anyio
+async def test_a_review_that_refuses_is_audited_and_keeps_its_error(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "audit.jsonl"
+
+    def no_terminal(plan: Plan) -> bool:
+        raise RefusedError("no terminal to ask; pass --auto-approve")
+
+    driver = FakeDriver()
+    with pytest.raises(RefusedError, match="no terminal"):
+        await apply_spec(FakeSpec(), driver, ApplyOptions(no_terminal, audit_path=log))
+    assert [r["event"] for r in audit_events(log)] == ["refused"]
+    assert driver.writes == []
+
+
+@pytest.mark.anyio
+async def test_a_stale_plan_leaves_a_refused_record(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    driver = FakeDriver()
+    saved = await plan_spec(FakeSpec(), driver)
+    edited = FakeSpec(digest="sha256:" + "cd" * 32)
+    options = ApplyOptions(review=approve, saved=saved, audit_path=log)
+    with pytest.raises(StalePlanError):
+        await apply_spec(edited, driver, options)
+    (record,) = audit_events(log)
+    assert record["event"] == "refused"
+    assert "stale plan" in str(record["error"])
+
+
+@pytest.mark.anyio
+async def test_an_unwritable_audit_log_does_not_replace_a_refusal(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "file").write_text("")
+    log = tmp_path / "file" / "audit.jsonl"  # its directory is a file
+    driver = FakeDriver()
+    driver.state = driver.state.model_copy(
+        update={"staff": {**driver.state.staff, "99999": clever_staff()}}
+    )
+    removal = FakeSpec(Desired(absent_staff=frozenset({"99999"})))
+    with pytest.raises(UnsafeChangeError) as caught:
+        await apply_spec(removal, driver, ApplyOptions(review=approve, audit_path=log))
+    assert caught.value.exit_code == 3
+    (note,) = caught.value.__notes__
+    assert note.startswith("warning: cannot write the audit log")
+    assert note.endswith("the refusal is not recorded")

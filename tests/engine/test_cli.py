@@ -206,6 +206,10 @@ def test_lock_held_by_another_apply_refuses() -> None:
         result = run("apply", "demo.yaml", "--auto-approve", "--lock-timeout", "0.1")
     assert result.exit_code == 3, result.output
     assert "another apply holds the lock for sim://demo" in result.stderr
+    audit = Path(".psconfig") / "audit.jsonl"
+    (record,) = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert record["event"] == "refused"
+    assert record["target"]["url"] == "sim://demo"
 
 
 def test_removal_needs_allow_delete() -> None:
@@ -388,3 +392,68 @@ def test_access_granted_by_hand_to_an_unlisted_group_is_drift_and_reset() -> Non
     done = run("apply", "demo.yaml", "--auto-approve", "--allow-delete")
     assert done.exit_code == 0, done.output
     assert run("drift", "demo.yaml").exit_code == 0
+
+
+def test_an_unwritable_audit_log_does_not_turn_a_refusal_into_an_error() -> None:
+    converge()
+    Path("removal.yaml").write_text(REMOVAL_SPEC)
+    Path("file").write_text("")
+    refused = run(
+        "apply", "removal.yaml", "--auto-approve", "--audit-log", "file/audit.jsonl"
+    )
+    assert refused.exit_code == 3, refused.output
+    lines = refused.stderr.splitlines()
+    assert any("without --allow-delete" in line for line in lines)
+    assert any(
+        line.startswith("warning: cannot write the audit log file/audit.jsonl")
+        for line in lines
+    )
+    assert "Traceback" not in refused.output
+
+
+GROUPS_SPEC = """\
+psconfig: 1
+name: demo
+server: {url: "sim://demo"}
+security_groups:
+  - number: NUMBER
+    name: NAME
+"""
+
+
+def groups_spec(number: int, name: str) -> str:
+    Path("groups.yaml").write_text(
+        GROUPS_SPEC.replace("NUMBER", str(number)).replace("NAME", name)
+    )
+    return "groups.yaml"
+
+
+def test_a_group_number_far_above_the_count_is_stated_and_refused() -> None:
+    spec = groups_spec(20, "Far Export")
+    planned = run("plan", spec)
+    assert planned.exit_code == 2, planned.output
+    assert "# group.20 will be created (adds 7 groups, 14 to 20)" in planned.stdout
+    assert (
+        "apply needs --allow-add-groups (PowerSchool cannot delete a group): "
+        "group.20 adds 7 groups, 14 to 20" in planned.stdout
+    )
+    refused = run("apply", spec, "--auto-approve")
+    assert refused.exit_code == 3, refused.output
+    assert "refusing to add more than one group without --allow-add-groups" in (
+        refused.stderr
+    )
+    assert "group.20 adds 7 groups, 14 to 20" in refused.stderr
+    state = load_state(state_path_for("sim://demo", SIM_DIR))
+    assert len(state.groups) == 13  # nothing was added
+    next_free = run("apply", groups_spec(14, "Next Export"), "--auto-approve")
+    assert next_free.exit_code == 0, next_free.output
+
+
+def test_plan_says_apply_will_refuse_psconfigs_own_group() -> None:
+    planned = run("plan", groups_spec(9, "Administrators"))
+    assert planned.exit_code == 2, planned.output
+    assert (
+        "apply will refuse: group.9 changes group 9, which the signed-in account "
+        "'admin' depends on"
+    ) in planned.stdout
+    assert run("apply", "groups.yaml", "--auto-approve").exit_code == 3

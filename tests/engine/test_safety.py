@@ -134,3 +134,70 @@ async def test_resetting_an_unlisted_override_needs_allow_delete() -> None:
     await apply_spec(spec, driver, options)
     assert driver.state.page_permissions[DDE_HOME] == {12: "full"}
     assert not (await plan_spec(spec, driver)).has_changes
+
+
+def groups_spec(*numbers: int) -> FakeSpec:
+    groups = {n: Group(number=n, name=f"Export {n}") for n in numbers}
+    return FakeSpec(Desired(groups=groups))
+
+
+@pytest.mark.anyio
+async def test_a_group_that_adds_many_groups_needs_allow_add_groups() -> None:
+    driver = FakeDriver()  # 13 groups
+    spec = groups_spec(400)
+    plan = await plan_spec(spec, driver)
+    (change,) = plan.changes
+    assert change.detail == "adds 387 groups, 14 to 400"
+    assert (
+        "apply needs --allow-add-groups (PowerSchool cannot delete a group): "
+        "group.400 adds 387 groups, 14 to 400"
+    ) in plan.notes
+    with pytest.raises(UnsafeChangeError, match="without --allow-add-groups") as err:
+        await apply_spec(spec, driver, ApplyOptions(review=approve))
+    assert "group.400 adds 387 groups, 14 to 400" in str(err.value)
+    assert driver.writes == []
+    options = ApplyOptions(review=approve, allow_add_groups=True)
+    await apply_spec(spec, driver, options)
+    assert len(driver.state.groups) == 400
+
+
+@pytest.mark.anyio
+async def test_the_next_free_group_numbers_need_no_flag() -> None:
+    driver = FakeDriver()
+    spec = groups_spec(14, 15)
+    plan = await plan_spec(spec, driver)
+    assert [c.detail for c in plan.changes] == ["adds group 14", "adds group 15"]
+    assert not any("--allow-add-groups" in note for note in plan.notes)
+    await apply_spec(spec, driver, ApplyOptions(review=approve))
+    assert sorted(driver.state.groups)[-2:] == [14, 15]
+
+
+@pytest.mark.anyio
+async def test_groups_are_counted_only_when_one_is_missing() -> None:
+    driver = FakeDriver()
+    await plan_spec(groups_spec(12), driver)
+    assert all(scope.groups is not None for scope in driver.reads)
+
+
+@pytest.mark.anyio
+async def test_plan_notes_a_refused_change_to_a_group_psconfig_depends_on() -> None:
+    """plan makes apply's account lookup, so it knows the admin's groups too."""
+    driver = FakeDriver()
+    spec = FakeSpec(Desired(groups={9: Group(number=9, name="Admins")}))
+    plan = await plan_spec(spec, driver)
+    assert (
+        "apply will refuse: group.9 changes group 9, which the signed-in account "
+        "'admin' depends on"
+    ) in plan.notes
+    driver.state = driver.state.model_copy(update={"staff": {}})
+    plan = await plan_spec(groups_spec(12), driver)
+    assert any("'admin' was not found among admin staff" in n for n in plan.notes)
+
+
+@pytest.mark.anyio
+async def test_drift_makes_no_account_lookup() -> None:
+    driver = FakeDriver()
+    spec = FakeSpec(Desired(groups={9: Group(number=9, name="Admins")}))
+    drift = await plan_spec(spec, driver, mode="drift")
+    assert drift.has_changes and not drift.notes
+    assert len(driver.reads) == 1
