@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import SecretStr
 
 from psconfig.drivers.portal.driver import DEFAULT_DDE_FIELDS, PortalDriver
-from psconfig.drivers.portal.session import AsgiApp, Http, PortalSession, RetryPolicy
+from psconfig.drivers.portal.portal_session import PortalSession
+from psconfig.drivers.portal.session import AsgiApp, Http, RetryPolicy
 
 __all__ = [
     "DEFAULT_DDE_FIELDS",

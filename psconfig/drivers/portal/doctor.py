@@ -26,14 +26,9 @@ from psconfig.drivers.portal import bind, login
 from psconfig.drivers.portal.capture import write_capture
 from psconfig.drivers.portal.forms import Document, Form
 from psconfig.drivers.portal.maps import FieldMap, FormPage, Page, PortalMap
+from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.response import Response
-from psconfig.drivers.portal.session import (
-    SIM_SCHEME,
-    AsgiApp,
-    Http,
-    PortalSession,
-    RetryPolicy,
-)
+from psconfig.drivers.portal.session import SIM_SCHEME, AsgiApp, Http, RetryPolicy
 from psconfig.errors import DriverError
 from psconfig.model import Frozen
 

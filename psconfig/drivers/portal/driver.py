@@ -23,8 +23,9 @@ from typing import Literal, Self
 from psconfig.drivers.portal import bind
 from psconfig.drivers.portal.forms import Form
 from psconfig.drivers.portal.maps import PortalMap
+from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.reader import Reader, all_or_none
-from psconfig.drivers.portal.session import Http, PortalSession
+from psconfig.drivers.portal.session import Http
 from psconfig.drivers.portal.writer import Writer
 from psconfig.errors import DriverError, FormMapError, ServerRefusedError
 from psconfig.model import Op, PageLevel, Scope, ServerInfo, State

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from psconfig.drivers.portal import bind
 from psconfig.drivers.portal.forms import Document, Form, Where
 from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.session import PageDeniedError, PortalSession
+from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
 from psconfig.errors import DriverError, FormMapError
 from psconfig.model import (
     AdminAccess,

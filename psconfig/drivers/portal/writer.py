@@ -21,13 +21,10 @@ from pydantic import BaseModel, SecretStr
 from psconfig.drivers.portal import bind
 from psconfig.drivers.portal.forms import Document, Form
 from psconfig.drivers.portal.maps import Fields, FormPage, PortalMap
+from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
 from psconfig.drivers.portal.reader import Reader, StaffRef
 from psconfig.drivers.portal.response import Response
-from psconfig.drivers.portal.session import (
-    PageDeniedError,
-    PortalSession,
-    UncertainWriteError,
-)
+from psconfig.drivers.portal.session import UncertainWriteError
 from psconfig.drivers.portal.staff_writer import StaffWriter
 from psconfig.errors import (
     AccessDeniedError,
