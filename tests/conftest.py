@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+
+_LOCAL_NAMES = {"localhost", "localhost.", "ip6-localhost"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,3 +62,46 @@ def _isolated_workdir(
     """Run every test in its own directory so sim:// state never leaks between tests."""
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
     monkeypatch.delenv("PSCONFIG_SIM_DIR", raising=False)
+
+
+def _is_loopback(host: object) -> bool:
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return str(host).lower() in _LOCAL_NAMES
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse, inside this process, any connection or name lookup off loopback.
+
+    The project may talk to loopback only. A regression that let a test reach for a
+    real address fails here, before a packet leaves the machine.
+    """
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guard(address: Any, family: int) -> None:
+        inet = family in (socket.AF_INET, socket.AF_INET6)
+        if inet and not _is_loopback(address[0]):
+            raise OSError(f"test network guard: {address[0]} is not loopback")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        guard(address, self.family)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        guard(address, self.family)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _is_loopback(host):
+            raise socket.gaierror(f"test network guard: {host} is not loopback")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    patches: dict[str, Callable[..., Any]] = {"connect": connect}
+    patches["connect_ex"] = connect_ex
+    for name, replacement in patches.items():
+        monkeypatch.setattr(socket.socket, name, replacement)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -40,3 +40,16 @@ def test_help_and_version_exit_0_through_the_console_entry_point() -> None:
             check=False,
         )
         assert proc.returncode == 0, (args, proc.stderr)
+
+
+def test_the_suite_cannot_reach_off_loopback() -> None:
+    import socket
+
+    import pytest
+
+    probe = socket.socket()
+    with pytest.raises(OSError, match="network guard"):
+        probe.connect(("192.0.2.1", 1))
+    probe.close()
+    with pytest.raises(OSError, match="network guard"):
+        socket.getaddrinfo("ps.example.org", 443)

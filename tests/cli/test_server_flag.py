@@ -11,8 +11,9 @@ import pytest
 from tests.cli.helpers import SIM_DIR, error_lines, run, write_demo
 
 PASSWORD = "S3cretPW"
-# Loopback and a documentation address: were a check to regress, nothing leaves
-# this machine but a packet to TEST-NET-1, which is never routed.
+# Loopback and a documentation address. Were a check to regress, the suite's
+# loopback-only network guard (tests/conftest.py) stops the connection attempt
+# before any packet leaves this machine.
 WITH_CREDENTIALS = f"https://admin:{PASSWORD}@127.0.0.1:1"
 REMOTE_HTTP = "http://192.0.2.1:1/"
 
