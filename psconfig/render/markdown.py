@@ -102,21 +102,31 @@ def _title(title: str, mode: str) -> str:
     ]
 
 
+_LABELS = {
+    "escalation": "**privilege escalation**",
+    "reduction": "privilege reduction",
+}
+
+
 def _item(change: Change, mode: str) -> str:
+    """One change: its severity, then its reasons under the effect each has.
+
+    A change that escalates and also reduces something lists the reductions after
+    the escalations, under their own label, never as escalation reasons.
+    """
     detail = f" ({change.detail})" if change.detail not in ("", "delete") else ""
-    if change.severity == "escalation":
-        label = (
-            "**CRITICAL** privilege escalation"
-            if mode == "drift"
-            else ("**privilege escalation**")
-        )
-    else:
-        label = {"reduction": "privilege reduction", "neutral": "neutral"}[
-            change.severity
-        ]
-    reasons = [f.message for f in change.findings]
-    why = f": {'; '.join(reasons)}" if reasons else ""
-    return f"`{change.address}`{detail} — {label}{why}"
+    parts = []
+    for effect in ("escalation", "reduction"):
+        reasons = [f.message for f in change.findings if f.effect == effect]
+        if reasons:
+            parts.append(f"{_label(effect, mode)}: {'; '.join(reasons)}")
+    return f"`{change.address}`{detail} — {' · '.join(parts) or 'neutral'}"
+
+
+def _label(effect: str, mode: str) -> str:
+    if effect == "escalation" and mode == "drift":
+        return "**CRITICAL** privilege escalation"
+    return _LABELS[effect]
 
 
 def _diff_body(text: str) -> str:

@@ -457,3 +457,14 @@ def test_plan_says_apply_will_refuse_psconfigs_own_group() -> None:
         "'admin' depends on"
     ) in planned.stdout
     assert run("apply", "groups.yaml", "--auto-approve").exit_code == 3
+
+
+def test_markdown_never_lists_a_restriction_as_an_escalation_reason() -> None:
+    Path("demo.yaml").write_text(DEMO_SPEC + "    allowed_ips: [192.0.2.10]\n")
+    md = run("plan", "demo.yaml", "--format", "markdown")
+    assert md.exit_code == 2, md.output
+    (line,) = [ln for ln in md.stdout.splitlines() if ln.startswith("- `staff")]
+    escalation, reduction = line.split(" · ")
+    assert "**privilege escalation**" in escalation
+    assert "restricted" not in escalation
+    assert reduction.startswith("privilege reduction: admin_access.allowed_ips")

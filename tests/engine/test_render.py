@@ -173,3 +173,27 @@ def test_no_secret_in_any_rendering() -> None:
 def test_json_many_is_an_array_of_plans() -> None:
     data = json.loads(render_json_many([fresh_plan(), fresh_plan()]))
     assert [p["format_version"] for p in data] == ["1.0", "1.0"]
+
+
+def test_markdown_lists_each_reason_under_its_own_effect() -> None:
+    staff = clever_staff()
+    restricted = staff.model_copy(
+        update={
+            "admin_access": staff.admin_access.model_copy(
+                update={"allowed_ips": ("192.0.2.10",)}
+            )
+        }
+    )
+    plan = plan_for(clever_desired(staff={"99999": restricted}), fresh_state())
+    md = render_markdown(plan).splitlines()
+    (line,) = [ln for ln in md if ln.startswith("- `staff")]
+    escalation, reduction = line.split(" · ")
+    assert escalation.startswith('- `staff["99999"]` — **privilege escalation**: ')
+    assert "admin_access.enabled turned on" in escalation
+    assert "restricted" not in escalation
+    assert reduction == (
+        "privilege reduction: admin_access.allowed_ips restricted from any IP address"
+    )
+    text = render_text(plan)
+    assert "  # (-) admin_access.allowed_ips restricted from any IP address" in text
+    assert "  # (!) admin_access.enabled turned on" in text
