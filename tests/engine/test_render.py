@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from psconfig.engine import safety
 from psconfig.engine.plan import Plan
 from psconfig.model import Desired, Health, Staff, State
-from psconfig.render.json import render_json, render_json_many
+from psconfig.render.json import render_json
 from psconfig.render.markdown import render_markdown
 from psconfig.render.text import render_text
 from tests.engine.builders import (
@@ -168,11 +167,6 @@ def test_no_secret_in_any_rendering() -> None:
         plan = make()
         for out in (render_text(plan), render_markdown(plan), render_json(plan)):
             assert CANARY not in out
-
-
-def test_json_many_is_an_array_of_plans() -> None:
-    data = json.loads(render_json_many([fresh_plan(), fresh_plan()]))
-    assert [p["format_version"] for p in data] == ["1.0", "1.0"]
 
 
 def test_markdown_lists_each_reason_under_its_own_effect() -> None:
