@@ -26,21 +26,14 @@ any 1, else any 3, else any 2, else 0, as Terragrunt aggregates):
     refused    x     x      x      3    refused for safety (unsafe change, lock held)
     error      x     x      x      1    spec, connection, sign-in or apply failure
 
-Sharding (``--shard I/N``) splits a fleet across machines that never coordinate:
-each spec belongs to shard ``sha256(key) mod N + 1``, its key being its path
-relative to the deepest directory holding every spec given (POSIX separators). The
-same command on every machine therefore sees the same keys, and shards ``1/N`` to
-``N/N`` cover every spec exactly once. A spec keeps its shard as the fleet grows,
-as long as that common directory stays the same.
+Sharding (``--shard I/N``) is ``psconfig.engine.shard``; its names are re-exported
+here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -61,6 +54,11 @@ from psconfig.engine.run import (
     record_refusal,
     unsigned_target,
 )
+from psconfig.engine.shard import Shard as Shard
+from psconfig.engine.shard import parse_shard as parse_shard
+from psconfig.engine.shard import select_shard as select_shard
+from psconfig.engine.shard import shard_keys as shard_keys
+from psconfig.engine.shard import shard_of as shard_of
 from psconfig.errors import LockHeldError, PsconfigError, RefusedError
 from psconfig.model import Frozen
 
@@ -86,66 +84,6 @@ EXIT_CODES: dict[Result, int] = {
     "error": 1,
 }
 Command = Literal["plan", "drift", "apply"]
-
-
-# ---------------------------------------------------------------------------
-# Sharding
-
-
-class Shard(Frozen):
-    """Shard ``index`` of ``count`` (both 1-based, ``1 <= index <= count``)."""
-
-    index: int
-    count: int
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-
-_SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
-
-
-def parse_shard(text: str) -> Shard:
-    """``"2/3"`` -> ``Shard(index=2, count=3)``; ``PsconfigError`` when malformed."""
-    match = _SHARD.fullmatch(text)
-    index, count = (int(match[1]), int(match[2])) if match else (0, 0)
-    if not 1 <= index <= count:
-        raise PsconfigError(
-            f"--shard {text!r}: expected I/N with 1 <= I <= N, such as 2/3"
-        )
-    return Shard(index=index, count=count)
-
-
-def shard_keys(paths: Sequence[Path]) -> list[str]:
-    """Each path relative to the deepest directory holding them all, POSIX-style.
-
-    Absolute locations differ from machine to machine (a CI runner's checkout, a
-    pod's volume); these keys do not, as long as every machine is given the same
-    specs.
-    """
-    if not paths:
-        return []
-    absolute = [Path(os.path.normpath(path.absolute())) for path in paths]
-    root = os.path.commonpath([path.parent for path in absolute])
-    return [path.relative_to(root).as_posix() for path in absolute]
-
-
-def shard_of(key: str, count: int) -> int:
-    """The shard (1..count) a key belongs to: sha256 of the key, modulo ``count``."""
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % count + 1
-
-
-def select_shard(paths: Sequence[Path], shard: Shard | None) -> list[Path]:
-    """The paths in ``shard`` (all of them for ``None``), in their given order."""
-    if shard is None:
-        return list(paths)
-    keys = shard_keys(paths)
-    return [
-        p
-        for p, k in zip(paths, keys, strict=True)
-        if shard_of(k, shard.count) == shard.index
-    ]
 
 
 # ---------------------------------------------------------------------------
