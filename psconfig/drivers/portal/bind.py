@@ -18,7 +18,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from psconfig.drivers.portal.forms import Form
+from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.maps import FieldKind, FieldMap, Fields
 
 _PAGE_KINDS: dict[FieldKind, frozenset[str]] = {

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Literal, Self
 
 from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.forms import Form
+from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.reader import Reader, all_or_none

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 
 from psconfig.drivers.portal import pcas
-from psconfig.drivers.portal.forms import Document, Form
+from psconfig.drivers.portal.controls import Form
+from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import FLAVORS, PortalMap, Signin, load_map
 from psconfig.drivers.portal.response import Response
 from psconfig.errors import FormMapError, LockedOutError, LoginError, ServerError

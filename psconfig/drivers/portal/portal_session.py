@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from pydantic import SecretStr
 
 from psconfig.drivers.portal import login
-from psconfig.drivers.portal.forms import Document, Form
+from psconfig.drivers.portal.controls import Form
+from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import Http

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.forms import Document, Form, Where
+from psconfig.drivers.portal.controls import Form, Where
+from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
 from psconfig.errors import DriverError, FormMapError

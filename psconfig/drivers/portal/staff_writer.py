@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.forms import Form, Where
+from psconfig.drivers.portal.controls import Form, Where
 from psconfig.drivers.portal.maps import FieldMap, PortalMap
 from psconfig.drivers.portal.reader import StaffRef, validated
 from psconfig.drivers.portal.session import UncertainWriteError

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from pydantic import BaseModel, SecretStr
 
 from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.forms import Document, Form
+from psconfig.drivers.portal.controls import Form
+from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import Fields, FormPage, PortalMap
 from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
 from psconfig.drivers.portal.reader import Reader, StaffRef
