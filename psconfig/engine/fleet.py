@@ -11,7 +11,8 @@ Contract:
   page permissions both bracket. Waiting for a busy server takes no slot.
 - One district's failure never stops the others: a ``RefusedError`` becomes the
   district's ``refused`` result and any other error (even an unexpected one) its
-  ``error`` result, with the one-line message.
+  ``error`` result, with its message: one line per problem, then the error's notes
+  (a refusal the audit log could not record says so on a line of its own).
 - Results come back in the order of the paths given; ``on_done`` hears of each
   district as it finishes.
 
@@ -97,8 +98,9 @@ class DistrictResult(Frozen):
     the objects to change, drifted or changed (the temporary toggle bracket aside),
     ``escalations`` those that grant more access, ``duration_s`` the time spent on
     this district (loading it and talking to PowerSchool; waiting for a free slot
-    or a busy server excluded), ``error`` the one-line message of an error or a
-    refusal, and ``plan`` the plan or drift report when one was computed.
+    or a busy server excluded), ``error`` the message of an error or a refusal
+    (one line per problem, then any note), and ``plan`` the plan or drift report
+    when one was computed.
     """
 
     name: str

@@ -11,8 +11,9 @@ bump only adds keys)::
      exit_code}
 
 ``plan`` is the district's plan document (``psconfig.engine.plan``, secrets masked)
-or ``null`` when none was computed; ``error`` is the one-line message of an error or
-a refusal. ``shard`` is ``"I/N"`` or ``null``; ``specs_given`` counts the specs
+or ``null`` when none was computed; ``error`` is the message of an error or a
+refusal (one line per problem, then any note, such as an audit log that could not
+record the refusal). ``shard`` is ``"I/N"`` or ``null``; ``specs_given`` counts the specs
 before sharding.
 
 The Markdown (a pull-request comment or an issue body) opens with the summary and
