@@ -7,13 +7,8 @@ from importlib import resources
 
 import pytest
 
-from psconfig.drivers.portal.maps import (
-    FLAVORS,
-    FormPage,
-    PortalMap,
-    load_map,
-    parse_map,
-)
+from psconfig.drivers.portal.map_parts import FormPage
+from psconfig.drivers.portal.maps import FLAVORS, PortalMap, load_map, parse_map
 from psconfig.errors import FormMapError
 from psconfig.model import Flavor
 

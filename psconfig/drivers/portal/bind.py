@@ -19,7 +19,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.maps import FieldKind, FieldMap, Fields
+from psconfig.drivers.portal.map_parts import FieldKind, FieldMap, Fields
 
 _PAGE_KINDS: dict[FieldKind, frozenset[str]] = {
     "text": frozenset({"text", "email", "search", "tel", "url", "number", "date"}),

@@ -26,7 +26,8 @@ from psconfig.drivers.portal import bind, login
 from psconfig.drivers.portal.capture import write_capture
 from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import FieldMap, FormPage, Page, PortalMap
+from psconfig.drivers.portal.map_parts import FieldMap, FormPage, Page
+from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import SIM_SCHEME, AsgiApp, Http, RetryPolicy

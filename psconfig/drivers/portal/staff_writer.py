@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from psconfig.drivers.portal import bind
 from psconfig.drivers.portal.controls import Form, Where
-from psconfig.drivers.portal.maps import FieldMap, PortalMap
+from psconfig.drivers.portal.map_parts import FieldMap
+from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.reader import StaffRef, validated
 from psconfig.drivers.portal.session import UncertainWriteError
 from psconfig.errors import (

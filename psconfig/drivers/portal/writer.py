@@ -21,7 +21,8 @@ from pydantic import BaseModel, SecretStr
 from psconfig.drivers.portal import bind
 from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import Fields, FormPage, PortalMap
+from psconfig.drivers.portal.map_parts import Fields, FormPage
+from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
 from psconfig.drivers.portal.reader import Reader, StaffRef
 from psconfig.drivers.portal.response import Response
