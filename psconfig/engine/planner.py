@@ -110,7 +110,7 @@ def _observations(desired: Desired, live: State, mode: Mode) -> Iterator[str]:
             listed = ", ".join(f"group {g} ({level})" for g, level in groups.items())
             yield (
                 f'page_permissions["{page}"]: {listed} not in the spec; apply resets '
-                "the override to group_default"
+                "each to group_default"
             )
     if desired.removal == "delete":
         for sid in sorted(desired.absent_staff):
