@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from psconfig.errors import Problem, SecretError, SpecError
 from psconfig.model import Desired
-from psconfig.spec import policy
+from psconfig.spec import policy, waivers
 from psconfig.spec.document import Document, RawPath
 from psconfig.spec.loader import MAX_BYTES, parse_document
 from psconfig.spec.models import Spec
@@ -179,7 +179,7 @@ def load_spec(path: Path) -> LoadedSpec:
         )
         findings = policy.check(context)
         problems.extend(
-            policy.report(findings, model.policy.waive, doc, resolved.locator)
+            waivers.report(findings, model.policy.waive, doc, resolved.locator)
         )
     problems = sort_problems(problems)
     if resolved is None or any(p.severity == "error" for p in problems):

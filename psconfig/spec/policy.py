@@ -17,22 +17,17 @@ it. Each finding is located at the value that breaks the rule; when that value i
 not written anywhere (a group the spec does not define, a DDE page it does not
 list), at the value that made the group an export group.
 
-A waiver (``policy.waive: [{rule: PS011, reason: ...}]``) turns that rule's findings
-into notices that do not fail; a waiver for an unknown rule is an error and one that
-matches nothing is a warning, so waivers do not outlive their reason unnoticed.
+Findings become located problems, with waivers applied, in ``waivers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from psconfig.errors import Problem
 from psconfig.model import DISTRICT_OFFICE, Desired, Group, Staff
-from psconfig.spec.document import Document, Mark
-from psconfig.spec.locate import DPath, Locator
-from psconfig.spec.models import Waiver
+from psconfig.spec.locate import DPath
 from psconfig.spec.presets import DDE_PAGES
 from psconfig.spec.refs import BUILTIN_PERMISSION_GROUPS
 
@@ -368,52 +363,3 @@ def _page_findings(desired: Desired, number: int, source: DPath) -> Iterator[Fin
                 f"export group {number} should not be full on {page}; "
                 "Clever needs Full on the DDE pages only",
             )
-
-
-def report(
-    findings: Sequence[Finding],
-    waivers: Sequence[Waiver],
-    doc: Document,
-    locator: Locator,
-) -> list[Problem]:
-    """Findings as located problems, with waivers applied and checked."""
-    problems: list[Problem] = []
-    active: dict[str, tuple[Waiver, int]] = {}
-    for index, waiver in enumerate(waivers):
-        path = ("policy", "waive", index, "rule")
-        if waiver.rule not in RULES:
-            problems.append(doc.problem(path, f"unknown policy rule {waiver.rule}"))
-        elif waiver.rule in active:
-            problems.append(doc.problem(path, f"{waiver.rule} is already waived"))
-        else:
-            active[waiver.rule] = (waiver, index)
-    used: set[str] = set()
-    for finding in findings:
-        where = _mark(finding, doc, locator)
-        waived = active.get(finding.rule)
-        severity: str = RULES[finding.rule].severity
-        message = finding.message
-        if waived is not None:
-            used.add(finding.rule)
-            severity, message = "notice", f"{message} (waived: {waived[0].reason})"
-        problems.append(
-            Problem(doc.file, where.line, where.col, message, finding.rule, severity)
-        )
-    for rule, (_, index) in active.items():
-        if rule not in used:
-            problems.append(
-                doc.problem(
-                    ("policy", "waive", index),
-                    f"the waiver for {rule} matches no finding; remove it",
-                    severity="warning",
-                )
-            )
-    return problems
-
-
-def _mark(finding: Finding, doc: Document, locator: Locator) -> Mark:
-    """Where ``finding`` is reported: its place, or its fallback when not written."""
-    path = locator.path(finding.where)
-    if finding.fallback is not None and not doc.written_path(path):
-        path = locator.path(finding.fallback)
-    return doc.locate(path)
