@@ -5,10 +5,8 @@ after a few (the simulator after five), so a retried sign-in can lock a district
 administrator out. Whatever made the sign-in fail (wrong password, a locked
 account, a 503 or a 429 from the server or a proxy, a re-login after a session
 expiry that fails), the simulator's request record shows exactly one sign-in post
-from the failure on, and the run ends with a psconfig error.
-
-Open: when two concurrent reads both find the session expired and the re-login
-fails, the second still signs in (pinned as a strict xfail below).
+from the failure on, and the run ends with a psconfig error, also when several
+concurrent requests found the session expired and waited on the same re-login.
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ TOGGLE_PAGE = "/admin/security/changepageaccesspriv.html"
 """The page-permission toggle form (PAGES.md)."""
 
 DDE_PAGES = ("/admin/tech/dde/home.html", "/admin/tech/dde/exportrecords.html")
+ADMIN_GROUP = 9
+"""The seeded administrator's default group: psconfig never changes it."""
 SYNC_PASSWORD = "Sync-Canary-Unused-7f3a"
 SYNC_ID = "99999"
 
@@ -164,14 +166,18 @@ async def apply_district(
     retry: RetryPolicy = FAST,
     timeout: float = 30.0,
     allow_delete: bool = False,
+    allow_add_groups: bool = False,
     password: str = DEMO_ADMIN_PASSWORD,
 ) -> ApplyResult:
     """Sign in to ``target`` and apply the district's spec (approved, no audit).
 
+    ``allow_delete`` and ``allow_add_groups`` are apply's two intent flags;
     ``password`` is the administrator's (the simulator's demo one by default).
     """
     spec = load_spec(district.spec_path)
-    options = ApplyOptions(review=_approve, allow_delete=allow_delete)
+    options = ApplyOptions(
+        review=_approve, allow_delete=allow_delete, allow_add_groups=allow_add_groups
+    )
     portal = _portal(target, spec.name, retry=retry, timeout=timeout, password=password)
     async with portal as driver:
         return await apply_spec(spec, driver, options)
@@ -205,10 +211,12 @@ def normalized(state: SimState) -> dict[str, Any]:
 def unmanaged(state: SimState, params: SpecParams, groups: int) -> dict[str, Any]:
     """Everything in ``state`` that applying ``params`` must leave as it was.
 
-    That is all of it but the export group, the two DDE pages' entries for it, the
-    sync account and, when the spec manages it, the toggle. ``groups`` is how many
-    groups the starting state had: groups "Add Groups" creates to reach the export
-    group's number are new, not changed, so they are left out too.
+    That is all of it but the export group, the two DDE pages (a page the spec
+    lists is managed whole: unlisted groups go back to their group default), the
+    sync account and the toggle (every toggle mode manages it: ``on`` rests on,
+    ``off`` and ``during_apply`` rest off). ``groups`` is how many groups the
+    starting state had: groups "Add Groups" creates to reach the export group's
+    number are new, not changed, so they are left out too.
     """
     data = normalized(state)
     number = params.group_number
@@ -217,8 +225,6 @@ def unmanaged(state: SimState, params: SpecParams, groups: int) -> dict[str, Any
     ]
     data["staff"] = [s for s in data["staff"] if s["teachernumber"] != SYNC_ID]
     for page in DDE_PAGES:
-        data["page_permissions"].get(page, {}).pop(str(number), None)
-    data["page_permissions"] = {p: v for p, v in data["page_permissions"].items() if v}
-    if params.toggle != "during_apply":
-        data.pop("page_toggle")
+        data["page_permissions"].pop(page, None)
+    data.pop("page_toggle")
     return data

@@ -98,13 +98,8 @@ def affiliations(draw: st.DrawFn, home: int) -> list[SimAffiliation]:
     """The home school's row and any others, active or not, of any staff type.
 
     The home row is active: the portal refuses to save an inactive one.
-
-    KNOWN GAP: a home row at a school other than the District Office has type
-    Staff; another type there does not converge when the preset moves the home
-    (test_regressions.test_moving_home_keeps_the_old_rows_staff_type).
     """
-    home_type = draw(st.integers(0, 4)) if home == 0 else 2
-    rows = [SimAffiliation(school=home, staff_type=home_type)]
+    rows = [SimAffiliation(school=home, staff_type=draw(st.integers(0, 4)))]
     for school in sorted(draw(st.sets(st.sampled_from(SCHOOLS))) - {home}):
         rows.append(
             SimAffiliation(

@@ -6,11 +6,8 @@ them too, but only by chance; here each one runs every time, by name:
 - an LDAP sync account (no local password) that the preset switches to one;
 - a sync account with an affiliation the preset does not list (PowerSchool cannot
   remove one, so it is kept inactive);
-- a sync account homed at a school, moved to the District Office.
-
-One is still open and pinned as a strict xfail (when it is fixed the test passes,
-strict turns that into a failure, and the marker and the generator's restriction
-in ``live.affiliations`` go).
+- a sync account homed at a school, moved to the District Office (the old home
+  row keeping its own staff type).
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from psconfig.errors import ApplyError
 from psconfig.sim import SimState, create_app, seed_state
 from psconfig.sim.pcas import cached_hash
 from psconfig.sim.state import SimAffiliation, SimRole, SimStaff
@@ -96,9 +92,5 @@ def test_an_enabled_account_with_a_password_converges(tmp_path: Path) -> None:
 def test_moving_home_keeps_the_old_rows_staff_type(tmp_path: Path) -> None:
     rows = [SimAffiliation(school=200, staff_type=1)]
     start = with_sync_account(home_school=200, affiliations=rows)
-    try:
-        account = converged(tmp_path, start)
-    except ApplyError as exc:
-        assert "write of 'stafftype_200' did not stick" in str(exc), str(exc)
-        raise
+    account = converged(tmp_path, start)
     assert {a.school: a.staff_type for a in account.affiliations} == {0: 2, 200: 1}
