@@ -13,8 +13,8 @@ bump only adds keys)::
 ``plan`` is the district's plan document (``psconfig.engine.plan``, secrets masked)
 or ``null`` when none was computed; ``error`` is the message of an error or a
 refusal (one line per problem, then any note, such as an audit log that could not
-record the refusal). ``shard`` is ``"I/N"`` or ``null``; ``specs_given`` counts the specs
-before sharding.
+record the refusal). ``shard`` is ``"I/N"`` or ``null``; ``specs_given`` counts the
+specs before sharding.
 
 The Markdown (a pull-request comment or an issue body) opens with the summary and
 the table, lists errors, then shows the full report of every district with
