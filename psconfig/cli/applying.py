@@ -34,6 +34,7 @@ class ApplySettings:
 
     auto_approve: bool
     allow_delete: bool
+    allow_add_groups: bool
     audit_log: Path
     lock_timeout: float
     flags: RunFlags
@@ -141,6 +142,7 @@ class _DistrictLog:
         return ApplyOptions(
             review=lambda plan: self.review(plan, settings.auto_approve),
             allow_delete=settings.allow_delete,
+            allow_add_groups=settings.allow_add_groups,
             audit_path=settings.audit_log,
             os_user=os_user(),
             on_outcome=lambda _change, outcome: self.echo(outcome_line(outcome)),

@@ -148,6 +148,14 @@ def apply(
             help="Allow deleting or deactivating staff and lowering page levels.",
         ),
     ] = False,
+    allow_add_groups: Annotated[
+        bool,
+        typer.Option(
+            "--allow-add-groups",
+            help="Allow a group number that makes PowerSchool add more than one "
+            "group (groups cannot be deleted).",
+        ),
+    ] = False,
     audit_log: AuditLogOpt = DEFAULT_AUDIT_LOG,
     lock_timeout: LockTimeoutOpt = 10.0,
     server: Server = None,
@@ -166,6 +174,7 @@ def apply(
         settings = ApplySettings(
             auto_approve=auto_approve,
             allow_delete=allow_delete,
+            allow_add_groups=allow_add_groups,
             audit_log=audit_log,
             lock_timeout=checked_lock_timeout(lock_timeout),
             flags=_flags(server, insecure, parallelism, shard, False),

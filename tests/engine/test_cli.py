@@ -449,6 +449,15 @@ def test_a_group_number_far_above_the_count_is_stated_and_refused() -> None:
     assert next_free.exit_code == 0, next_free.output
 
 
+def test_allow_add_groups_lets_a_far_group_number_through() -> None:
+    spec = groups_spec(20, "Far Export")
+    flagged = run("apply", spec, "--auto-approve", "--allow-add-groups")
+    assert flagged.exit_code == 0, flagged.output
+    state = load_state(state_path_for("sim://demo", SIM_DIR))
+    assert len(state.groups) == 20
+    assert run("plan", spec).exit_code == 0
+
+
 def test_plan_says_apply_will_refuse_psconfigs_own_group() -> None:
     planned = run("plan", groups_spec(9, "Administrators"))
     assert planned.exit_code == 2, planned.output
