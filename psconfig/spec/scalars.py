@@ -24,11 +24,19 @@ def convert(tag: str, text: str) -> Any:
         return text.lower() == "true"
     if tag == "!!int":
         # Digits with a leading zero are octal to YAML 1.1 and decimal to 1.2;
-        # as text they keep every digit (a staff ID like 007 stays "007").
-        return text if _LEADING_ZERO.match(text) else _int(text)
+        # as text they keep every digit (a staff ID like 007 stays "007"). No value
+        # in a spec needs more than a few digits; a longer one stays text, so the
+        # schema reports it at its position instead of int() raising past Python's
+        # conversion limit.
+        if _LEADING_ZERO.match(text) or len(text) > _MAX_INT_CHARS:
+            return text
+        return _int(text)
     if tag == "!!float":
         return _float(text)
     return text
+
+
+_MAX_INT_CHARS = 64
 
 
 def _int(text: str) -> int:

@@ -16,10 +16,10 @@ print no traceback, take under ``MAX_SECONDS`` (timed alone) and allocate under
 Python several times over).
 
 Some big inputs under the 1 MiB limit are not bounded yet: tens of thousands of
-YAML nodes take seconds and hundreds of MiB to parse and report, and an integer of
-more than 4300 digits crashes the loader (Python's int-from-text limit). Those are
-pinned as strict xfails with the exact failure, so fixing the loader turns them
-into failures that ask for the marker to go.
+YAML nodes take seconds and hundreds of MiB to parse and report. Those are pinned
+as strict xfails with the exact failure, so fixing the loader turns them into
+failures that ask for the marker to go. (An integer of thousands of digits, once
+such a case, is now refused at its position.)
 """
 
 from __future__ import annotations
@@ -235,12 +235,6 @@ def test_tens_of_thousands_of_nodes_are_refused_quickly(
 @pytest.mark.parametrize(
     ("key", "line", "col"),
     [("psconfig", 1, 11), ("number", 5, 13)],
-)
-@pytest.mark.xfail(
-    raises=CrashedError,
-    strict=True,
-    reason="scalars.convert: int() of more than 4300 digits raises ValueError "
-    "(Python's conversion limit), which escapes as a traceback",
 )
 def test_an_integer_of_5000_digits_is_a_located_error(
     cli: Invoke, tmp_path: Path, key: str, line: int, col: int
