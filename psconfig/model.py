@@ -24,6 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 DISTRICT_OFFICE = 0
 """School number of the District Office context."""
 
+DDE_PAGES = ("/admin/tech/dde/home.html", "/admin/tech/dde/exportrecords.html")
+"""The two Direct Database Export pages the guide sets to Full (its section 3)."""
+
 AccessLevel = Literal["no_access", "view_only", "view_and_modify"]
 ScheduleModify = Literal["no", "yes"]
 LogType = Literal[

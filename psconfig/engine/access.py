@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from psconfig.drivers.base import Driver
 from psconfig.errors import LoginError, PsconfigError
-from psconfig.model import Desired, Scope, ServerInfo, Staff
+from psconfig.model import DDE_PAGES, Desired, Scope, ServerInfo, Staff
 
 OUTSIDE_NETWORK = ipaddress.ip_network("203.0.113.0/24")
 """TEST-NET-3 (RFC 5737): documentation addresses, never routed."""
@@ -77,11 +77,24 @@ class Portal:
 # Which account
 
 
+def _export_groups(desired: Desired) -> set[int]:
+    """Groups the spec sets to full on a DDE page: what a sync account exports with."""
+    return {
+        group
+        for page in DDE_PAGES
+        for group, level in desired.page_permissions.get(page, {}).items()
+        if level == "full"
+    }
+
+
 def choose_sync_staff(desired: Desired, staff_id: str | None) -> tuple[str, Ensure]:
     """The sync staff member: ``staff_id``, else the one the spec enables or removes.
 
-    The sync account is the staff member with ``admin_access.enabled: true``; when
-    there is none, the one staff member with ``ensure: absent``.
+    The sync account is the staff member with ``admin_access.enabled: true`` whose
+    default group the spec sets to full on a DDE page (the rule the policy checks
+    use, so a spec may also manage other admin accounts); failing that, the one
+    staff member with admin sign-in enabled; failing that, the one with
+    ``ensure: absent``.
 
     Raises:
         PsconfigError: ``staff_id`` is not in the spec or cannot sign in by it, or
@@ -91,7 +104,12 @@ def choose_sync_staff(desired: Desired, staff_id: str | None) -> tuple[str, Ensu
     enabled = sorted(s for s, v in desired.staff.items() if v.admin_access.enabled)
     if staff_id is not None:
         return _named_staff(desired, enabled, staff_id)
+    exports = _export_groups(desired)
+    exporting = [
+        s for s in enabled if desired.staff[s].admin_access.default_group in exports
+    ]
     candidates: tuple[tuple[list[str], Ensure], ...] = (
+        (exporting, "present"),
         (enabled, "present"),
         (sorted(desired.absent_staff), "absent"),
     )

@@ -26,9 +26,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from psconfig.model import DISTRICT_OFFICE, Desired, Group, Staff
+from psconfig.model import DDE_PAGES, DISTRICT_OFFICE, Desired, Group, Staff
 from psconfig.spec.locate import DPath
-from psconfig.spec.presets import DDE_PAGES
 from psconfig.spec.refs import BUILTIN_PERMISSION_GROUPS
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from psconfig.model import PageLevel, ToggleMode
+from psconfig.model import DDE_PAGES, PageLevel, ToggleMode
 from psconfig.spec.document import RawPath
 from psconfig.spec.merge import FieldPath
 from psconfig.spec.models import (
@@ -30,7 +30,6 @@ from psconfig.spec.models import (
 
 PRESET_NAME = "clever-dde-sync"
 PRESET_PATH: RawPath = ("preset", PRESET_NAME)
-DDE_PAGES = ("/admin/tech/dde/home.html", "/admin/tech/dde/exportrecords.html")
 """Guide 3.B and 3.C: the two Direct Database Export pages Clever needs Full on."""
 
 
