@@ -203,7 +203,8 @@ _SECRET_SCHEMA = {
     "type": "string",
     "pattern": r"^\$\{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^{}]+)\}$",
     "description": "A secret reference: ${env:NAME} reads an environment variable, "
-    "${file:PATH} a file relative to the spec (one trailing newline dropped). "
+    "${file:PATH} a file (an absolute path as written, ~ expanded, anything else "
+    "relative to the spec's directory; one trailing newline dropped). "
     "A literal is accepted only for sim:// servers.",
     "examples": ["${env:CLEVER_SYNC_PASSWORD}", "${file:secrets/clever-sync}"],
 }
