@@ -8,16 +8,18 @@ as its password, so every sign-in uses it for real: in-process over ``sim://``
 (legacy flavor, where the page hashes the password PCAS-style before posting).
 
 Every command runs in the test's working directory through the real CLI:
-validate (text, json, --expand), plan (text, json, markdown, --out), apply (from a
-saved plan and from the spec), drift (every format), verify (--out), doctor
---capture, import --out, rotate-password --out, sim errors, a refused sign-in and
-the apply audit log. Then no canary, in any form a leak could take (as is,
-URL-encoded, as PCAS's base64 MD5), may appear in stdout, stderr, the log records
-(DEBUG and up) or any file under the working directory. The simulator's own state
-files are the one exception: they are the server's password store (salted hashes,
-and for the legacy flavor the base64 MD5 PCAS needs), not psconfig's output.
+validate (text, json, github, --expand), schema, plan (text, json, markdown,
+--out), apply (from a saved plan and from the spec), drift (every format), verify
+(--out), doctor --capture, import --out, rotate-password --out, sim errors, a
+refused sign-in and the apply audit log. Then no canary, in any form a leak could
+take (as is, URL-encoded, as PCAS's base64 MD5), may appear in stdout, stderr, the
+log records (DEBUG and up) or any file under the working directory. The
+simulator's own state files are the one exception: they are the server's password
+store (salted hashes, and for the legacy flavor the base64 MD5 PCAS needs), not
+psconfig's output.
 
-A command missing from the CLI fails this test by name rather than being skipped.
+A command missing from the CLI fails this test by name rather than being skipped,
+and so does a command the CLI gains that this test does not run yet.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ CANARIES = {"admin": ADMIN, "sync": SYNC, "wrong": WRONG}
 
 COMMANDS = (
     "validate",
+    "schema",
     "plan",
     "apply",
     "drift",
@@ -107,17 +110,19 @@ def admin_state(flavor: str) -> SimState:
     return state
 
 
-def missing_commands() -> list[str]:
+def registered_commands() -> set[str]:
     _register_all()
     names = {c.name for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
-    return [name for name in COMMANDS if name not in names]
+    return {name for name in names if name}
 
 
 def run_every_command(cli: Session, served_url: str) -> None:
     # Offline.
-    cli.run("validate", "spec.yaml", code=(0,))
+    cli.run("validate", "spec.yaml")
     cli.run("validate", "--format", "json", "--expand", "spec.yaml")
+    cli.run("validate", "--format", "github", "spec.yaml")
+    cli.run("schema")
     # Plan in every format, saved, then applied from the saved plan.
     for fmt in ("text", "json", "markdown"):
         cli.run("plan", "spec.yaml", "--format", fmt, code=2)
@@ -170,8 +175,11 @@ def test_no_command_writes_a_secret_anywhere(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    missing = missing_commands()
+    registered = registered_commands()
+    missing = sorted(set(COMMANDS) - registered)
     assert not missing, f"commands missing from the CLI (tell the lead): {missing}"
+    new = sorted(registered - set(COMMANDS))
+    assert not new, f"commands this test does not run yet (add them): {new}"
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("PS_ADMIN_USER", "admin")
     monkeypatch.setenv("PS_ADMIN_PASSWORD", ADMIN)
