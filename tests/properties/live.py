@@ -4,7 +4,9 @@
 setup touches, and what it must leave alone:
 
 - the number of security groups (10 to 16, so the export group may not exist yet)
-  and any settings on any group, with awkward names (markup, accents, spaces);
+  and any settings on groups 12 and up, with awkward names (markup, accents,
+  spaces); the guide's built-in groups 1-11 keep theirs (group 9 is the signed-in
+  administrator's, whose access the whole run depends on);
 - any page levels for any groups on the two DDE pages (explicit ``group_default``
   included) and on an unrelated page;
 - the page-permission toggle on or off;

@@ -14,9 +14,9 @@ For any generated live PowerSchool (``live.live_states``) and any preset spec
    toggle on then off, because PowerSchool shows page permissions only while it is
    on); the state is exactly what it was before;
 3. apply touches only what the spec manages: outside the export group, the two DDE
-   pages' entries for that group, the sync account, the toggle and the groups
-   added to reach the export group's number, the state file is exactly the one we
-   started from; the toggle ends at rest (on only with ``toggle: on``).
+   pages (a listed page is managed whole), the sync account, the toggle and the
+   groups added to reach the export group's number, the state file is exactly the
+   one we started from; the toggle ends at rest (on only with ``toggle: on``).
 
 The CI profile runs 25 examples per flavor; ``--slow`` runs 250.
 """
