@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import ssl
 import time
@@ -45,6 +46,13 @@ AsgiApp = Callable[
 """An ASGI application (the simulator, or a test wrapping it)."""
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a verifying context loads the whole CA bundle (15-20 ms); a fleet
+    # opens hundreds of drivers, so they share one, built on first use.
+    return httpx.create_ssl_context()
 
 
 def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
@@ -168,7 +176,7 @@ class Http:
         self._client = httpx.AsyncClient(
             base_url=base_url,
             transport=transport,
-            verify=self.verify,
+            verify=_tls_context() if self.verify else False,
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=max_connections),
             follow_redirects=False,
