@@ -43,7 +43,9 @@ def listen(host: str, port: int) -> socket.socket:
     """A bound TCP socket on a loopback ``host`` (``port`` 0: any free port)."""
     address = _loopback(host)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets it knows are TCP,
+    # and with Nagle on every answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address, port))
