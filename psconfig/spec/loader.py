@@ -8,7 +8,8 @@ located error and in bounded time and memory, what a configuration file has no u
 for: files over 1 MiB, non-UTF-8 bytes, several documents, ``%YAML 1.1`` and
 ``%TAG`` directives, tags (``!!python/object``, ``!foo``), merge keys, keys that are
 not text or whole numbers, nesting deeper than 32 levels, more than 16 aliases,
-aliases that expand to more than 10 000 nodes, and recursive aliases. Duplicate keys
+aliases that expand to more than 10 000 nodes, recursive aliases, and more than
+20 000 YAML values (a whole district's spec has a few hundred). Duplicate keys
 are collected (every one is reported) rather than stopping the read.
 
 ``dump_yaml`` writes plain data back as block-style YAML (for ``import`` and
@@ -48,6 +49,7 @@ MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_ALIASES = 16
 MAX_ALIAS_NODES = 10_000
+MAX_NODES = 20_000
 
 _TAG = "tag:yaml.org,2002:"
 # Strings a YAML 1.1 reader (PyYAML, many editors) would take for booleans or
@@ -196,7 +198,7 @@ class _Reader:
         self._stack: list[_Frame] = []
         self._anchors: dict[str, _Anchor] = {}
         self._open_anchors: set[str] = set()
-        self._aliases = self._expanded = self._documents = 0
+        self._aliases = self._expanded = self._documents = self._nodes = 0
         # Swallowing refused keys' values: whole nodes still to skip at this
         # level, and the nesting depth inside a skipped collection.
         self._skip_nodes = self._skip_depth = 0
@@ -267,6 +269,13 @@ class _Reader:
             anchor = event.anchor
             if anchor in self._anchors or anchor in self._open_anchors:
                 raise _Abort(where, f"anchor &{anchor} is defined twice")
+        if isinstance(event, NodeEvent):
+            # Parsing and reporting cost grows with nodes, not bytes: stop early.
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise _Abort(
+                    where, f"more than {MAX_NODES} YAML values; a spec is far smaller"
+                )
         if isinstance(event, CollectionStartEvent) and len(self._stack) >= MAX_DEPTH:
             raise _Abort(where, f"nested deeper than {MAX_DEPTH} levels")
 

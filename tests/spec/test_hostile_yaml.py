@@ -15,11 +15,9 @@ print no traceback, take under ``MAX_SECONDS`` (timed alone) and allocate under
 ``MAX_MIB`` at its peak (``tracemalloc``, in a second run, since tracing slows
 Python several times over).
 
-Some big inputs under the 1 MiB limit are not bounded yet: tens of thousands of
-YAML nodes take seconds and hundreds of MiB to parse and report. Those are pinned
-as strict xfails with the exact failure, so fixing the loader turns them into
-failures that ask for the marker to go. (An integer of thousands of digits, once
-such a case, is now refused at its position.)
+Tens of thousands of YAML nodes under the 1 MiB limit are refused at the node past
+the loader's bound (``MAX_NODES``), and an integer of thousands of digits at its
+position; both once escaped the bounds and are pinned here.
 """
 
 from __future__ import annotations
@@ -32,8 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.events import NodeEvent
 from typer.testing import Result
 
+from psconfig.spec.loader import MAX_NODES
 from tests.spec.conftest import CORPUS, Invoke
 from tests.spec.test_corpus import Expected, assert_reported, expectations
 
@@ -191,45 +192,43 @@ def test_generated_hostile_case(cli: Invoke, tmp_path: Path, name: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Not bounded yet (strict xfails: see the module docstring)
+# Tens of thousands of nodes under the 1 MiB limit: refused at the node past
+# the loader's bound, found here from the YAML parser's own events.
 
-UNBOUNDED = {
-    "hundred-thousand-unknown-keys": Generated(
-        lambda: (HEAD + "".join(f"k{i}: v\n" for i in range(95_000))).encode(),
-        4,
-        1,
-        "k0: unknown key",
+MANY_NODES = {
+    "hundred-thousand-unknown-keys": lambda: (
+        HEAD + "".join(f"k{i}: v\n" for i in range(95_000))
     ),
-    "flow-sequence-of-150000": Generated(
-        lambda: (HEAD + "schools: [" + ",".join(["1"] * 150_000) + "]\n").encode(),
-        4,
-        10,
-        "expected a mapping",
+    "flow-sequence-of-150000": lambda: (
+        HEAD + "schools: [" + ",".join(["1"] * 150_000) + "]\n"
     ),
-    "anchored-list-of-100000": Generated(
-        lambda: (
-            HEAD + "a: &a [" + ",".join(["x"] * 100_000) + "]\nb: [*a]\n"
-        ).encode(),
-        5,
-        5,
-        "aliases expand to over 10000 nodes",
+    "anchored-list-of-100000": lambda: (
+        HEAD + "a: &a [" + ",".join(["x"] * 100_000) + "]\nb: [*a]\n"
     ),
 }
-NODES_REASON = (
-    "loader: no bound on the number of YAML nodes under the 1 MiB limit; parsing "
-    "and reporting ~100 000 of them takes seconds and over 50 MiB"
-)
 
 
-@pytest.mark.parametrize("name", sorted(UNBOUNDED))
-@pytest.mark.xfail(raises=(TooSlowError, TooBigError), strict=True, reason=NODES_REASON)
+def node_past_the_bound(text: str) -> tuple[int, int]:
+    """1-based line and column of the first YAML node beyond ``MAX_NODES``."""
+    events = YAML(typ="safe", pure=True).parse(text)
+    nodes = (e for e in events if isinstance(e, NodeEvent))
+    for count, event in enumerate(nodes, start=1):
+        if count > MAX_NODES:
+            return event.start_mark.line + 1, event.start_mark.column + 1
+    raise AssertionError("the case is not over the bound")
+
+
+@pytest.mark.parametrize("name", sorted(MANY_NODES))
 def test_tens_of_thousands_of_nodes_are_refused_quickly(
     cli: Invoke, tmp_path: Path, name: str
 ) -> None:
-    case = UNBOUNDED[name]
-    path = write_case(tmp_path, name, case)
+    text = MANY_NODES[name]()
+    path = tmp_path / f"hostile-{name}.yaml"
+    path.write_text(text, encoding="utf-8")
     assert path.stat().st_size < MIB
-    refused_in_bounds(cli, path, [Expected(case.line, case.col, "", case.text)])
+    line, col = node_past_the_bound(text)
+    expected = Expected(line, col, "", f"more than {MAX_NODES} YAML values")
+    refused_in_bounds(cli, path, [expected])
 
 
 @pytest.mark.parametrize(
