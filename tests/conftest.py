@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -100,8 +99,6 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
             raise socket.gaierror(f"test network guard: {host} is not loopback")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    patches: dict[str, Callable[..., Any]] = {"connect": connect}
-    patches["connect_ex"] = connect_ex
-    for name, replacement in patches.items():
-        monkeypatch.setattr(socket.socket, name, replacement)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
