@@ -227,7 +227,14 @@ def _read_saved(plan_file: Path) -> Plan:
         raise PlanFileError(
             f"{plan_file}: cannot read the plan: {exc.strerror}"
         ) from None
-    return plan_from_json(text, source=str(plan_file))
+    saved = plan_from_json(text, source=str(plan_file))
+    if saved.source is not None and saved.source.kind == "snapshot":
+        # Never applied: apply reads PowerSchool itself (engine.snapshot).
+        raise RefusedError(
+            f"{plan_file}: planned from the snapshot {saved.source.path}, not from "
+            "PowerSchool; a snapshot plan cannot be applied: run psconfig apply SPEC"
+        )
+    return saved
 
 
 def _saved_url(

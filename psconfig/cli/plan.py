@@ -15,6 +15,7 @@ spec prints exactly what it always has. The apply itself lives in
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,10 +33,21 @@ from psconfig.cli.common import (
     handle_errors,
 )
 from psconfig.cli.output import Format
+from psconfig.errors import PsconfigError
 
 if TYPE_CHECKING:
-    from psconfig.cli.target import RunFlags
+    from psconfig.cli.snapshots import Offline
+    from psconfig.cli.target import RunFlags, RunSettings
+    from psconfig.engine.fleet import FleetResult
     from psconfig.engine.plan import Mode
+
+
+class Via(enum.StrEnum):
+    """How drift reads PowerSchool (``--via``)."""
+
+    portal = "portal"
+    api = "api"
+
 
 _SPECS_HELP = (
     "Spec files, or directories: every *.yaml file under them (*.yml files only "
@@ -80,6 +92,15 @@ ShardOpt = Annotated[
     str | None, typer.Option("--shard", metavar="I/N", help=_SHARD_HELP)
 ]
 NoToggleRead = Annotated[bool, typer.Option("--no-toggle-read", help=_TOGGLE_READ_HELP)]
+SnapshotOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--snapshot-out",
+        metavar="PATH",
+        help="Also save the live state read as a snapshot (for plan --live): a "
+        "file for one spec, a directory (NAME.json per spec) for several.",
+    ),
+]
 
 
 def plan(
@@ -98,11 +119,60 @@ def plan(
     parallelism: Parallelism = 8,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
+    snapshot_out: SnapshotOut = None,
+    live: Annotated[
+        Path | None,
+        typer.Option(
+            "--live",
+            metavar="SNAPSHOT.json",
+            help="Plan offline against this snapshot (drift --snapshot-out) instead "
+            "of PowerSchool: no credentials, no network; the plan cannot be applied. "
+            "A directory holds one NAME.json per spec.",
+        ),
+    ] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age",
+            metavar="DURATION",
+            help="With --live: refuse a snapshot older than this (36h, 2d, 90m).",
+        ),
+    ] = None,
+    warn_age: Annotated[
+        str,
+        typer.Option(
+            "--warn-age",
+            metavar="DURATION",
+            help="With --live: warn when the snapshot is older than this.",
+        ),
+    ] = "36h",
 ) -> None:
-    """Show what apply would change. Exit 0 no changes, 2 changes, 1 error."""
+    """Show what apply would change. Exit 0 no changes, 2 changes, 1 error.
+
+    With --live it plans from a snapshot file, never from PowerSchool.
+    """
+    from psconfig.cli.snapshots import Offline, checked_duration
+
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
-        code = _report(specs, "plan", out=checked_out(out), fmt=fmt, flags=flags)
+        offline = None
+        if live is not None:
+            offline = Offline(
+                live=live,
+                max_age=checked_duration(max_age, "--max-age"),
+                warn_age=checked_duration(warn_age, "--warn-age"),
+            )
+        elif max_age is not None:
+            raise PsconfigError("--max-age applies to a snapshot: use it with --live")
+        code = _report(
+            specs,
+            "plan",
+            out=checked_out(out),
+            fmt=fmt,
+            flags=flags,
+            snapshot_out=snapshot_out,
+            offline=offline,
+        )
     raise typer.Exit(code)
 
 
@@ -114,6 +184,16 @@ def drift(
     parallelism: Parallelism = 8,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
+    snapshot_out: SnapshotOut = None,
+    via: Annotated[
+        Via,
+        typer.Option(
+            "--via",
+            help="portal: sign in as the admin and read everything; api: read the "
+            "sync account only, through the plugin API (server.api), no admin "
+            "password.",
+        ),
+    ] = Via.portal,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
@@ -122,7 +202,19 @@ def drift(
     """
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
-        code = _report(specs, "drift", out=None, fmt=fmt, flags=flags)
+        if via is Via.api and snapshot_out is not None:
+            raise PsconfigError(
+                "--snapshot-out needs the full portal read: drop --via api"
+            )
+        code = _report(
+            specs,
+            "drift",
+            out=None,
+            fmt=fmt,
+            flags=flags,
+            snapshot_out=snapshot_out,
+            via_api=via is Via.api,
+        )
     raise typer.Exit(code)
 
 
@@ -208,10 +300,11 @@ def _report(
     out: Path | None,
     fmt: Format,
     flags: RunFlags,
+    snapshot_out: Path | None = None,
+    offline: Offline | None = None,
+    via_api: bool = False,
 ) -> int:
     from psconfig.cli.output import emit_fleet, emit_plan
-    from psconfig.cli.target import plan_paths
-    from psconfig.errors import PsconfigError
     from psconfig.spec import expand_paths
 
     if not specs:
@@ -220,7 +313,7 @@ def _report(
     settings = flags.settings_for(paths)
     if out is not None and settings.fleet:
         raise PsconfigError("--out saves one plan: give exactly one spec file")
-    fleet = plan_paths(paths, mode, settings)
+    fleet = _run(paths, mode, settings, snapshot_out, offline, via_api)
     if settings.fleet:
         emit_fleet(fleet, fmt)
         return fleet.exit_code
@@ -235,3 +328,28 @@ def _report(
 
             write_atomic(out, render_json(district.plan))
     return fleet.exit_code
+
+
+def _run(
+    paths: list[Path],
+    mode: Mode,
+    settings: RunSettings,
+    snapshot_out: Path | None,
+    offline: Offline | None,
+    via_api: bool,
+) -> FleetResult:
+    """Plan or drift from PowerSchool, from snapshots, or through the plugin API."""
+    from psconfig.cli import snapshots
+    from psconfig.cli.target import plan_paths
+
+    if offline is not None:
+        if snapshot_out is not None:
+            raise PsconfigError("--snapshot-out reads PowerSchool; --live does not")
+        return snapshots.offline_paths(paths, settings, offline)
+    if via_api:
+        from psconfig.cli.api_drift import api_drift_paths
+
+        return api_drift_paths(paths, settings)
+    if snapshot_out is not None:
+        return snapshots.record_paths(paths, mode, settings, snapshot_out)
+    return plan_paths(paths, mode, settings)

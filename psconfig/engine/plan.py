@@ -14,7 +14,9 @@ ignore keys they do not know and refuse another major)::
      summary {create, update, delete, escalation, reduction, neutral},
      changes [{address, kind, key, actions, detail, temporary, changed_paths,
                before, after, severity, findings, password_ref, op}],
-     notes [...]}
+     notes [...], source {kind, read_at, age_seconds, path, content_hash,
+     not_checked} (only when the live state was not read live: a snapshot or
+     the plugin API)}
 
 Secrets: an op's ``password`` is written as ``"(sensitive)"`` when the change sets
 one and ``null`` otherwise, never as a value; ``password_ref`` is the reference text
@@ -60,6 +62,22 @@ class SpecRef(Frozen):
     path: str
     name: str
     digest: str
+
+
+class LiveSource(Frozen):
+    """Where a plan's live state came from, when not from signing in to PowerSchool.
+
+    ``snapshot``: a snapshot file read at ``read_at`` (``psconfig.engine.snapshot``);
+    such a plan can never be applied. ``plugin_api``: the read-only plugin API,
+    which cannot see everything (``not_checked``).
+    """
+
+    kind: Literal["snapshot", "plugin_api"]
+    read_at: str
+    age_seconds: int | None = None
+    path: str | None = None
+    content_hash: str | None = None
+    not_checked: tuple[str, ...] = ()
 
 
 class Change(Frozen):
@@ -109,6 +127,7 @@ class Plan(Frozen):
     summary: Summary
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
+    source: LiveSource | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -190,6 +209,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     data["changes"] = [change_to_dict(change) for change in plan.changes]
     # Keep the documented key order: changes before notes.
     data["notes"] = data.pop("notes")
+    source = data.pop("source")
+    if source is not None:  # only plans not read live carry it
+        data["source"] = source
     return data
 
 

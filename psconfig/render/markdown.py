@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from psconfig.engine.plan import Change, Plan
-from psconfig.render.text import no_changes_line, render_text, summary_line
+from psconfig.render.text import (
+    no_changes_line,
+    render_text,
+    source_line,
+    summary_line,
+)
 
 LIMIT = 60_000
 _MAX_LISTED = 100
@@ -49,6 +54,10 @@ def _head(plan: Plan) -> Iterator[str]:
         f"Target `{t.url}` (PowerSchool {t.powerschool_version}, {t.flavor}) "
         f"as `{t.username}` · spec `{plan.spec.path}` (`{plan.spec.digest[:19]}`)"
     )
+    source = source_line(plan)
+    if source:
+        yield ""
+        yield f"**Live state:** {source}"
     banner = list(_banner(plan))
     if banner:
         yield ""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 
 from pydantic import JsonValue
 
 from psconfig.engine.plan import SECTION_FIELDS, Change, Plan
+from psconfig.engine.snapshot import human_age
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 _DRIFT_SYMBOL = {"create": "-", "update": "~", "delete": "+"}
@@ -34,12 +36,34 @@ def value(data: JsonValue) -> str:
 def header(plan: Plan) -> list[str]:
     """The lines naming the plan, its spec and its target."""
     t = plan.target
-    return [
+    lines = [
         f"psconfig {plan.mode}: {plan.spec.name}",
         f"  spec:   {plan.spec.path} ({plan.spec.digest[:19]})",
         f"  target: {t.url} (PowerSchool {t.powerschool_version}, {t.flavor}), "
         f"signed in as {t.username}",
     ]
+    line = source_line(plan)
+    if line:
+        lines.append(f"  live:   {line}")
+    return lines
+
+
+def source_line(plan: Plan) -> str:
+    """Where the live state came from when it was not read live, else ``""``."""
+    source = plan.source
+    if source is None:
+        return ""
+    if source.kind == "snapshot":
+        age = human_age(timedelta(seconds=source.age_seconds or 0))
+        return (
+            f"SNAPSHOT {source.path} taken at {source.read_at} ({age} ago), "
+            "not PowerSchool; this plan cannot be applied"
+        )
+    unseen = ", ".join(source.not_checked)
+    return (
+        f"PARTIAL read through the plugin API at {source.read_at}; "
+        f"NOT CHECKED: {unseen}"
+    )
 
 
 def summary_line(plan: Plan) -> str:
