@@ -49,6 +49,7 @@ from psconfig.spec.labels import (
     StaffTypeLabel,
     ToggleLabel,
 )
+from psconfig.spec.plugin_api import PluginApi
 from psconfig.spec.secrets import SecretValue, UsernameValue
 
 DAY_START, DAY_END = "05:00", "22:00"
@@ -76,6 +77,10 @@ class Server(SpecModel):
     )
     password: SecretValue | None = Field(
         None, description="Admin password reference; sim:// default psconfig-demo."
+    )
+    # issue 15 (drift --via api): the plugin's OAuth client, defined in plugin_api.
+    api: PluginApi | None = Field(
+        None, description="The psconfig plugin's OAuth client, for drift --via api."
     )
 
 
