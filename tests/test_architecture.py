@@ -66,6 +66,13 @@ PARTS: dict[str, tuple[str, ...]] = {
         "psconfig.model",
         "psconfig.errors",
     ),
+    # The plugin API (issue 15) reuses the portal's one HTTP layer (Http).
+    "psconfig.drivers.api": (
+        "psconfig.drivers.base",
+        "psconfig.drivers.portal",
+        "psconfig.model",
+        "psconfig.errors",
+    ),
     "psconfig.engine": ("psconfig.drivers.base", "psconfig.model", "psconfig.errors"),
     "psconfig.render": ("psconfig.engine", "psconfig.model", "psconfig.errors"),
     "psconfig.sim": ("psconfig.model", "psconfig.errors"),
@@ -76,6 +83,7 @@ PARTS: dict[str, tuple[str, ...]] = {
         "psconfig.drivers",
         "psconfig.drivers.base",
         "psconfig.drivers.portal",
+        "psconfig.drivers.api",
         "psconfig.sim",
         "psconfig.model",
         "psconfig.errors",

@@ -84,6 +84,8 @@ def summary_line(plan: Plan) -> str:
 
 def no_changes_line(plan: Plan) -> str:
     """What an empty plan or a clean drift check says."""
+    if plan.source is not None and plan.source.kind == "plugin_api":
+        return "No drift in what the plugin API can see (the rest is NOT CHECKED)."
     if plan.mode == "drift":
         return "No drift. PowerSchool matches the spec."
     return "No changes. PowerSchool matches the spec."

@@ -29,6 +29,7 @@ from psconfig.sim import (
     pages_permissions,
     pages_staff,
     pages_staff_security,
+    plugin_api,
 )
 from psconfig.sim.routing import starlette_routes
 from psconfig.sim.runtime import Runtime
@@ -80,7 +81,9 @@ class SimApp:
     ) -> None:
         self.state_path = state_path
         self._rt = Runtime(StateStore(state_path), clock=clock, faults=faults)
-        self._app = Starlette(routes=starlette_routes(self._rt, ROUTES))
+        # The plugin REST API (issue 15) sits beside the portal's pages.
+        api = plugin_api.routes(state_path, self._rt.store.current, self._rt.now)
+        self._app = Starlette(routes=[*starlette_routes(self._rt, ROUTES), *api])
         self.requests: list[RequestRecord] = []
 
     @property

@@ -194,11 +194,16 @@ class Http:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def get(self, path: str, *, retry: bool = True) -> Response:
-        """GET ``path`` (no redirects followed), retried per the policy unless not."""
+    async def get(
+        self, path: str, *, retry: bool = True, headers: dict[str, str] | None = None
+    ) -> Response:
+        """GET ``path`` (no redirects followed), retried per the policy unless not.
+
+        ``headers`` are added to this request only (the plugin API's bearer token).
+        """
         if not retry:
             try:
-                return await self._get_once(path)
+                return await self._get_once(path, headers)
             except _Retryable as exc:
                 raise ConnectError(f"{path}: {exc.detail}") from None
         attempts = 0
@@ -206,7 +211,7 @@ class Http:
             async for attempt in self._attempts():
                 with attempt:
                     attempts += 1
-                    return await self._get_once(path)
+                    return await self._get_once(path, headers)
         except _Retryable as exc:
             tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
             if exc.status is None:
@@ -218,13 +223,19 @@ class Http:
         raise AssertionError("unreachable: stamina either returns or raises")
 
     async def post(
-        self, path: str, pairs: list[tuple[str, str]], *, referer: str
+        self,
+        path: str,
+        pairs: list[tuple[str, str]],
+        *,
+        referer: str,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         """POST a form once; a transport failure is an ``UncertainWriteError``."""
         self.request_count += 1
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Referer": str(self._client.base_url.join(referer)),
+            **(headers or {}),
         }
         try:
             async with self._slots:
@@ -281,11 +292,13 @@ class Http:
             return False
         return exc.retry_after if exc.retry_after is not None else True
 
-    async def _get_once(self, path: str) -> Response:
+    async def _get_once(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> Response:
         self.request_count += 1
         try:
             async with self._slots:
-                answer = await self._client.get(path)
+                answer = await self._client.get(path, headers=headers)
         except httpx.UnsupportedProtocol as exc:
             raise ConnectError(f"{path}: {exc}") from None
         except httpx.TimeoutException as exc:
