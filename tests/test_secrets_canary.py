@@ -36,15 +36,24 @@ from typer.testing import CliRunner, Result
 
 from psconfig.cli import _register_all, app
 from psconfig.drivers.portal.pcas import b64_md5
-from psconfig.sim import create_app, save_state, seed_state
+from psconfig.sim import create_app, plugin_api, save_state, seed_state
 from psconfig.sim.pcas import cached_hash
+from psconfig.sim.plugin_api import install_plugin
 from psconfig.sim.state import SimState
 from tests.faults.served import serve
 
 ADMIN = "Canary-Admin-7Qx#2pLm&9"
 SYNC = "Canary-Sync-4Tz%8wNc+3"
 WRONG = "Canary-Wrong-5Rk!1vHs?6"
-CANARIES = {"admin": ADMIN, "sync": SYNC, "wrong": WRONG}
+API_SECRET = "Canary-ApiSecret-6Wm$3qZt=1"
+TOKEN = "Canary-Token-2Hv7Lp0Xr4"
+CANARIES = {
+    "admin": ADMIN,
+    "sync": SYNC,
+    "wrong": WRONG,
+    "client secret": API_SECRET,
+    "token": TOKEN,
+}
 
 COMMANDS = (
     "validate",
@@ -57,6 +66,7 @@ COMMANDS = (
     "doctor",
     "import",
     "sim",
+    "plugin",
 )
 
 SPEC = """\
@@ -66,6 +76,7 @@ server:
   url: sim://canary
   username: ${env:PS_ADMIN_USER}
   password: ${env:PS_ADMIN_PASSWORD}
+  api: {client_id: "${env:PS_API_CLIENT_ID}", client_secret: "${env:PS_API_SECRET}"}
 preset:
   clever-dde-sync:
     password: ${env:CLEVER_SYNC_PASSWORD}
@@ -131,6 +142,23 @@ def run_every_command(cli: Session, served_url: str) -> None:
     cli.run("apply", "spec.yaml", "--auto-approve")
     for fmt in ("text", "json", "markdown"):
         cli.run("drift", "spec.yaml", "--format", fmt)
+    # Snapshots, and a plan from one; the plugin API (client secret, token).
+    cli.run("drift", "spec.yaml", "--snapshot-out", "live.json")
+    cli.run("plan", "spec.yaml", "--snapshot-out", "snaps/plan.json")
+    for fmt in ("text", "json", "markdown"):
+        cli.run("plan", "spec.yaml", "--live", "live.json", "--format", fmt)
+    cli.run("plan", "spec.yaml", "--live", "live.json", "--out", "offline.json")
+    cli.run("apply", "--plan", "offline.json", "--auto-approve", code=3)
+    cli.run("plugin", "--out", "plugin")
+    install_plugin(
+        Path(".psconfig/sim/canary.json"),
+        Path("plugin/plugin.xml").read_text(),
+        client_id="canary-client",
+        client_secret=API_SECRET,
+        max_page_size=1,
+    )
+    for fmt in ("text", "json", "markdown"):
+        cli.run("drift", "spec.yaml", "--via", "api", "--format", fmt)
     # The sync account proves itself, with its own (canary) password.
     cli.run("verify", "spec.yaml", "--format", "json", "--out", "verify.json")
     # Tooling that signs in with the admin password from the environment (for
@@ -184,6 +212,10 @@ def test_no_command_writes_a_secret_anywhere(
     monkeypatch.setenv("PS_ADMIN_USER", "admin")
     monkeypatch.setenv("PS_ADMIN_PASSWORD", ADMIN)
     monkeypatch.setenv("CLEVER_SYNC_PASSWORD", SYNC)
+    monkeypatch.setenv("PS_API_CLIENT_ID", "canary-client")
+    monkeypatch.setenv("PS_API_SECRET", API_SECRET)
+    # Every plugin token the simulator issues is the token canary.
+    monkeypatch.setattr(plugin_api, "new_token", lambda: TOKEN)
     monkeypatch.delenv("PSCONFIG_AUDIT_LOG", raising=False)
     (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
     save_state(admin_state("modern"), tmp_path / ".psconfig" / "sim" / "canary.json")

@@ -75,6 +75,11 @@ def plugin_path(state_path: Path) -> Path:
     return state_path.with_name(f"{state_path.stem}.plugin.json")
 
 
+def new_token() -> str:
+    """A fresh bearer token (a module function, so tests can plant a canary)."""
+    return secrets.token_hex(16)
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -229,7 +234,7 @@ class _Api:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         if form.get("grant_type") != "client_credentials":
             return _error(400, "unsupported grant", error="unsupported_grant_type")
-        token = secrets.token_hex(16)
+        token = new_token()
         now = self.now(state)
         expires = now + timedelta(seconds=plugin.token_seconds)
         live = {h: t for h, t in plugin.tokens.items() if t > now}
