@@ -114,8 +114,11 @@ class Snapshot(Frozen):
         return self.model_copy(update={"content_hash": self.body_hash()})
 
     def read_time(self) -> datetime:
-        """``read_at`` as an aware datetime."""
-        return datetime.fromisoformat(self.read_at.replace("Z", "+00:00"))
+        """``read_at`` as an aware datetime; ``ValueError`` without a UTC offset."""
+        moment = datetime.fromisoformat(self.read_at.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError("read_at has no time zone")
+        return moment
 
 
 def snapshot_to_json(snapshot: Snapshot) -> str:
@@ -150,7 +153,10 @@ def snapshot_from_json(text: str, *, source: str) -> Snapshot:
             f"{source}: invalid snapshot at {where}: {first['msg']}"
         ) from None
     except ValueError:
-        raise SnapshotError(f"{source}: invalid snapshot read_at") from None
+        raise SnapshotError(
+            f"{source}: invalid snapshot read_at {data.get('read_at')!r} (expected "
+            "a UTC time such as 2026-03-02T02:00:00Z)"
+        ) from None
     if snapshot.content_hash != snapshot.body_hash():
         raise SnapshotError(
             f"{source}: the snapshot was modified after it was taken (its "

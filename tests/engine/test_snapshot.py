@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -157,3 +160,27 @@ def test_bad_durations(text: str) -> None:
 )
 def test_ages_read_in_two_units_at_most(seconds: int, shown: str) -> None:
     assert human_age(timedelta(seconds=seconds)) == shown
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(read_at="2026-03-02T02:00:00"), "invalid snapshot read_at"),
+        (lambda d: d.update(read_at="yesterday"), "invalid snapshot read_at"),
+        (lambda d: d.update(extra=1), "invalid snapshot at extra"),
+        (lambda d: d.update(format_version="2.0"), "format_version '2.0'"),
+        (lambda d: d.update(format="other"), "not a psconfig snapshot"),
+        (lambda d: d["state"].update(page_toggle=False), "modified after it was taken"),
+    ],
+)
+def test_a_damaged_snapshot_is_refused_in_one_line(
+    edit: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    driver = snapshot_at("2026-03-02T11:00:00Z")
+    data = json.loads(snapshot_to_json(driver.snapshot))
+    assert data["state"]["page_toggle"] is True
+    snapshot_from_json(json.dumps(data), source="s.json")  # as written: accepted
+    edit(data)
+    with pytest.raises(SnapshotError, match=message) as refused:
+        snapshot_from_json(json.dumps(data), source="s.json")
+    assert "\n" not in str(refused.value)
