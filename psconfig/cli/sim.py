@@ -89,6 +89,73 @@ def serve(
         run(app, sock)
 
 
+@sim_app.command("install-plugin")
+def install_plugin(
+    plugin: Annotated[
+        Path,
+        typer.Argument(help="The plugin: a zip (psconfig plugin) or its plugin.xml."),
+    ],
+    client_id_env: Annotated[
+        str,
+        typer.Option("--client-id-env", metavar="NAME", help="Variable with the ID."),
+    ] = "PS_API_CLIENT_ID",
+    client_secret_env: Annotated[
+        str,
+        typer.Option(
+            "--client-secret-env", metavar="NAME", help="Variable with the secret."
+        ),
+    ] = "PS_API_CLIENT_SECRET",
+    state: StateOpt = None,
+    max_page_size: Annotated[
+        int, typer.Option("--max-page-size", min=1, help="Rows per API page at most.")
+    ] = 100,
+) -> None:
+    """Install and enable a plugin on a simulator, with this OAuth client.
+
+    The client ID and secret come from the environment (never the command line),
+    so drift --via api can be tried against sim://NAME.
+    """
+    import os
+    import zipfile
+
+    from psconfig.errors import PsconfigError
+
+    with handle_errors():
+        from psconfig.sim.app import open_state
+        from psconfig.sim.plugin_api import install_plugin as install
+
+        ids = {}
+        for flag, name in (
+            ("--client-id-env", client_id_env),
+            ("--client-secret-env", client_secret_env),
+        ):
+            ids[flag] = os.environ.get(name, "")
+            if not ids[flag]:
+                raise PsconfigError(f"{flag}: environment variable {name} is not set")
+        try:
+            if zipfile.is_zipfile(plugin):
+                with zipfile.ZipFile(plugin) as archive:
+                    xml = archive.read("plugin.xml").decode("utf-8")
+            else:
+                xml = plugin.read_text(encoding="utf-8")
+        except (OSError, KeyError, UnicodeDecodeError) as exc:
+            raise PsconfigError(f"{plugin}: cannot read the plugin: {exc}") from None
+        path = state or sim_dir() / "demo.json"
+        open_state(path, None, where=str(path))
+        installed = install(
+            path,
+            xml,
+            client_id=ids["--client-id-env"],
+            client_secret=ids["--client-secret-env"],
+            max_page_size=max_page_size,
+        )
+        tables = ", ".join(
+            f"{t.upper()} ({len(c)} columns)"
+            for t, c in sorted(installed.access.items())
+        )
+        typer.echo(f"installed {installed.name!r} on {path}: read-only {tables}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the ``sim`` command group to ``app``."""
     app.add_typer(sim_app, name="sim")

@@ -212,3 +212,25 @@ def test_a_literal_client_secret_is_refused_at_its_position() -> None:
     assert line.startswith("demo.yaml:5:")
     assert "client_secret must be a reference" in line
     assert "plain" not in result.output
+
+
+def test_sim_install_plugin_takes_the_zip_and_the_client_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    Path("demo.yaml").write_text(API_SPEC)
+    assert run("apply", "demo.yaml", "--auto-approve").exit_code == 0
+    assert run("plugin", "--out", "pkg").exit_code == 0
+    monkeypatch.setenv("PS_API_CLIENT_SECRET", SECRET)
+    args = ["sim", "install-plugin", "pkg/psconfig-plugin.zip"]
+    installed = run(*args, "--state", str(state_file()))
+    assert installed.exit_code == 0, installed.output
+    assert "read-only SCHOOLSTAFF (5 columns), USERS (16 columns)" in installed.stdout
+    assert SECRET not in installed.output
+    assert run("drift", "demo.yaml", "--via", "api").exit_code == 0
+    monkeypatch.delenv("PS_API_CLIENT_SECRET")
+    missing = run(*args, "--state", str(state_file()))
+    assert missing.exit_code == 1
+    assert error_lines(missing) == [
+        "error: --client-secret-env: environment variable PS_API_CLIENT_SECRET is "
+        "not set"
+    ]
