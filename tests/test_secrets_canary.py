@@ -38,7 +38,6 @@ from psconfig.cli import _register_all, app
 from psconfig.drivers.portal.pcas import b64_md5
 from psconfig.sim import create_app, plugin_api, save_state, seed_state
 from psconfig.sim.pcas import cached_hash
-from psconfig.sim.plugin_api import install_plugin
 from psconfig.sim.state import SimState
 from tests.faults.served import serve
 
@@ -150,12 +149,16 @@ def run_every_command(cli: Session, served_url: str) -> None:
     cli.run("plan", "spec.yaml", "--live", "live.json", "--out", "offline.json")
     cli.run("apply", "--plan", "offline.json", "--auto-approve", code=3)
     cli.run("plugin", "--out", "plugin")
-    install_plugin(
-        Path(".psconfig/sim/canary.json"),
-        Path("plugin/plugin.xml").read_text(),
-        client_id="canary-client",
-        client_secret=API_SECRET,
-        max_page_size=1,
+    cli.run(
+        "sim",
+        "install-plugin",
+        "plugin/psconfig-plugin.zip",
+        "--state",
+        ".psconfig/sim/canary.json",
+        "--client-secret-env",
+        "PS_API_SECRET",
+        "--max-page-size",
+        "1",
     )
     for fmt in ("text", "json", "markdown"):
         cli.run("drift", "spec.yaml", "--via", "api", "--format", fmt)
