@@ -54,6 +54,10 @@ def listen(host: str, port: int) -> socket.socket:
         raise SimServeError(
             f"cannot listen on {address}:{port}: {exc.strerror}"
         ) from None
+    # Listen now, not when uvicorn starts: a client that read the printed URL may
+    # connect while uvicorn is still starting, and must wait in the backlog rather
+    # than be refused.
+    sock.listen(128)
     return sock
 
 
