@@ -46,6 +46,8 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "filelock": ("psconfig.engine.lock",),
     "starlette": ("psconfig.sim",),
     "uvicorn": ("psconfig.sim.serve",),
+    "jinja2": ("psconfig.render.report",),
+    "apprise": ("psconfig.notify",),
 }
 DISTRIBUTIONS = {"ruamel": "ruamel.yaml", "pydantic_core": "pydantic"}
 """Import names whose distribution (in pyproject.toml) is named differently."""
