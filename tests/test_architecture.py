@@ -71,7 +71,16 @@ PARTS: dict[str, tuple[str, ...]] = {
     "psconfig.engine": ("psconfig.drivers.base", "psconfig.model", "psconfig.errors"),
     "psconfig.render": ("psconfig.engine", "psconfig.model", "psconfig.errors"),
     "psconfig.sim": ("psconfig.model", "psconfig.errors"),
+    # drift notifications: a fleet result's summary, secret references, Apprise
+    "psconfig.notify": (
+        "psconfig.engine",
+        "psconfig.render",
+        "psconfig.spec",
+        "psconfig.model",
+        "psconfig.errors",
+    ),
     "psconfig.cli": (
+        "psconfig.notify",
         "psconfig.engine",
         "psconfig.render",
         "psconfig.spec",

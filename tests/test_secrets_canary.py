@@ -11,8 +11,10 @@ Every command runs in the test's working directory through the real CLI:
 validate (text, json, github, --expand), schema, plan (text, json, markdown,
 --out), apply (from a saved plan and from the spec), drift (every format), verify
 (--out), doctor --capture, import --out, rotate-password --out, sim errors, a
-refused sign-in and the apply audit log. Then no canary, in any form a leak could
-take (as is, URL-encoded, as PCAS's base64 MD5), may appear in stdout, stderr, the
+refused sign-in and the apply audit log; drift --notify to a loopback webhook whose
+URL holds a fourth canary, and report over the saved plan and verify report. Then
+no canary, in any form a leak could take (as is, URL-encoded, as PCAS's base64
+MD5), may appear in stdout, stderr, the
 log records (DEBUG and up) or any file under the working directory. The
 simulator's own state files are the one exception: they are the server's password
 store (salted hashes, and for the legacy flavor the base64 MD5 PCAS needs), not
@@ -40,11 +42,13 @@ from psconfig.sim import create_app, save_state, seed_state
 from psconfig.sim.pcas import cached_hash
 from psconfig.sim.state import SimState
 from tests.faults.served import serve
+from tests.notify.receiver import receiving
 
 ADMIN = "Canary-Admin-7Qx#2pLm&9"
 SYNC = "Canary-Sync-4Tz%8wNc+3"
 WRONG = "Canary-Wrong-5Rk!1vHs?6"
-CANARIES = {"admin": ADMIN, "sync": SYNC, "wrong": WRONG}
+HOOK = "Canary-Hook-8Jw-6dFq"  # the token in a drift notification's webhook URL
+CANARIES = {"admin": ADMIN, "sync": SYNC, "wrong": WRONG, "hook": HOOK}
 
 COMMANDS = (
     "validate",
@@ -57,6 +61,7 @@ COMMANDS = (
     "doctor",
     "import",
     "sim",
+    "report",
 )
 
 SPEC = """\
@@ -131,8 +136,11 @@ def run_every_command(cli: Session, served_url: str) -> None:
     cli.run("apply", "spec.yaml", "--auto-approve")
     for fmt in ("text", "json", "markdown"):
         cli.run("drift", "spec.yaml", "--format", fmt)
+    # The nightly summary, to a webhook whose URL (with its token) is a secret.
+    cli.run("drift", "spec.yaml", "--notify", "${env:HOOK_URL}", "--notify-always")
     # The sync account proves itself, with its own (canary) password.
     cli.run("verify", "spec.yaml", "--format", "json", "--out", "verify.json")
+    cli.run("report", "plan.json", "verify.json", "--out", "report.html")
     # Tooling that signs in with the admin password from the environment (for
     # sim:// only when asked to: it defaults to the simulator's demo password).
     env = ("--password-env", "PS_ADMIN_PASSWORD")
@@ -191,7 +199,8 @@ def test_no_command_writes_a_secret_anywhere(
     save_state(admin_state("legacy"), served_state)
     cli = Session(CliRunner(), caplog)
 
-    with serve(create_app(served_state)) as url:
+    with serve(create_app(served_state)) as url, receiving() as hook:
+        monkeypatch.setenv("HOOK_URL", hook.url(f"/{HOOK}"))
         run_every_command(cli, url)
         monkeypatch.setenv("PS_ADMIN_PASSWORD", WRONG)
         refused = cli.run("plan", "spec.yaml", "--server", url, code=1)
@@ -199,6 +208,8 @@ def test_no_command_writes_a_secret_anywhere(
 
     audit = tmp_path / ".psconfig" / "audit.jsonl"
     assert audit.is_file() and '"event": "change"' in audit.read_text()
+    assert [path for path, _ in hook.received] == [f"/{HOOK}"]
+    assert (tmp_path / "report.html").is_file()
     assert (tmp_path / "capture").is_dir() and (tmp_path / "capture-served").is_dir()
     new_password = (tmp_path / "new-sync-password.txt").read_text().strip()
     assert len(new_password) >= 24

@@ -31,6 +31,7 @@ from psconfig.cli.common import (
     error_text,
     handle_errors,
 )
+from psconfig.cli.notifying import Hook, NotifyAlwaysOpt, NotifyOpt, notifier
 from psconfig.cli.output import Format
 
 if TYPE_CHECKING:
@@ -114,6 +115,8 @@ def drift(
     parallelism: Parallelism = 8,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
+    notify: NotifyOpt = None,
+    notify_always: NotifyAlwaysOpt = False,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
@@ -122,7 +125,8 @@ def drift(
     """
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
-        code = _report(specs, "drift", out=None, fmt=fmt, flags=flags)
+        after = notifier(notify, always=notify_always)
+        code = _report(specs, "drift", out=None, fmt=fmt, flags=flags, after=after)
     raise typer.Exit(code)
 
 
@@ -208,6 +212,7 @@ def _report(
     out: Path | None,
     fmt: Format,
     flags: RunFlags,
+    after: Hook | None = None,
 ) -> int:
     from psconfig.cli.output import emit_fleet, emit_plan
     from psconfig.cli.target import plan_paths
@@ -223,6 +228,8 @@ def _report(
     fleet = plan_paths(paths, mode, settings)
     if settings.fleet:
         emit_fleet(fleet, fmt)
+        if after is not None:
+            after(fleet)
         return fleet.exit_code
     [district] = fleet.districts
     if district.error is not None:
@@ -234,4 +241,6 @@ def _report(
             from psconfig.render.json import render_json
 
             write_atomic(out, render_json(district.plan))
+    if after is not None:
+        after(fleet)
     return fleet.exit_code
