@@ -14,11 +14,10 @@ validate (text, json, github, --expand), schema, plan (text, json, markdown,
 refused sign-in and the apply audit log; drift --notify to a loopback webhook whose
 URL holds a fourth canary, and report over the saved plan and verify report. Then
 no canary, in any form a leak could take (as is, URL-encoded, as PCAS's base64
-MD5), may appear in stdout, stderr, the
-log records (DEBUG and up) or any file under the working directory. The
-simulator's own state files are the one exception: they are the server's password
-store (salted hashes, and for the legacy flavor the base64 MD5 PCAS needs), not
-psconfig's output.
+MD5), may appear in stdout, stderr, the log records (DEBUG and up) or any file
+under the working directory. The simulator's own state files are the one
+exception: they are the server's password store (salted hashes, and for the legacy
+flavor the base64 MD5 PCAS needs), not psconfig's output.
 
 A command missing from the CLI fails this test by name rather than being skipped,
 and so does a command the CLI gains that this test does not run yet.
