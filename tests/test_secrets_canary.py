@@ -11,13 +11,15 @@ Every command runs in the test's working directory through the real CLI:
 validate (text, json, github, --expand), schema, plan (text, json, markdown,
 --out), apply (from a saved plan and from the spec), drift (every format), verify
 (--out), doctor --capture, import --out, rotate-password --out, sim errors, a
-refused sign-in and the apply audit log; drift --notify to a loopback webhook whose
-URL holds a fourth canary, and report over the saved plan and verify report. Then
-no canary, in any form a leak could take (as is, URL-encoded, as PCAS's base64
-MD5), may appear in stdout, stderr, the log records (DEBUG and up) or any file
-under the working directory. The simulator's own state files are the one
-exception: they are the server's password store (salted hashes, and for the legacy
-flavor the base64 MD5 PCAS needs), not psconfig's output.
+refused sign-in and the apply audit log. Then no canary, in any form a leak could
+take (as is, URL-encoded, as PCAS's base64 MD5), may appear in stdout, stderr, the
+log records (DEBUG and up) or any file under the working directory. The
+simulator's own state files are the one exception: they are the server's password
+store (salted hashes, and for the legacy flavor the base64 MD5 PCAS needs), not
+psconfig's output.
+
+The commands added for operators run too: init, drift --notify to a loopback webhook
+whose URL holds a fourth canary, and report over the saved plan and verify report.
 
 A command missing from the CLI fails this test by name rather than being skipped,
 and so does a command the CLI gains that this test does not run yet.
@@ -61,6 +63,7 @@ COMMANDS = (
     "import",
     "sim",
     "report",
+    "init",
 )
 
 SPEC = """\
@@ -127,6 +130,9 @@ def run_every_command(cli: Session, served_url: str) -> None:
     cli.run("validate", "--format", "json", "--expand", "spec.yaml")
     cli.run("validate", "--format", "github", "spec.yaml")
     cli.run("schema")
+    cli.run(
+        "init", "starter.yaml", "--server", "https://ps.example", "--secrets", "env"
+    )
     # Plan in every format, saved, then applied from the saved plan.
     for fmt in ("text", "json", "markdown"):
         cli.run("plan", "spec.yaml", "--format", fmt, code=2)
