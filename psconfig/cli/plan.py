@@ -81,6 +81,14 @@ ShardOpt = Annotated[
     str | None, typer.Option("--shard", metavar="I/N", help=_SHARD_HELP)
 ]
 NoToggleRead = Annotated[bool, typer.Option("--no-toggle-read", help=_TOGGLE_READ_HELP)]
+SummaryOnly = Annotated[
+    bool,
+    typer.Option(
+        "--summary-only",
+        help="Text output: only the summary (a fleet's table, one spec's last "
+        "line), not the changes.",
+    ),
+]
 
 
 def plan(
@@ -99,11 +107,15 @@ def plan(
     parallelism: Parallelism = 8,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
+    summary_only: SummaryOnly = False,
 ) -> None:
     """Show what apply would change. Exit 0 no changes, 2 changes, 1 error."""
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
-        code = _report(specs, "plan", out=checked_out(out), fmt=fmt, flags=flags)
+        out = checked_out(out)
+        code = _report(
+            specs, "plan", out=out, fmt=fmt, flags=flags, summary_only=summary_only
+        )
     raise typer.Exit(code)
 
 
@@ -117,6 +129,7 @@ def drift(
     no_toggle_read: NoToggleRead = False,
     notify: NotifyOpt = None,
     notify_always: NotifyAlwaysOpt = False,
+    summary_only: SummaryOnly = False,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
@@ -126,7 +139,15 @@ def drift(
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
         after = notifier(notify, always=notify_always)
-        code = _report(specs, "drift", out=None, fmt=fmt, flags=flags, after=after)
+        code = _report(
+            specs,
+            "drift",
+            out=None,
+            fmt=fmt,
+            flags=flags,
+            after=after,
+            summary_only=summary_only,
+        )
     raise typer.Exit(code)
 
 
@@ -213,6 +234,7 @@ def _report(
     fmt: Format,
     flags: RunFlags,
     after: Hook | None = None,
+    summary_only: bool = False,
 ) -> int:
     from psconfig.cli.output import emit_fleet, emit_plan
     from psconfig.cli.target import plan_paths
@@ -227,14 +249,19 @@ def _report(
         raise PsconfigError("--out saves one plan: give exactly one spec file")
     fleet = plan_paths(paths, mode, settings)
     if settings.fleet:
-        emit_fleet(fleet, fmt)
+        emit_fleet(fleet, fmt, summary_only=summary_only)
         if after is not None:
             after(fleet)
         return fleet.exit_code
     [district] = fleet.districts
     if district.error is not None:
         err(error_text(district.error))
-    if district.plan is not None:
+    if district.plan is not None and summary_only and fmt is Format.text:
+        from psconfig.render.text import no_changes_line, summary_line
+
+        p = district.plan
+        typer.echo(summary_line(p) if p.has_changes else no_changes_line(p))
+    elif district.plan is not None:
         emit_plan(district.plan, fmt)
         if out is not None:
             from psconfig.cli.common import write_atomic
