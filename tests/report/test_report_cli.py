@@ -183,3 +183,13 @@ def test_template_and_input_mistakes_are_one_error_line(
         assert result.exit_code == 1, args
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.output
+
+
+def test_the_readme_template_example_works(evidence: Evidence, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("```jinja\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "report.html.j2").write_text(block)
+    doc = page(str(evidence.plan), "--template", str(tmp_path))
+    added = texts(doc, "//p[following-sibling::footer]")  # before the built-in one
+    assert added[-1] == "Springfield USD IT, it@springfield.example"
+    assert texts(doc, "//table[@class='sources']/tbody/tr/td[2]") == ["plan"]
