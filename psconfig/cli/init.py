@@ -2,10 +2,13 @@
 
 The answers come from flags; on a terminal, what no flag gave is asked (with the
 preset's defaults offered). Without a terminal a missing ``--server`` is an error
-and everything else takes its default. Every answer is checked before anything is
-written, an existing file is never overwritten without ``--force``, and the file
-written is loaded as ``validate`` would load it (its warnings shown). Exit 0
-written, 1 otherwise.
+and everything else takes its default. With ``--from-server`` psconfig first signs
+in to ``--server`` (as the spec will: the simulator's demo administrator, or the
+admin references of ``--secrets``) and reads what ``import`` reads; an export group
+and sync account already there become the defaults, so the spec plans few or no
+changes. Every answer is checked before anything is written, an existing file is
+never overwritten without ``--force``, and the file written is loaded as
+``validate`` would load it (its warnings shown). Exit 0 written, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from psconfig.cli import common
 from psconfig.cli.common import err, handle_errors, write_atomic
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from psconfig.spec.starter import Answers
 
 
@@ -87,6 +92,14 @@ def init(
             help="Where passwords come from: env (environment variables) or file.",
         ),
     ] = None,
+    from_server: Annotated[
+        bool,
+        typer.Option(
+            "--from-server",
+            help="Sign in to --server and start from its export group and sync "
+            "account, when it has them.",
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite SPEC if it exists.")
     ] = False,
@@ -101,28 +114,78 @@ def init(
         "secrets": None if secrets is None else secrets.value,
     }
     with handle_errors():
-        _init(spec, given, force=force)
+        _init(spec, given, force=force, from_server=from_server)
 
 
-def _init(spec: Path, given: dict[str, object], *, force: bool) -> None:
+def _init(
+    spec: Path, given: dict[str, object], *, force: bool, from_server: bool
+) -> None:
     from psconfig.errors import PsconfigError
     from psconfig.spec.starter import starter_spec
 
     common.checked_out(spec, flag="SPEC")
     if spec.exists() and not force:
         raise PsconfigError(f"{spec} exists; pass --force to overwrite it")
-    answers = _answers(spec, given)
+    found: dict[str, object] = {}
+    if from_server:
+        found = _found_on_server(spec, given)
+    answers = _answers(spec, given, found)
     write_atomic(spec, starter_spec(answers))
     for line in _warnings_of(spec):
         err(line)
     typer.echo(_next_steps(spec, answers))
 
 
-def _answers(spec: Path, given: dict[str, object]) -> Answers:
+def _found_on_server(spec: Path, given: dict[str, object]) -> dict[str, object]:
+    """What the server given by ``--server`` already has (``init --from-server``)."""
+    import asyncio
+
+    from psconfig.drivers.portal import open_portal
+    from psconfig.drivers.portal.importer import import_scope
+    from psconfig.errors import PsconfigError
+    from psconfig.spec.starter import found_on_server
+
+    if given["server"] is None:
+        raise PsconfigError("--from-server reads the server given by --server URL")
+    url = common.checked_url(str(given["server"]))
+    user, password = _admin(url, str(given["secrets"] or "env"), spec.parent)
+
+    async def read() -> dict[str, object]:
+        sim = common.sim_dir_for(url)
+        async with open_portal(url, user, password, sim_dir=sim) as driver:
+            state = await driver.read(import_scope(driver.dde_pages))
+            return found_on_server(state, driver.dde_pages)
+
+    return asyncio.run(read())
+
+
+def _admin(url: str, source: str, base_dir: Path) -> tuple[str, SecretStr]:
+    """The sign-in the spec will use: the demo admin on sim://, else its references."""
+    from pydantic import SecretStr
+
+    from psconfig.errors import PsconfigError, SecretError
+    from psconfig.spec import SIM_PASSWORD, SIM_USERNAME, resolve_reference
+    from psconfig.spec.starter import references
+
+    if url.startswith("sim://"):
+        return SIM_USERNAME, SecretStr(SIM_PASSWORD)
+    refs = references("file" if source == "file" else "env")
+    try:
+        user = resolve_reference(refs["admin_user"], base_dir, name="--from-server")
+        password = resolve_reference(
+            refs["admin_password"], base_dir, name="--from-server"
+        )
+    except SecretError as exc:
+        raise PsconfigError(exc.problems[0].message) from None
+    return user.get_secret_value(), password
+
+
+def _answers(spec: Path, given: dict[str, object], found: dict[str, object]) -> Answers:
     from psconfig.errors import PsconfigError
     from psconfig.spec.starter import check_answers
 
-    values = {key: value for key, value in given.items() if value is not None}
+    flags = {key: value for key, value in given.items() if value is not None}
+    values = {**found, **flags}  # a flag wins over what the server has
     values.setdefault("name", spec.stem)
     if common.stdin_is_tty():
         values = _ask(values, given)

@@ -6,6 +6,11 @@ the addresses the sync service connects from, and where the secrets come from.
 ``Answers`` checks each with the spec format's own rules, so a mistake is named by
 its answer before anything is written; ``starter_spec`` writes the YAML, every
 value quoted as a JSON string (valid YAML) so no answer can change its structure.
+
+``found_on_server`` reads answers off a live server's state (``init --from-server``,
+which reads what ``psconfig import`` reads): the export group is the one with Full
+on both DDE pages, the sync account the admin account whose default group it is. A
+server already set up by hand then gets a spec that plans few or no changes.
 """
 
 from __future__ import annotations
@@ -15,8 +20,15 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from psconfig.model import Frozen
-from psconfig.spec.formats import GroupNumber, IpEntry, ServerUrl, SpecName, Username
+from psconfig.model import DDE_PAGES, Frozen, State
+from psconfig.spec.formats import (
+    GroupNumber,
+    IpEntry,
+    ServerUrl,
+    SpecName,
+    StaffId,
+    Username,
+)
 
 SecretSource = Literal["env", "file"]
 
@@ -50,6 +62,7 @@ class Answers(Frozen):
     name: SpecName
     server: ServerUrl
     group_number: GroupNumber = 12
+    staff_id: StaffId = "99999"
     username: Username = "cleversync"
     allowed_ips: tuple[IpEntry, ...] = Field(default=())
     secrets: SecretSource = "env"
@@ -61,7 +74,15 @@ class Answers(Frozen):
 
     def references(self) -> dict[str, str]:
         """The secret references the spec uses (never a secret)."""
-        return dict(_REFERENCES[self.secrets])
+        return references(self.secrets)
+
+
+def references(source: SecretSource) -> dict[str, str]:
+    """The references of a spec whose secrets come from ``source``.
+
+    Keys: ``admin_user``, ``admin_password`` and ``sync_password``.
+    """
+    return dict(_REFERENCES[source])
 
 
 def check_answers(values: dict[str, object]) -> Answers:
@@ -80,6 +101,35 @@ def check_answers(values: dict[str, object]) -> Answers:
             message = str(error["msg"]).removeprefix("Value error, ")
             lines.append(f"{field}: {message}")
         raise ValueError("\n".join(lines)) from None
+
+
+def found_on_server(
+    state: State, dde_pages: tuple[str, ...] = DDE_PAGES
+) -> dict[str, object]:
+    """The answers a live server's state implies; empty when it has no setup yet."""
+    full = [
+        number
+        for number in sorted(state.groups)
+        if all(
+            state.page_permissions.get(page, {}).get(number) == "full"
+            for page in dde_pages
+        )
+    ]
+    if not full:
+        return {}
+    group = full[0]
+    found: dict[str, object] = {"group_number": group}
+    accounts = [
+        s
+        for _, s in sorted(state.staff.items())
+        if s.admin_access.enabled and s.admin_access.default_group == group
+    ]
+    if accounts:
+        sync = accounts[0]
+        found["staff_id"] = sync.id
+        found["username"] = sync.admin_access.username
+        found["allowed_ips"] = list(sync.admin_access.allowed_ips)
+    return found
 
 
 def _q(value: str) -> str:
@@ -115,7 +165,9 @@ def starter_spec(answers: Answers) -> str:
         "  clever-dde-sync:",
         '    # guide 2: an unused security group, renamed "Read-Only Export".',
         f"    group_number: {answers.group_number}",
-        "    # guide 4: the sync account's admin username and its password.",
+        "    # guide 4: the sync account (its staff ID), its admin username and its",
+        "    # password.",
+        f"    staff_id: {_q(answers.staff_id)}",
         f"    username: {_q(answers.username)}",
         f"    password: {_q(refs['sync_password'])}",
         *_allowed_ips(answers.allowed_ips),

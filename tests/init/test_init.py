@@ -166,3 +166,67 @@ def test_a_flag_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Wrote a.yaml")  # no question came first
+
+
+CUSTOM = """\
+psconfig: 1
+name: district
+server: {url: "sim://handmade"}
+preset:
+  clever-dde-sync:
+    group_number: 14
+    staff_id: "4242"
+    username: clever-export
+    password: ${env:CLEVER_SYNC_PASSWORD}
+    allowed_ips: ["192.0.2.10", "198.51.100.0/24"]
+"""
+
+
+def test_from_server_starts_from_the_setup_it_finds() -> None:
+    # A server someone set up by hand, with other choices than the preset's.
+    Path("handmade.yaml").write_text(CUSTOM)
+    assert run("apply", "handmade.yaml", "--auto-approve").exit_code == 0
+    made = run("init", "new.yaml", "--server", "sim://handmade", "--from-server")
+    assert made.exit_code == 0, made.output
+    text = Path("new.yaml").read_text()
+    assert "group_number: 14" in text and 'staff_id: "4242"' in text
+    assert 'username: "clever-export"' in text
+    assert '- "192.0.2.10"\n      - "198.51.100.0/24"' in text
+    planned = run("plan", "new.yaml")
+    assert planned.exit_code == 0, planned.stdout  # nothing to change
+    # A flag still wins over what the server has.
+    flagged = run(
+        "init",
+        "new.yaml",
+        "--server",
+        "sim://handmade",
+        "--from-server",
+        "--username",
+        "cleversync",
+        "--force",
+    )
+    assert flagged.exit_code == 0
+    assert 'username: "cleversync"' in Path("new.yaml").read_text()
+
+
+def test_from_server_on_a_fresh_server_keeps_the_preset_defaults() -> None:
+    made = run("init", "new.yaml", "--server", "sim://fresh", "--from-server")
+    assert made.exit_code == 0, made.output
+    text = Path("new.yaml").read_text()
+    assert "group_number: 12" in text and 'staff_id: "99999"' in text
+    assert run("plan", "new.yaml").exit_code == 2
+
+
+def test_from_server_signs_in_with_the_specs_references(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PS_ADMIN_USER", raising=False)
+    no_server = run("init", "new.yaml", "--from-server")
+    assert no_server.exit_code == 1
+    assert no_server.stderr.startswith("error: --from-server reads the server given")
+    unset = run("init", "new.yaml", "--server", "https://ps.example", "--from-server")
+    assert unset.exit_code == 1
+    assert unset.stderr == (
+        "error: --from-server: ${env:PS_ADMIN_USER}: environment variable is not set\n"
+    )
+    assert not Path("new.yaml").exists()
