@@ -7,10 +7,11 @@ interactive), 130 interrupted (Ctrl-C). Several specs aggregate Terragrunt-style
 any 1, else any 3, else any 2, else 0.
 
 Several specs (or ``--shard``) make a fleet run (``psconfig.engine.fleet``): up to
-``--parallelism`` districts at once, progress on stderr, a summary table at the end,
-and ``--format json``/``markdown`` describe the whole run in one document. A single
-spec prints exactly what it always has. The apply itself lives in
-``psconfig.cli.applying``; printing in ``psconfig.cli.output``.
+``--parallelism`` districts at once, progress on stderr, a summary table (plan and
+drift print it first, then the plans with changes), and ``--format json``/
+``markdown`` describe the whole run in one document. ``drift --notify`` is
+``psconfig.cli.notifying``. A single spec prints exactly what it always has. The
+apply itself lives in ``psconfig.cli.applying``; printing in ``psconfig.cli.output``.
 """
 
 from __future__ import annotations
