@@ -202,3 +202,13 @@ def test_a_long_list_is_cut_short() -> None:
     assert "- ... and 5 more" in lines
     assert notice.title == "psconfig drift: 0 of 25 districts drifted, 25 failed"
     assert notice.level == "failure"
+
+
+def test_a_file_reference_is_read_from_the_working_directory() -> None:
+    [spec] = specs("springfield")
+    with receiving() as hook:
+        Path("hook-url").write_text(hook.url(f"/{TOKEN}") + "\n")
+        result = run("drift", spec, "--notify", "${file:hook-url}")
+    assert result.exit_code == 2
+    assert [path for path, _ in hook.received] == [f"/{TOKEN}"]
+    assert "notif" not in result.stderr  # no warning about it
