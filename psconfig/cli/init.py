@@ -58,7 +58,9 @@ def init(
     name: Annotated[
         str | None,
         typer.Option(
-            "--name", help="The district's name in reports (default: SPEC's)."
+            "--name",
+            metavar="NAME",
+            help="The district's name in reports (default: SPEC's).",
         ),
     ] = None,
     server: Annotated[
@@ -75,7 +77,11 @@ def init(
     ] = None,
     username: Annotated[
         str | None,
-        typer.Option("--username", help="The sync account's username (cleversync)."),
+        typer.Option(
+            "--username",
+            metavar="NAME",
+            help="The sync account's username (cleversync).",
+        ),
     ] = None,
     allowed_ips: Annotated[
         list[str] | None,
