@@ -54,6 +54,7 @@ def listen(host: str, port: int) -> socket.socket:
         raise SimServeError(
             f"cannot listen on {address}:{port}: {exc.strerror}"
         ) from None
+    sock.listen(128)  # connections queue from now on, before uvicorn runs
     return sock
 
 
