@@ -46,6 +46,8 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "filelock": ("psconfig.engine.lock",),
     "starlette": ("psconfig.sim",),
     "uvicorn": ("psconfig.sim.serve",),
+    "jinja2": ("psconfig.render.report",),
+    "apprise": ("psconfig.notify",),
 }
 DISTRIBUTIONS = {"ruamel": "ruamel.yaml", "pydantic_core": "pydantic"}
 """Import names whose distribution (in pyproject.toml) is named differently."""
@@ -76,7 +78,16 @@ PARTS: dict[str, tuple[str, ...]] = {
     "psconfig.engine": ("psconfig.drivers.base", "psconfig.model", "psconfig.errors"),
     "psconfig.render": ("psconfig.engine", "psconfig.model", "psconfig.errors"),
     "psconfig.sim": ("psconfig.model", "psconfig.errors"),
+    # drift notifications: a fleet result's summary, secret references, Apprise
+    "psconfig.notify": (
+        "psconfig.engine",
+        "psconfig.render",
+        "psconfig.spec",
+        "psconfig.model",
+        "psconfig.errors",
+    ),
     "psconfig.cli": (
+        "psconfig.notify",
         "psconfig.engine",
         "psconfig.render",
         "psconfig.spec",

@@ -18,6 +18,9 @@ simulator's own state files are the one exception: they are the server's passwor
 store (salted hashes, and for the legacy flavor the base64 MD5 PCAS needs), not
 psconfig's output.
 
+The commands added for operators run too: init, drift --notify to a loopback webhook
+whose URL holds a fourth canary, and report over the saved plan and verify report.
+
 A command missing from the CLI fails this test by name rather than being skipped,
 and so does a command the CLI gains that this test does not run yet.
 """
@@ -40,18 +43,21 @@ from psconfig.sim import create_app, plugin_api, save_state, seed_state
 from psconfig.sim.pcas import cached_hash
 from psconfig.sim.state import SimState
 from tests.faults.served import serve
+from tests.notify.receiver import receiving
 
 ADMIN = "Canary-Admin-7Qx#2pLm&9"
 SYNC = "Canary-Sync-4Tz%8wNc+3"
 WRONG = "Canary-Wrong-5Rk!1vHs?6"
 API_SECRET = "Canary-ApiSecret-6Wm$3qZt=1"
 TOKEN = "Canary-Token-2Hv7Lp0Xr4"
+HOOK = "Canary-Hook-8Jw-6dFq"  # the token in a drift notification's webhook URL
 CANARIES = {
     "admin": ADMIN,
     "sync": SYNC,
     "wrong": WRONG,
     "client secret": API_SECRET,
     "token": TOKEN,
+    "hook": HOOK,
 }
 
 COMMANDS = (
@@ -66,6 +72,8 @@ COMMANDS = (
     "import",
     "sim",
     "plugin",
+    "report",
+    "init",
 )
 
 SPEC = """\
@@ -133,6 +141,9 @@ def run_every_command(cli: Session, served_url: str) -> None:
     cli.run("validate", "--format", "json", "--expand", "spec.yaml")
     cli.run("validate", "--format", "github", "spec.yaml")
     cli.run("schema")
+    cli.run(
+        "init", "starter.yaml", "--server", "https://ps.example", "--secrets", "env"
+    )
     # Plan in every format, saved, then applied from the saved plan.
     for fmt in ("text", "json", "markdown"):
         cli.run("plan", "spec.yaml", "--format", fmt, code=2)
@@ -162,8 +173,11 @@ def run_every_command(cli: Session, served_url: str) -> None:
     )
     for fmt in ("text", "json", "markdown"):
         cli.run("drift", "spec.yaml", "--via", "api", "--format", fmt)
+    # The nightly summary, to a webhook whose URL (with its token) is a secret.
+    cli.run("drift", "spec.yaml", "--notify", "${env:HOOK_URL}", "--notify-always")
     # The sync account proves itself, with its own (canary) password.
     cli.run("verify", "spec.yaml", "--format", "json", "--out", "verify.json")
+    cli.run("report", "plan.json", "verify.json", "--out", "report.html")
     # Tooling that signs in with the admin password from the environment (for
     # sim:// only when asked to: it defaults to the simulator's demo password).
     env = ("--password-env", "PS_ADMIN_PASSWORD")
@@ -226,7 +240,8 @@ def test_no_command_writes_a_secret_anywhere(
     save_state(admin_state("legacy"), served_state)
     cli = Session(CliRunner(), caplog)
 
-    with serve(create_app(served_state)) as url:
+    with serve(create_app(served_state)) as url, receiving() as hook:
+        monkeypatch.setenv("HOOK_URL", hook.url(f"/{HOOK}"))
         run_every_command(cli, url)
         monkeypatch.setenv("PS_ADMIN_PASSWORD", WRONG)
         refused = cli.run("plan", "spec.yaml", "--server", url, code=1)
@@ -234,6 +249,8 @@ def test_no_command_writes_a_secret_anywhere(
 
     audit = tmp_path / ".psconfig" / "audit.jsonl"
     assert audit.is_file() and '"event": "change"' in audit.read_text()
+    assert [path for path, _ in hook.received] == [f"/{HOOK}"]
+    assert (tmp_path / "report.html").is_file()
     assert (tmp_path / "capture").is_dir() and (tmp_path / "capture-served").is_dir()
     new_password = (tmp_path / "new-sync-password.txt").read_text().strip()
     assert len(new_password) >= 24

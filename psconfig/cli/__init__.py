@@ -14,9 +14,12 @@ app = typer.Typer(
     name="psconfig",
     help="PowerSchool integration security setup as code.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell.
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # Subcommands inherit this from the root context: -h works everywhere.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -31,8 +34,18 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        help="Only results, warnings and errors: no progress lines or tables on "
+        "stderr.",
+    ),
 ) -> None:
     """PowerSchool integration security setup as code."""
+    from psconfig.cli import common
+
+    common.set_quiet(quiet)
 
 
 _registered = False

@@ -7,6 +7,15 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach all commands to ``app``."""
-    for name in ("validate", "plan", "sim", "doctor", "verify", "plugin"):
+    for name in (
+        "validate",
+        "plan",
+        "sim",
+        "doctor",
+        "verify",
+        "plugin",
+        "report",
+        "init",
+    ):
         module = __import__(f"psconfig.cli.{name}", fromlist=["register"])
         module.register(app)

@@ -87,6 +87,20 @@ def handle_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+_quiet = False
+
+
+def set_quiet(value: bool) -> None:
+    """``psconfig --quiet``: keep progress and tables off stderr for this run."""
+    global _quiet
+    _quiet = value
+
+
+def is_quiet() -> bool:
+    """True when ``--quiet`` was given: stderr carries warnings and errors only."""
+    return _quiet
+
+
 def stdout_is_tty() -> bool:
     """True when stdout is an interactive terminal (colour, rich tables)."""
     return sys.stdout.isatty()

@@ -45,30 +45,37 @@ def emit_plan(plan: Plan, fmt: Format) -> None:
         emit_text(render_text(plan))
 
 
-def emit_fleet(fleet: FleetResult, fmt: Format) -> None:
+def emit_fleet(fleet: FleetResult, fmt: Format, *, summary_only: bool = False) -> None:
     """Print a fleet run's report to stdout.
 
-    JSON and Markdown: one document for the whole run (the table goes to stderr);
-    text: every plan, then the summary table.
+    JSON and Markdown: one document for the whole run (the table goes to stderr,
+    unless ``--quiet``); text: the summary table first, then the plan of each
+    district with something to change (none with ``summary_only``), so forty clean
+    districts never push the table off the screen.
     """
     if fmt is Format.json:
         from psconfig.render.fleet import render_fleet_json
 
         typer.echo(render_fleet_json(fleet), nl=False)
-        emit_table(fleet, to_stderr=True)
+        _stderr_table(fleet)
     elif fmt is Format.markdown:
         from psconfig.render.fleet import render_fleet_markdown
 
         typer.echo(render_fleet_markdown(fleet), nl=False)
-        emit_table(fleet, to_stderr=True)
+        _stderr_table(fleet)
     else:
         from psconfig.render.text import render_text
 
-        plans = [d.plan for d in fleet.districts if d.plan is not None]
-        if plans:
-            emit_text("\n".join(render_text(p) for p in plans))
-            typer.echo("")
         emit_table(fleet, to_stderr=False)
+        plans = [d.plan for d in fleet.districts if d.plan and d.plan.has_changes]
+        if plans and not summary_only:
+            typer.echo("")
+            emit_text("\n".join(render_text(p) for p in plans))
+
+
+def _stderr_table(fleet: FleetResult) -> None:
+    if not common.is_quiet():
+        emit_table(fleet, to_stderr=True)
 
 
 def emit_table(fleet: FleetResult, *, to_stderr: bool) -> None:

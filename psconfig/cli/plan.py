@@ -7,10 +7,11 @@ interactive), 130 interrupted (Ctrl-C). Several specs aggregate Terragrunt-style
 any 1, else any 3, else any 2, else 0.
 
 Several specs (or ``--shard``) make a fleet run (``psconfig.engine.fleet``): up to
-``--parallelism`` districts at once, progress on stderr, a summary table at the end,
-and ``--format json``/``markdown`` describe the whole run in one document. A single
-spec prints exactly what it always has. The apply itself lives in
-``psconfig.cli.applying``; printing in ``psconfig.cli.output``.
+``--parallelism`` districts at once, progress on stderr, a summary table (plan and
+drift print it first, then the plans with changes), and ``--format json``/
+``markdown`` describe the whole run in one document. ``drift --notify`` is
+``psconfig.cli.notifying``. A single spec prints exactly what it always has. The
+apply itself lives in ``psconfig.cli.applying``; printing in ``psconfig.cli.output``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from psconfig.cli.common import (
     error_text,
     handle_errors,
 )
+from psconfig.cli.notifying import Hook, NotifyAlwaysOpt, NotifyOpt, notifier
 from psconfig.cli.output import Format
 from psconfig.errors import PsconfigError
 
@@ -101,6 +103,14 @@ SnapshotOut = Annotated[
         "file for one spec, a directory (NAME.json per spec) for several.",
     ),
 ]
+SummaryOnly = Annotated[
+    bool,
+    typer.Option(
+        "--summary-only",
+        help="Text output: only the summary (a fleet's table, one spec's last "
+        "line), not the changes.",
+    ),
+]
 
 
 def plan(
@@ -146,6 +156,7 @@ def plan(
             help="With --live: warn when the snapshot is older than this.",
         ),
     ] = "36h",
+    summary_only: SummaryOnly = False,
 ) -> None:
     """Show what apply would change. Exit 0 no changes, 2 changes, 1 error.
 
@@ -172,6 +183,7 @@ def plan(
             flags=flags,
             snapshot_out=snapshot_out,
             offline=offline,
+            summary_only=summary_only,
         )
     raise typer.Exit(code)
 
@@ -194,6 +206,9 @@ def drift(
             "password.",
         ),
     ] = Via.portal,
+    notify: NotifyOpt = None,
+    notify_always: NotifyAlwaysOpt = False,
+    summary_only: SummaryOnly = False,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
@@ -206,6 +221,7 @@ def drift(
             raise PsconfigError(
                 "--snapshot-out needs the full portal read: drop --via api"
             )
+        after = notifier(notify, always=notify_always)
         code = _report(
             specs,
             "drift",
@@ -214,6 +230,8 @@ def drift(
             flags=flags,
             snapshot_out=snapshot_out,
             via_api=via is Via.api,
+            after=after,
+            summary_only=summary_only,
         )
     raise typer.Exit(code)
 
@@ -303,6 +321,8 @@ def _report(
     snapshot_out: Path | None = None,
     offline: Offline | None = None,
     via_api: bool = False,
+    after: Hook | None = None,
+    summary_only: bool = False,
 ) -> int:
     from psconfig.cli.output import emit_fleet, emit_plan
     from psconfig.spec import expand_paths
@@ -315,18 +335,27 @@ def _report(
         raise PsconfigError("--out saves one plan: give exactly one spec file")
     fleet = _run(paths, mode, settings, snapshot_out, offline, via_api)
     if settings.fleet:
-        emit_fleet(fleet, fmt)
+        emit_fleet(fleet, fmt, summary_only=summary_only)
+        if after is not None:
+            after(fleet)
         return fleet.exit_code
     [district] = fleet.districts
     if district.error is not None:
         err(error_text(district.error))
-    if district.plan is not None:
+    if district.plan is not None and summary_only and fmt is Format.text:
+        from psconfig.render.text import no_changes_line, summary_line
+
+        p = district.plan
+        typer.echo(summary_line(p) if p.has_changes else no_changes_line(p))
+    elif district.plan is not None:
         emit_plan(district.plan, fmt)
         if out is not None:
             from psconfig.cli.common import write_atomic
             from psconfig.render.json import render_json
 
             write_atomic(out, render_json(district.plan))
+    if after is not None:
+        after(fleet)
     return fleet.exit_code
 
 

@@ -41,6 +41,9 @@ def progress(
     if not fleet:
         yield _quiet
         return
+    if common.is_quiet():
+        yield _errors_only
+        return
     total = len(select_shard(paths, shard))
     if common.stderr_is_tty() and not prompts:
         with _bar(command, total) as on_done:
@@ -51,6 +54,12 @@ def progress(
 
 def _quiet(district: DistrictResult) -> None:
     """A single spec reports nothing beyond its own output."""
+
+
+def _errors_only(district: DistrictResult) -> None:
+    """``--quiet``: a failed district's error, and nothing about the others."""
+    if district.error is not None:
+        common.err(district_error(district))
 
 
 class _PlainLines:

@@ -139,9 +139,12 @@ def test_plan_over_50_districts_prints_every_plan_and_a_summary(fleet: Path) -> 
     assert rows["unreachable"][2] == "error"
     assert rows["d00"][2:5] == ["clean", "0", "0"]
     assert "50 districts: 30 clean, 19 with changes, 1 failed." in result.stdout
-    # Each district's full plan comes first, in path order.
-    assert result.stdout.count("psconfig plan: d") == 49
-    assert result.stdout.index("psconfig plan: d00") < result.stdout.index(
+    # The table comes first, then the full plan of each district with changes,
+    # in path order; clean districts are in the table only.
+    assert result.stdout.count("psconfig plan: d") == 19
+    assert "psconfig plan: d00" not in result.stdout
+    assert result.stdout.startswith("District ")
+    assert result.stdout.index("psconfig plan: d03") < result.stdout.index(
         "psconfig plan: d48"
     )
     # Progress: one plain line per district on stderr (not a terminal), and the
