@@ -60,6 +60,7 @@ def open_target(
         username,
         password,
         flavor=spec.server.flavor,
+        sign_in=spec.server.sign_in,
         insecure=insecure,
         sim_dir=sim_dir_for(url),
         allow_toggle_for_read=toggle_read,

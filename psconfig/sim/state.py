@@ -166,11 +166,17 @@ class SimSettings(SimModel):
 
     ``clock`` freezes the simulator's local clock at that time (for sign-in window
     tests through a subprocess); None uses the server's real local clock.
+    ``signin_markers`` renders the sign-in page's hashing markers as the flavor has
+    them (``flavor``) or contradicting each other: ``var pskey`` without the md5.js
+    script, or md5.js without ``var pskey`` (what a client must refuse to guess).
     """
 
     lockout_threshold: Annotated[int, Field(ge=1)] = 5
     session_idle_seconds: Annotated[int, Field(ge=1)] = 1800
     clock: datetime | None = None
+    signin_markers: Literal["flavor", "pskey_without_md5js", "md5js_without_pskey"] = (
+        "flavor"
+    )
 
 
 class SimFaults(SimModel):

@@ -16,7 +16,7 @@ import httpx
 import lxml.html
 
 from psconfig.sim import SimApp
-from psconfig.sim.pcas import pcas_dbpw, pcas_password
+from psconfig.sim.pcas import pcas_password
 
 Value = str | Sequence[str] | None
 BASE = "http://sim.test"
@@ -68,10 +68,9 @@ class Browser:
         page = await self.get("/admin/pw.html")
         changes: dict[str, Value] = {"username": username, "password": password}
         match = re.search(r'var pskey = "([0-9A-F]+)"', page.text)
-        if match:  # legacy: doPCASLogin hashes in the browser
-            key = match.group(1)
-            changes["password"] = pcas_password(key, password)
-            changes["dbpw"] = pcas_dbpw(key, password)
+        if match:  # legacy: md5.js's doAdminLogin hashes in the browser
+            changes["password"] = pcas_password(match.group(1), password)
+            changes["ldappassword"] = password
         return await self.submit(page, "LoginForm", changes)
 
 

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from psconfig.drivers.portal.driver import DEFAULT_DDE_FIELDS, PortalDriver
 from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.session import AsgiApp, Http, RetryPolicy
+from psconfig.model import SignInScheme
 
 __all__ = [
     "DEFAULT_DDE_FIELDS",
@@ -32,6 +33,7 @@ def open_portal(
     password: SecretStr,
     *,
     flavor: FlavorChoice = "auto",
+    sign_in: SignInScheme = "auto",
     insecure: bool = False,
     sim_dir: Path | None = None,
     timeout: float = 30.0,
@@ -45,6 +47,8 @@ def open_portal(
 
     ``url`` is ``https://HOST``, ``http://127.0.0.1:PORT`` (``psconfig sim serve``) or
     ``sim://NAME`` (the in-process simulator, its state under ``sim_dir``).
+    ``sign_in`` pins the sign-in scheme (``pcas`` or ``plain``); ``auto`` reads it
+    from the sign-in page and refuses, posting nothing, when the page is unclear.
     ``insecure`` turns TLS verification off (test servers only). ``client_ip`` is the
     address the simulator sees (its lockout is per IP). ``app`` routes every request
     into that ASGI application instead (tests, embedding); ``retry`` tunes GET retries.
@@ -61,7 +65,7 @@ def open_portal(
         app=app,
     )
     session = PortalSession(
-        http, username, password, None if flavor == "auto" else flavor
+        http, username, password, None if flavor == "auto" else flavor, sign_in
     )
     return PortalDriver(
         http,

@@ -1,8 +1,8 @@
 """Form maps: what each PowerSchool flavor's admin pages look like, as validated data.
 
 Everything version-specific the driver knows (URLs, form ids, field names, option
-value <-> normalized value tables, success/failure markers, the version regex and the
-flavor-detection markers) lives in ``maps/<flavor>.json``. This module only loads and
+value <-> normalized value tables, success/failure markers and the version regex)
+lives in ``maps/<flavor>.json``. This module only loads and
 validates those files; the Python code reading and writing pages refers to fields by
 their normalized key (``group_edit.fields.access_level``) and never spells a portal
 field name itself, so a capture of a real server can fix a map without code changes.
@@ -23,7 +23,6 @@ from pydantic import ValidationError
 
 from psconfig.drivers.portal.map_parts import (
     Capture,
-    Detect,
     FieldMap,
     Fields,
     FormPage,
@@ -41,18 +40,23 @@ FLAVORS: tuple[Flavor, ...] = ("legacy", "modern")
 class SigninFields(Fields):
     username: FieldMap
     password: FieldMap
+    token: FieldMap
+
+
+class SigninOptionalFields(Fields):
+    """Inputs some sign-in pages carry and the driver fills only when present."""
+
     key: FieldMap
     dbpw: FieldMap
     ldappassword: FieldMap
-    token: FieldMap
 
 
 class Signin(FormPage):
     """The sign-in page; the scheme (hashed or plain) is detected per page load."""
 
     fields: SigninFields
+    optional_fields: SigninOptionalFields
     key_script_regex: Regex
-    hash_marker: str
     invalid_markers: tuple[str, ...]
     lockout_markers: tuple[str, ...]
     refused_markers: tuple[str, ...]
@@ -73,15 +77,15 @@ class SchoolContext(FormPage):
 
 
 class GroupList(Page):
-    count_xpath: str
-    count_regex: Regex
-    rows_xpath: str
-    key_attr: str
-    name_xpath: str
+    """The group list: one link per group to its edit page, named by the group.
+
+    ``edit_link_regex`` captures the group number from a link's address.
+    """
+
+    edit_link_regex: Regex
 
 
 class GroupFields(Fields):
-    number: FieldMap
     name: FieldMap
     access_level: FieldMap
     can_modify_schedules: FieldMap
@@ -107,7 +111,7 @@ class GroupAddFields(Fields):
 
 class GroupAdd(FormPage):
     fields: GroupAddFields
-    current_count_xpath: str
+    current_count_label: str
 
 
 class ToggleFields(Fields):
@@ -120,17 +124,20 @@ class Toggle(FormPage):
 
 
 class PageEditorFields(Fields):
-    page: FieldMap
     filter: FieldMap
     set_all: FieldMap
     level: FieldMap
 
 
 class PageEditor(FormPage):
+    """A page's access-privileges editor, reached as a person does: by following
+    the link whose text is ``link_text`` on that page (shown only while the toggle
+    is on). Its address is whatever the link says; ``url`` is unused.
+    """
+
+    url: PathTemplate = "/"
     fields: PageEditorFields
-    not_enabled_marker: str
-    rows_xpath: str
-    key_attr: str
+    link_text: str
 
 
 class StaffSearch(Page):
@@ -240,7 +247,6 @@ class PortalMap(Frozen):
 
     flavor: Flavor
     description: str
-    detect: Detect
     version_regex: Regex
     builtin_groups: frozenset[int]
     markers: Markers
