@@ -15,11 +15,13 @@ from starlette.responses import Response
 from psconfig.sim import layout
 from psconfig.sim.flavors import STAFF_TYPES
 from psconfig.sim.html import (
+    AttrValue,
     Markup,
     checkbox,
     el,
     field_row,
     hidden,
+    join,
     option_select,
     radios,
     select,
@@ -29,11 +31,22 @@ from psconfig.sim.pcas import hash_password
 from psconfig.sim.routing import form_route
 from psconfig.sim.runtime import Ctx, Invalid
 from psconfig.sim.state import SimAffiliation, SimRole, SimStaff
+from psconfig.sim.variants import (
+    Variant,
+    input_control,
+    radio_control,
+    select_control,
+    variant,
+)
 
 AFFILIATIONS = f"{BASE}/security/affiliations.html"
 ADMIN_ACCESS = f"{BASE}/security/adminaccess.html"
 TIMES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(5 * 60, 22 * 60 + 1, 30)]
 _SPLIT = re.compile(r"[\s,;]+")
+_MODES: tuple[tuple[str, str, bool], ...] = (
+    ("any", "Any time", False),
+    ("restricted", "Allow this user's access from", True),
+)
 
 
 def _time_label(value: str) -> str:
@@ -146,24 +159,24 @@ def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
     return [("", empty), *groups]
 
 
-def _window_controls(staff: SimStaff) -> list[Markup | str]:
+def _window_controls(v: Variant, staff: SimStaff) -> Markup:
     start = staff.allow_login_start or "05:00"
     end = staff.allow_login_end or "22:00"
     times = sorted({*TIMES, start, end})
     options = [(t, _time_label(t)) for t in times]
     restricted = staff.allow_login_start is not None
-    mode = radios(
-        "logintimes",
-        [("any", "Any time"), ("restricted", "Allow this user's access from")],
-        "restricted" if restricted else "any",
+    modes = v.options("logintimes", _MODES)
+    chosen = next(form for form, _, on in modes if on == restricted)
+    mode = radio_control(
+        v.name("logintimes"), [(form, text) for form, text, _ in modes], chosen
     )
-    return [
-        mode,
-        select("allowloginstart", options, start),
+    return join(
+        mode({}),
+        select_control(v.name("allowloginstart"), options, start)({}),
         " to ",
-        select("allowloginend", options, end),
+        select_control(v.name("allowloginend"), options, end)({}),
         " (Choose times between 05:00 AM and 10:00 PM)",
-    ]
+    )
 
 
 def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
@@ -187,30 +200,49 @@ def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
 
 
 def _sign_in_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
+    """The sign-in fields, labelled as PowerSchool's documentation shows them."""
+    v = variant(ctx)
     label = "Sign in to Administrative Portion of PowerSchool"
-    username = el("input", {"type": "text", "name": "loginid", "value": staff.loginid})
-    password = el(
-        "input",
-        {"type": "password", "name": "password", "value": "", "autocomplete": "off"},
+    box = input_control("checkbox", v.name("psaccess"), "1", checked=staff.psaccess)
+    username = input_control("text", v.name("loginid"), staff.loginid)
+    password = input_control("password", v.name("password"), "", autocomplete="off")
+    ldap = input_control(
+        "checkbox", v.name("adminldapenabled"), "1", checked=staff.adminldapenabled
     )
     group = "" if staff.groupvalue is None else str(staff.groupvalue)
-    groups = select("groupvalue", _group_options(ctx, "No Group Defined"), group)
-    ips = el(
-        "textarea",
-        {"name": "ipaddrrestrict", "rows": 4},
-        "\n".join(staff.ipaddrrestrict),
+    groups = select_control(
+        v.name("groupvalue"), _group_options(ctx, "No Group Defined"), group
     )
-    return [
-        field_row("", checkbox("psaccess", "1", staff.psaccess, label)),
-        field_row("Admin Username", username),
-        field_row("Admin Password", password),
-        field_row(
-            "LDAP Enabled", checkbox("adminldapenabled", "1", staff.adminldapenabled)
+    window = _window_controls(v, staff)
+    ips = "\n".join(staff.ipaddrrestrict)
+
+    def textarea(attrs: dict[str, AttrValue]) -> Markup:
+        return el(
+            "textarea", {"name": v.name("ipaddrrestrict"), "rows": 4, **attrs}, ips
+        )
+
+    rows = [
+        v.field("psaccess", label, box)
+        if not v.canonical
+        else field_row("", checkbox("psaccess", "1", staff.psaccess, label)),
+        v.field("loginid", "Admin Username", username),
+        v.field("password", "Admin Password", password),
+        v.field("adminldapenabled", "LDAP Enabled", ldap),
+        v.field("groupvalue", "Default Group", groups),
+        v.field(
+            "logintimes",
+            "Allow Admin Sign in During These Times",
+            lambda attrs: window,
+            group=True,
         ),
-        field_row("Default Group", groups),
-        field_row("Allow Admin Sign in During These Times", *_window_controls(staff)),
-        field_row("Allowed IPs", ips),
+        v.field("ipaddrrestrict", "Allowed IPs", textarea),
     ]
+    if v.decoy("groupvalue"):
+        decoy = select_control(
+            v.name("ptgroupvalue"), _group_options(ctx, "No Group Defined"), ""
+        )
+        rows.append(v.field("ptgroupvalue", "Default Group (PowerTeacher)", decoy))
+    return rows
 
 
 def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
@@ -228,9 +260,9 @@ def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
     )
     form = _form(
         ctx,
-        "adminAccessForm",
+        variant(ctx).name("adminAccessForm"),
         f"{ADMIN_ACCESS}?frn={frn(staff)}",
-        el("table", {}, _sign_in_rows(ctx, staff)),
+        variant(ctx).block(*_sign_in_rows(ctx, staff)),
         el("h2", {}, "Roles and Schools"),
         el("table", {"id": "rolesTable"}, _role_rows(ctx, staff)),
         add,
@@ -240,7 +272,8 @@ def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
 
 
 def _allowed_ips(ctx: Ctx) -> list[str]:
-    entries = [e for e in _SPLIT.split(ctx.form.require("ipaddrrestrict")) if e]
+    raw = ctx.form.require(variant(ctx).name("ipaddrrestrict"))
+    entries = [e for e in _SPLIT.split(raw) if e]
     for entry in entries:
         try:
             ipaddress.ip_network(entry, strict=False)
@@ -250,9 +283,10 @@ def _allowed_ips(ctx: Ctx) -> list[str]:
 
 
 def _window(ctx: Ctx) -> tuple[str | None, str | None]:
-    mode = ctx.form.choice("logintimes", (("any", "", False), ("restricted", "", True)))
-    start = ctx.form.require("allowloginstart")
-    end = ctx.form.require("allowloginend")
+    v = variant(ctx)
+    mode = ctx.form.choice(v.name("logintimes"), v.options("logintimes", _MODES))
+    start = ctx.form.require(v.name("allowloginstart"))
+    end = ctx.form.require(v.name("allowloginend"))
     if not mode:
         return None, None
     if start not in TIMES or end not in TIMES:
@@ -263,7 +297,7 @@ def _window(ctx: Ctx) -> tuple[str | None, str | None]:
 
 
 def _login_id(ctx: Ctx, staff: SimStaff, enabled: bool) -> str:
-    loginid = ctx.form.require("loginid").strip()
+    loginid = ctx.form.require(variant(ctx).name("loginid")).strip()
     if enabled and not loginid:
         raise Invalid("An Admin Username is required to sign in")
     if any(ch.isspace() for ch in loginid):
@@ -294,12 +328,15 @@ def save_admin_access(ctx: Ctx) -> None:
     staff, form = target(ctx), ctx.form
     if form.require("ac") != "prim":
         raise Invalid("Invalid value for ac")
-    enabled, ldap = form.checked("psaccess"), form.checked("adminldapenabled")
+    v = variant(ctx)
+    enabled = form.checked(v.name("psaccess"))
+    ldap = form.checked(v.name("adminldapenabled"))
     loginid = _login_id(ctx, staff, enabled)
-    password = form.require("password")
+    password = form.require(v.name("password"))
     if enabled and not ldap and not password and staff.password is None:
         raise Invalid("An Admin Password is required to sign in")
-    group = _int_or_none(ctx, "groupvalue", {g.number for g in ctx.state.groups})
+    groups = {g.number for g in ctx.state.groups}
+    group = _int_or_none(ctx, v.name("groupvalue"), groups)
     start, end = _window(ctx)
     ips, roles = _allowed_ips(ctx), _roles(ctx, staff)
     staff.psaccess, staff.adminldapenabled, staff.loginid = enabled, ldap, loginid

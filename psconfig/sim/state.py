@@ -198,6 +198,8 @@ class SimState(SimModel):
     (or ``group_default``) means the group's default access applies.
     ``failed_logins`` counts consecutive failures per lower-cased username;
     ``locked_accounts`` holds lower-cased usernames; ``disabled_ips`` client IPs.
+    ``markup_variant`` renders the pages no public source shows with other names,
+    ids, values and layouts (``psconfig.sim.variants``; 0 is the canonical markup).
     """
 
     flavor: Flavor = "modern"
@@ -215,6 +217,7 @@ class SimState(SimModel):
     settings: SimSettings = SimSettings()
     faults: SimFaults = SimFaults()
     request_log: bool = False
+    markup_variant: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from psconfig.drivers.portal import bind, login
+from psconfig.drivers.portal import bind, labels, login
 from psconfig.drivers.portal.capture import write_capture
-from psconfig.drivers.portal.controls import Form
+from psconfig.drivers.portal.controls import Form, normalize_label
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.map_parts import FieldMap, FormPage, Page
 from psconfig.drivers.portal.maps import PortalMap
@@ -179,7 +179,7 @@ class Doctor:
         toggle_on = await self._toggle(m)
         dde = m.dde_home.label()
         if toggle_on:
-            await self._form_page("page_editor", m.page_editor, {"page": dde})
+            await self._editor(m, dde)
         else:
             self._skip(
                 m.page_editor, "toggle off: the editor exists only while it is on"
@@ -192,11 +192,24 @@ class Doctor:
             else:
                 await self._form_page(key, page, {"frn": frn})
         await self._form_page("staff_new", m.staff_new, {})
-        dde_page = await self._form_page("dde_home", m.dde_home, {})
-        if dde_page is not None and toggle_on:
-            link = m.markers.modify_link_xpath
-            self._xpaths(dde_page, m.dde_home, {"modify_link_xpath": link})
+        await self._form_page("dde_home", m.dde_home, {})
         await self._form_page("dde_export", m.dde_export, {})
+
+    async def _editor(self, m: PortalMap, target: str) -> None:
+        """The editor of ``target``, reached through its "Modify access" link."""
+        page = await self._get("page_editor_link", target)
+        link = page.link(m.page_editor.link_text) if page is not None else None
+        status: Status = "ok" if link else "fail"
+        detail = link or f"no {m.page_editor.link_text!r} link"
+        self.add("field", status, detail, page=target, field="link_text")
+        if link is None:
+            return
+        doc = await self._get("page_editor", link)
+        if doc is not None:
+            form = doc.find_form(m.page_editor.form)
+            rows = labels.rows(form, m.page_editor.fields.level) if form else {}
+            first = next(iter(rows), None)
+            self._form(doc, m.page_editor, {"group": first} if first else {})
 
     async def _get(self, key: str, path: str) -> Document | None:
         try:
@@ -238,18 +251,20 @@ class Doctor:
     ) -> None:
         try:
             name = field.named(**row)
+            if field.row_label is not None and not row:
+                raise KeyError(field.row_label)
         except KeyError:
             self.add(
                 "field",
                 "skipped",
                 "no row on the page to check",
                 page=doc.page,
-                field=field.name,
+                field=field.shown(),
             )
             return
         try:
-            bind.control_name(form, field, **row)
-            missing = [v for v in field.options.values() if v not in form.choices(name)]
+            found = bind.control_name(form, field, **row)
+            missing = _missing_options(form, field, found)
         except DriverError as exc:
             self.add("field", "fail", str(exc), page=doc.page, field=name)
             return
@@ -257,7 +272,8 @@ class Doctor:
             detail = f"lacks option value(s) {missing}"
             self.add("field", "fail", detail, page=doc.page, field=name)
             return
-        self.add("field", "ok", field.kind, page=doc.page, field=name)
+        detail = field.kind if found == name else f"{field.kind} {found!r}"
+        self.add("field", "ok", detail, page=doc.page, field=field.label or name)
 
     def _row_params(self, doc: Document, page: FormPage) -> dict[str, object]:
         """Values for ``{group}``/``{school}`` from the page's first row, if any."""
@@ -284,17 +300,16 @@ class Doctor:
         doc = await self._get("groups", m.groups.url)
         if doc is None:
             return None
-        self._xpaths(doc, m.groups, {"count_xpath": m.groups.count_xpath})
-        rows = doc.rows(m.groups.rows_xpath, m.groups.key_attr)
-        if not rows:
-            self.add(
-                "field", "fail", "no group rows", page=doc.page, field="rows_xpath"
-            )
-            return None
-        self.add(
-            "field", "ok", f"{len(rows)} groups", page=doc.page, field="rows_xpath"
-        )
-        return int(rows[0].key) if rows[0].key.isdigit() else None
+        regex = m.groups.edit_link_regex
+        numbers = [
+            int(found.group(1))
+            for href, _ in doc.links()
+            if (found := re.search(regex, href)) and found.group(1).isdigit()
+        ]
+        status: Status = "ok" if numbers else "fail"
+        detail = f"{len(numbers)} groups" if numbers else "no links to group pages"
+        self.add("field", status, detail, page=doc.page, field="edit_link_regex")
+        return numbers[0] if numbers else None
 
     async def _toggle(self, m: PortalMap) -> bool:
         doc = await self._get("toggle", m.toggle.url)
@@ -334,6 +349,18 @@ class Doctor:
             )
             return None
         return found.group(1)
+
+
+def _missing_options(form: Form, field: FieldMap, name: str) -> list[str]:
+    """The option values (or texts) of the map the control does not offer."""
+    if field.by_text:
+        offered = set(form.texts(name).values())
+        return [
+            t
+            for t in field.texts.values()
+            if normalize_label(t) not in offered and t != ""
+        ]
+    return [v for v in field.options.values() if v not in form.choices(name)]
 
 
 async def run_doctor(

@@ -126,6 +126,16 @@ class Document:
             raise self.where.missing(label, f"labels controls in several forms {ids}")
         return found[0] if found else None
 
+    def links(self) -> list[tuple[str, str]]:
+        """(absolute path, visible text) of every link on the page, in order."""
+        out = []
+        for anchor in self._root.iter("a"):
+            href = anchor.get("href")
+            if href:
+                text = _SPACES.sub(" ", anchor.text_content()).strip()
+                out.append((urljoin(self.page, str(href)), text))
+        return out
+
     def link(self, text: str) -> str | None:
         """The href of the one link whose visible text is ``text`` (normalized)."""
         wanted = normalize_label(text)

@@ -75,7 +75,8 @@ class FieldMap(Frozen):
 
     A control is found by ``label``, the visible text a person reads beside it
     (``labels.resolve``), or by ``name`` alone where a public source confirms the
-    name. With both, ``name`` is a pin: the control the label finds must have it.
+    name. With both, ``name`` (empty: none) is a pin: the control the label
+    finds must have it.
     ``row_label`` finds one control per table row instead, by a regex over the
     row's label whose group captures the row key ("12 Read-Only Export" -> 12).
     ``nth`` picks among several controls one label introduces, in page order
@@ -89,10 +90,10 @@ class FieldMap(Frozen):
     portal's own values are used as they are, still checked against the page.
     """
 
-    name: Template | None = None
+    name: Template = ""
     label: str | None = None
     row_label: Regex | None = None
-    nth: Annotated[int, Field(ge=0)] = 0
+    nth: Annotated[int, Field(ge=0)] | None = None
     kind: FieldKind
     options: dict[str, str] = Field(default_factory=dict)
     texts: dict[str, str] = Field(default_factory=dict)
@@ -100,7 +101,7 @@ class FieldMap(Frozen):
 
     @model_validator(mode="after")
     def _options_bijective(self) -> FieldMap:
-        if self.name is None and self.label is None and self.row_label is None:
+        if not self.name and self.label is None and self.row_label is None:
             raise ValueError("a field needs a label, a row_label or a name")
         if len(set(self.options.values())) != len(self.options):
             raise ValueError(f"field {self.shown()!r}: two options share a value")
@@ -111,7 +112,7 @@ class FieldMap(Frozen):
 
     def shown(self, **params: object) -> str:
         """How errors name the field: its label (or row) with its pin, or its name."""
-        name = self.name.format(**params) if self.name is not None else None
+        name = self.name.format(**params) if self.name else None
         if self.label is not None:
             return f"{self.label!r} ({name})" if name else repr(self.label)
         if self.row_label is not None:
@@ -121,7 +122,7 @@ class FieldMap(Frozen):
 
     def named(self, **params: object) -> str:
         """The pinned name with row placeholders filled, or how errors name it."""
-        if self.name is not None and self.label is None and self.row_label is None:
+        if self.name and self.label is None and self.row_label is None:
             return self.name.format(**params)
         return self.shown(**params)
 

@@ -130,9 +130,11 @@ class PageEditorFields(Fields):
 
 
 class PageEditor(FormPage):
-    """A page's access-privileges editor, reached as a person does: by following
-    the link whose text is ``link_text`` on that page (shown only while the toggle
-    is on). Its address is whatever the link says; ``url`` is unused.
+    """A page's access-privileges editor, reached as a person reaches it.
+
+    That is by following the link whose text is ``link_text`` on the page (shown
+    only while the toggle is on); its address is whatever the link says, so
+    ``url`` is unused.
     """
 
     url: PathTemplate = "/"

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from psconfig.drivers.portal import bind
+from psconfig.drivers.portal import bind, labels
 from psconfig.drivers.portal.controls import Form, Where
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
+from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.errors import DriverError, FormMapError
 from psconfig.model import (
     AdminAccess,
@@ -98,22 +98,24 @@ class Reader:
     # -- groups ----------------------------------------------------------------
 
     async def group_numbers(self) -> dict[int, str]:
-        """Group number -> name from the group list."""
+        """Group number -> name: the group list's links to each group's edit page."""
         groups = self.map.groups
         doc = await self.session.document(groups.url)
         out: dict[int, str] = {}
-        for row in doc.rows(groups.rows_xpath, groups.key_attr):
-            out[_int(doc, groups.key_attr, row.key)] = row.text(groups.name_xpath) or ""
+        for href, text in doc.links():
+            found = re.search(groups.edit_link_regex, href)
+            if found:
+                out[_int(doc, groups.edit_link_regex, found.group(1))] = text
         return out
 
     async def group_count(self) -> int:
-        """The list page's "Current Number of Security Groups"."""
-        groups = self.map.groups
-        doc = await self.session.document(groups.url)
-        text = doc.text(groups.count_xpath) or ""
-        found = re.search(groups.count_regex, text)
+        """Add Groups' "Current Number of Security Groups"."""
+        page = self.map.group_add
+        doc = await self.session.document(page.url)
+        text = doc.labelled_text(page.current_count_label) or ""
+        found = re.match(r"\s*([0-9]+)\b", text)
         if not found:
-            raise doc.where.missing(groups.count_xpath, "has no group count")
+            raise doc.where.missing(page.current_count_label, f"shows {text!r}")
         return int(found.group(1))
 
     async def groups(self, numbers: frozenset[int] | None) -> dict[int, Group]:
@@ -145,28 +147,32 @@ class Reader:
     async def page_levels(self, path: str) -> dict[int, PageLevel]:
         """Every group's non-default level on ``path``'s access-privileges editor."""
         editor = self.map.page_editor
-        doc = await self.editor(path)
+        doc = await self.session.document(await self.editor_path(path))
         form = doc.form(editor.form)
         bind.require_all(form, editor.fields)
         out: dict[int, PageLevel] = {}
-        for row in doc.rows(editor.rows_xpath, editor.key_attr):
-            group = _int(doc, editor.key_attr, row.key)
+        for key in labels.rows(form, editor.fields.level):
+            group = _int(doc, "group row", key)
             level = bind.CHOICE.read(form, editor.fields.level, {"group": group})
             if level != "group_default":
                 out[group] = level  # type: ignore[assignment]
         return out
 
-    async def editor(self, path: str) -> Document:
-        """The access-privileges editor of ``path``; PageToggleOffError when off."""
+    async def editor_path(self, path: str) -> str:
+        """Where ``path``'s "Modify access privileges for this page" link leads.
+
+        PowerSchool shows the link only while page permissions are on (and to a
+        user who may edit them): without it, a PageToggleOffError.
+        """
         editor = self.map.page_editor
-        try:
-            return await self.session.document(editor.path(page=path))
-        except PageDeniedError as exc:
-            if exc.doc.contains(editor.not_enabled_marker):
-                raise PageToggleOffError(
-                    f"{path}: page permissions are not enabled (the toggle is off)"
-                ) from None
-            raise
+        doc = await self.session.document(path)
+        found = doc.link(editor.link_text)
+        if found is None:
+            raise PageToggleOffError(
+                f"{path}: no {editor.link_text!r} link: page permissions are not "
+                "enabled (the toggle is off) or this account may not edit them"
+            )
+        return found
 
     async def page_permissions(
         self, pages: Iterable[str]

@@ -23,8 +23,8 @@ from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.map_parts import Fields, FormPage
 from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
-from psconfig.drivers.portal.reader import Reader, StaffRef
+from psconfig.drivers.portal.portal_session import PortalSession
+from psconfig.drivers.portal.reader import PageToggleOffError, Reader, StaffRef
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import UncertainWriteError
 from psconfig.drivers.portal.staff_writer import StaffWriter
@@ -196,7 +196,7 @@ class Writer:
             if now < number:
                 raise WriteNotAppliedError(
                     page=page.url,
-                    field=page.fields.count.name,
+                    field=page.fields.count.named(),
                     detail=f"{now} groups exist, group {number} was wanted",
                 )
 
@@ -217,7 +217,7 @@ class Writer:
             if await self.reader.toggle() != on:
                 raise WriteNotAppliedError(
                     page=page.url,
-                    field=page.fields.enabled.name,
+                    field=page.fields.enabled.named(),
                     detail=f"is not {wanted}",
                 )
 
@@ -237,7 +237,13 @@ class Writer:
         }
         if not todo:
             return
-        path = editor.path(page=op.page)
+        try:
+            path = await self.reader.editor_path(op.page)
+        except PageToggleOffError:
+            raise DriverError(
+                f"{op.page}: cannot set page permissions while the page-permission "
+                "toggle is off (turn it on first: toggle on or during_apply)"
+            ) from None
 
         def fill(form: Form) -> None:
             for group, level in todo.items():
@@ -254,15 +260,7 @@ class Writer:
                         detail=f"reads back {got!r}, posted {level!r}",
                     )
 
-        try:
-            await self.write(path, editor, fill, verify)
-        except PageDeniedError as exc:
-            if not exc.doc.contains(editor.not_enabled_marker):
-                raise
-            raise DriverError(
-                f"{op.page}: cannot set page permissions while the page-permission "
-                "toggle is off (turn it on first: toggle on or during_apply)"
-            ) from None
+        await self.write(path, editor, fill, verify)
 
     # -- staff lookups shared with StaffWriter ---------------------------------------
 
