@@ -22,6 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from psconfig.model import Frozen
 from psconfig.sim import (
+    pages_affiliations,
     pages_dde,
     pages_groups,
     pages_home,
@@ -49,6 +50,7 @@ ROUTES = [
     *pages_groups.ROUTES,
     *pages_permissions.ROUTES,
     *pages_staff.ROUTES,
+    *pages_affiliations.ROUTES,
     *pages_staff_security.ROUTES,
     *pages_dde.ROUTES,
 ]

@@ -1,9 +1,10 @@
 """The page chrome every simulated admin page shares.
 
 Signed-in pages show the user (``#userName``), the current school (the 20.x+
-school picker's toggle button, or an older "School:" link, see ``eras``), a menu, and, while the page-permission toggle is on and the
-user may use the editor, the "Modify access privileges for this page" link. Every
-page ends with the ``#legal`` footer carrying the PowerSchool version and uptime.
+school picker's toggle button, or an older "School:" link, see ``eras``), a menu,
+and, while the page-permission toggle is on and the user may use the editor, the
+"Modify access privileges for this page" link. Every page ends with the
+``#legal`` footer carrying the PowerSchool version and uptime.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Security Settings tabs: Teachers and Affiliations; Admin Access and Roles.
+"""Security Settings tab: Admin Access and Roles (see also ``pages_affiliations``).
 
 The admin password is write-only: the page always renders it empty and an empty
 POST leaves it unchanged. Turning admin sign-in on needs a username and (unless LDAP
@@ -13,7 +13,6 @@ import re
 from starlette.responses import Response
 
 from psconfig.sim import layout
-from psconfig.sim.flavors import STAFF_TYPES
 from psconfig.sim.html import (
     AttrValue,
     Markup,
@@ -22,15 +21,13 @@ from psconfig.sim.html import (
     field_row,
     hidden,
     join,
-    option_select,
-    radios,
     select,
 )
 from psconfig.sim.pages_staff import BASE, frn, target
 from psconfig.sim.pcas import hash_password
 from psconfig.sim.routing import form_route
 from psconfig.sim.runtime import Ctx, Invalid
-from psconfig.sim.state import SimAffiliation, SimRole, SimStaff
+from psconfig.sim.state import SimRole, SimStaff
 from psconfig.sim.variants import (
     Variant,
     input_control,
@@ -80,78 +77,10 @@ def _form(ctx: Ctx, form_id: str, action: str, *body: object) -> Markup:
     )
 
 
-def _affiliation_row(ctx: Ctx, staff: SimStaff, a: SimAffiliation) -> Markup:
-    home = radios(
-        "homeschool", [(str(a.school), "Home School")], str(staff.home_school)
-    )
-    return el(
-        "tr",
-        {"data-school": a.school},
-        el("td", {}, home),
-        el("td", {}, checkbox(f"active_{a.school}", "1", a.active, "Active")),
-        el("td", {"class": "school"}, _school_name(ctx, a.school)),
-        el("td", {}, option_select(f"stafftype_{a.school}", STAFF_TYPES, a.staff_type)),
-    )
-
-
 def _other_schools(ctx: Ctx, taken: set[int]) -> list[tuple[str, str]]:
     """An empty option plus every school not in ``taken`` (for an "add" row)."""
     schools = sorted(ctx.state.schools.items())
     return [("", ""), *((str(n), name) for n, name in schools if n not in taken)]
-
-
-def affiliations_page(ctx: Ctx, message: Markup | None) -> Response:
-    """``GET .../security/affiliations.html?frn=005D``."""
-    staff = target(ctx)
-    rows = [
-        _affiliation_row(ctx, staff, a)
-        for a in sorted(staff.affiliations, key=lambda a: a.school)
-    ]
-    free = _other_schools(ctx, {a.school for a in staff.affiliations})
-    add = el(
-        "p",
-        {},
-        "Add school ",
-        select("newschool", free, ""),
-        " as ",
-        option_select("newstafftype", STAFF_TYPES, 2),
-    )
-    ptaccess = checkbox("ptaccess", "1", staff.ptaccess, "PowerTeacher Access")
-    action = f"{AFFILIATIONS}?frn={frn(staff)}"
-    table = el("table", {"id": "affiliationsTable"}, rows)
-    form = _form(ctx, "affiliationsForm", action, el("p", {}, ptaccess), table, add)
-    title = f"Teachers and Affiliations: {staff.lastfirst}"
-    return layout.page(ctx, title, el("h1", {}, title), message, form)
-
-
-def save_affiliations(ctx: Ctx) -> None:
-    """Set PowerTeacher access, home school, each row's active flag and type."""
-    staff, form = target(ctx), ctx.form
-    if form.require("ac") != "prim":
-        raise Invalid("Invalid value for ac")
-    types = {
-        a.school: form.choice(f"stafftype_{a.school}", STAFF_TYPES)
-        for a in staff.affiliations
-    }
-    taken = set(types)
-    new_school = _int_or_none(ctx, "newschool", set(ctx.state.schools) - taken)
-    new_type = form.choice("newstafftype", STAFF_TYPES)
-    added = set() if new_school is None else {new_school}
-    home = _int_or_none(ctx, "homeschool", taken | added)
-    if home is None:
-        raise Invalid("Missing field homeschool")
-    active = {s for s in taken if form.checked(f"active_{s}")} | added
-    if home not in active:
-        raise Invalid("The home school affiliation must be active")
-    staff.ptaccess = form.checked("ptaccess")
-    for affiliation in staff.affiliations:
-        affiliation.staff_type = types[affiliation.school]
-        affiliation.active = affiliation.school in active
-    if new_school is not None:
-        staff.affiliations.append(
-            SimAffiliation(school=new_school, staff_type=new_type)
-        )
-    staff.home_school = home
 
 
 def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
@@ -347,6 +276,5 @@ def save_admin_access(ctx: Ctx) -> None:
 
 
 ROUTES = [
-    form_route(AFFILIATIONS, affiliations_page, save_affiliations),
     form_route(ADMIN_ACCESS, admin_access_page, save_admin_access),
 ]

@@ -132,6 +132,7 @@ class SimStaff(SimModel):
     home_school: int = DISTRICT_OFFICE
     affiliations: list[SimAffiliation] = []
     ptaccess: bool = False
+    teacherloginid: str = ""
     psaccess: bool = False
     loginid: str = ""
     password: PasswordHash | None = None

@@ -73,9 +73,24 @@ class Browser:
             changes["ldappassword"] = password
         return await self.submit(page, "LoginForm", changes)
 
+    async def new_staff(self, values: dict[str, str]) -> httpx.Response:
+        """Create a staff member as a person would, in either era (``values`` by
+        unprefixed name): through the duplicate check when the page has one,
+        choosing "create" on it; else the older one-step form."""
+        page = await self.get("/admin/faculty/new.html")
+        if nodes(page, '//form[@id="staffCreateForm"]'):
+            check = await self.submit(page, "staffCreateForm", dict(values))
+            if nodes(check, '//main//form[@action="/admin/faculty/home.html"]'):
+                return await self.submit(check, "")
+            return check
+        prefixed: dict[str, Value] = {f"[05]{k}": v for k, v in values.items()}
+        return await self.submit(page, "", prefixed)
+
 
 def _form(page: httpx.Response, form_id: str) -> lxml.html.FormElement:
-    found = nodes(page, f'//form[@id="{form_id}"]')
+    # An empty id: the page's first form in its content (for forms without an id).
+    xpath = f'//form[@id="{form_id}"]' if form_id else "//main//form"
+    found = nodes(page, xpath)
     assert found, f"no form {form_id!r} on {page.url} ({page.status_code})"
     form = found[0]
     assert isinstance(form, lxml.html.FormElement)

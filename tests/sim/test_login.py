@@ -19,7 +19,7 @@ from psconfig.sim import (
 )
 from psconfig.sim.pcas import pcas_password
 from psconfig.sim.state import Flavor
-from tests.sim.browser import Browser, alert, text_of
+from tests.sim.browser import Browser, alert, nodes, text_of
 from tests.sim.conftest import FakeClock
 from tests.sim.factory import PASSWORD, add_user
 
@@ -57,7 +57,9 @@ async def test_demo_admin_signs_in(anon: Browser) -> None:
     home = await anon.get("/admin/home.html")
     assert home.status_code == 200
     assert text_of(home, '//span[@id="userName"]') == ["Administrator, Demo"]
-    assert 'data-school="0"' in home.text
+    assert text_of(
+        home, '//button[@id="school_picker_adminSchoolPicker_toggle_btn"]'
+    ) == ["District Office"]
 
 
 async def test_wrong_password_shows_the_sign_in_page(anon: Browser) -> None:
@@ -243,17 +245,47 @@ async def test_revoking_admin_access_ends_live_sessions(
     await browser.close()
 
 
-async def test_school_context_switch(admin: Browser) -> None:
-    page = await admin.get("/admin/schoolcontext.html")
+PICKER = "school_picker_adminSchoolPicker_toggle_btn"
+
+
+async def test_the_school_picker_shows_and_switches_the_school(admin: Browser) -> None:
+    """20.x+: no data-school; the toggle button's text is the school's name."""
+    home = await admin.get("/admin/home.html")
+    assert "data-school" not in home.text
+    assert text_of(home, f'//button[@id="{PICKER}"]') == ["District Office"]
+    items = '//ul[@id="school_choices"]/li[@role="menuitem"]/a'
+    assert text_of(home, items) == [
+        "District Office",
+        "Springfield High",
+        "Lincoln Elementary",
+    ]
+    [item] = nodes(home, f'{items}[text()="Springfield High"]')
+    assert (await admin.get(str(item.get("href")))).status_code == 302
+    home = await admin.get("/admin/home.html")
+    assert text_of(home, f'//button[@id="{PICKER}"]') == ["Springfield High"]
+
+
+async def test_the_older_header_switches_through_the_school_link(
+    admin: Browser, edit_state: Edit
+) -> None:
+    """Before 20.x: a "School:" link to a Schoolid select and attSubmitButton."""
+    edit_state(lambda s: setattr(s, "version", "12.1.2"))
+    home = await admin.get("/admin/home.html")
+    assert nodes(home, f'//*[@id="{PICKER}"]') == []
+    [link] = nodes(home, '//a[text()="School:"]')
+    href = str(link.get("href"))
+    page = await admin.get(href)
     options = text_of(page, '//select[@name="Schoolid"]/option')
     assert options == ["District Office", "Springfield High", "Lincoln Elementary"]
-    response = await admin.submit(page, "schoolContextForm", {"Schoolid": "100"})
+    assert nodes(page, '//input[@name="attSubmitButton"]')
+    response = await admin.submit(page, "", {"Schoolid": "100"})
     assert response.status_code == 302
     home = await admin.get("/admin/home.html")
-    assert text_of(home, '//span[@id="schoolContext"]') == ["Springfield High"]
-    assert 'data-school="100"' in home.text
-    page = await admin.get("/admin/schoolcontext.html")
-    response = await admin.submit(page, "schoolContextForm", {"Schoolid": "999"})
+    assert text_of(home, '//a[text()="School:"]/following-sibling::span[1]') == [
+        "Springfield High"
+    ]
+    page = await admin.get(href)
+    response = await admin.submit(page, "", {"Schoolid": "999"})
     assert alert(response) == "Invalid school: '999'"
 
 
