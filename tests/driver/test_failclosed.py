@@ -47,7 +47,8 @@ async def test_two_controls_with_one_label_fail_the_write_before_any_post(
 ) -> None:
     async with portal(sim) as drv:
         group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
-    doubled = Rewrite(sim, "<td>Language Translator</td>", "<td>Access Level</td>")
+    # Certification offers "No Access" and "View Only" too: a second candidate.
+    doubled = Rewrite(sim, "<label>Certification ", "<label>Access Level ")
     sim.reset_requests()
     async with portal(doubled) as drv:
         op = EnsureGroup(before=group, after=group.model_copy(update={"name": "X"}))
@@ -63,7 +64,7 @@ async def test_changed_option_text_fails_closed(sim: SimApp, flavor: Flavor) -> 
     changed = Rewrite(sim, ">Yes</option>", ">Y</option>")
     async with portal(changed) as drv:
         with pytest.raises(FormMapError) as caught:
-            await drv.read(Scope(groups=frozenset({1})))
+            await drv.read(Scope(groups=frozenset({2})))  # Admin: "Yes"
     assert caught.value.field == "Can Modify Schedules"
     assert "which the map does not know" in str(caught.value)
 

@@ -152,8 +152,8 @@ async def test_clever_account_exports_through_dde_and_nothing_else(
     clever = Browser(app, ip="54.241.134.131")
     assert (await clever.sign_in("cleversync", SYNC_PASSWORD)).status_code == 302
     # DDE, end to end: select every student, export two fields.
-    page = await clever.get(DDE)
-    selected = await clever.submit(page, "ddeForm", {"filenum": "1"})
+    page = await clever.get(DDE)  # Students is the table it opens on
+    selected = await clever.submit(page, "ddeForm", {"searchselectall": "1"})
     assert text_of(selected, '//p[@id="selectionCount"]') == ["7 records selected"]
     export = await clever.get(EXPORT)
     changes = {
