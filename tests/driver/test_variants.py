@@ -1,0 +1,52 @@
+"""The driver reads and writes every markup variant of the pages bound by label."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from psconfig.model import EnsureGroup, Scope, SetPagePermissions, SetPageToggle
+from psconfig.sim import SimApp, SimState
+from tests.driver.conftest import portal
+from tests.driver.expected import expected_state
+
+DDE = ("/admin/tech/dde/home.html", "/admin/tech/dde/exportrecords.html")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("variant", [1, 2, 3, 4, 5])
+async def test_read_and_write_on_a_variant(
+    sim: SimApp,
+    edit_state: Callable[[Callable[[SimState], object]], None],
+    variant: int,
+) -> None:
+    def customize(state: SimState) -> None:
+        state.markup_variant = variant
+        state.page_permissions = {DDE[0]: {12: "full", 3: "none"}}
+
+    edit_state(customize)
+    scope = Scope(groups=frozenset({2, 12}), pages=frozenset(DDE))
+    async with portal(sim) as drv:
+        live = await drv.read(scope)
+        want = expected_state(sim.state, pages=DDE)
+        assert live.groups == {n: want.groups[n] for n in (2, 12)}
+        assert live.page_permissions == want.page_permissions
+        group = live.groups[12]
+        changed = group.model_copy(
+            update={
+                "name": "Read-Only Export",
+                "access_level": "no_access",
+                "log_types": ("counselor", "health"),
+                "report_queue_priority": 9,
+            }
+        )
+        await drv.apply(SetPageToggle(on=True))
+        await drv.apply(EnsureGroup(before=group, after=changed))
+        before = live.page_permissions[DDE[0]]
+        after = {12: "view_only", 4: "full", 3: "group_default"}
+        await drv.apply(SetPagePermissions(page=DDE[0], before=before, after=after))
+        again = await drv.read(scope)
+    assert again.groups[12] == changed
+    assert again.page_permissions[DDE[0]] == {12: "view_only", 4: "full"}
+    assert sim.state.page_toggle is True
