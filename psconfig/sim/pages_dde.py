@@ -14,6 +14,7 @@ from collections.abc import Callable
 from starlette.responses import PlainTextResponse, Response
 
 from psconfig.sim import layout
+from psconfig.sim.faults import kind_of
 from psconfig.sim.html import Markup, checkbox, el, feedback, hidden, select
 from psconfig.sim.routing import Route
 from psconfig.sim.runtime import Ctx, DdeSelection, Invalid
@@ -146,6 +147,14 @@ def select_records(ctx: Ctx) -> Response:
     return dde_home(ctx)
 
 
+def _column_titles(ctx: Ctx) -> Markup:
+    kind = kind_of(ctx.state.faults, "columntitles")
+    if kind is None:
+        return checkbox("columntitles", "1", True, "Include column titles")
+    control = el("input", {"type": kind, "name": "columntitles", "value": "1"})
+    return el("label", {}, control, " Include column titles")
+
+
 def _export_form(ctx: Ctx) -> Markup:
     v = variant(ctx)
     custom = el("input", {"type": "text", "name": "custfielddelim", "value": ""})
@@ -163,7 +172,7 @@ def _export_form(ctx: Ctx) -> Markup:
         el("textarea", {"name": "tt", "rows": 8, "cols": 40}, ""),
         el("p", {}, "Field delimiter ", fields, " ", custom),
         el("p", {}, "Record delimiter ", records),
-        el("p", {}, checkbox("columntitles", "1", True, "Include column titles")),
+        el("p", {}, _column_titles(ctx)),
         el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
     )
 

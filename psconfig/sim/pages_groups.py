@@ -12,6 +12,7 @@ from typing import TypeVar
 from starlette.responses import Response
 
 from psconfig.sim import layout
+from psconfig.sim.faults import UNKNOWN_OPTION, ignores, kind_of, unknown_option
 from psconfig.sim.flavors import (
     HEALTH_AREAS,
     HEALTH_OPTIONS,
@@ -49,6 +50,16 @@ RQP_OPTIONS: tuple[tuple[str, str, int], ...] = tuple(
     (str(n), {0: "0 Highest", 9: "9 Lowest"}.get(n, str(n)), n) for n in range(10)
 )
 _LOG_ORDER = [value for _, _, value in LOG_TYPE_OPTIONS]
+_ATTRS = {
+    "name": "name",
+    "accesslevel": "access_level",
+    "canmodifyschedules": "can_modify_schedules",
+    "powerscheduler": "powerscheduler",
+    "translator": "translator",
+    "reportqueuepriority": "report_queue_priority",
+    "logtypes": "log_types",
+    "incidenttypes": "incident_types",
+}
 
 
 def groups_list(ctx: Ctx) -> Response:
@@ -98,11 +109,18 @@ def _target(ctx: Ctx) -> SimGroup:
     return group
 
 
-def _choice(v: Variant, key: str, label: str, options: Options[T], value: T) -> Markup:
+def _choice(ctx: Ctx, key: str, label: str, options: Options[T], value: T) -> Markup:
     """A labelled one-of-N field: a select, or radios in some variants."""
+    v, faults = variant(ctx), ctx.state.faults
     table = v.options(key, options)
     chosen = next((form for form, _, state in table if state == value), None)
     pairs = [(form, text) for form, text, _ in table]
+    if unknown_option(faults, key):
+        pairs.append(UNKNOWN_OPTION)
+        chosen = UNKNOWN_OPTION[0]
+    swapped = kind_of(faults, key)
+    if swapped is not None:
+        return v.field(key, label, input_control(swapped, v.name(key), chosen or ""))
     if v.radios(key):
         return v.field(
             key, label, radio_control(v.name(key), pairs, chosen), group=True
@@ -110,8 +128,10 @@ def _choice(v: Variant, key: str, label: str, options: Options[T], value: T) -> 
     return v.field(key, label, select_control(v.name(key), pairs, chosen))
 
 
-def _box(v: Variant, key: str, label: str, on: bool) -> Markup:
-    return v.field(key, label, input_control("checkbox", v.name(key), "1", checked=on))
+def _box(ctx: Ctx, key: str, label: str, on: bool) -> Markup:
+    v = variant(ctx)
+    kind = kind_of(ctx.state.faults, key) or "checkbox"
+    return v.field(key, label, input_control(kind, v.name(key), "1", checked=on))
 
 
 def _boxes(
@@ -143,18 +163,18 @@ def _settings_rows(ctx: Ctx, g: SimGroup) -> list[Markup]:
     rows = [
         v.field("number", "Group Number", lambda attrs: Markup(str(g.number))),
         v.field("name", "Group Name", input_control("text", v.name("name"), g.name)),
-        _choice(v, "accesslevel", "Access Level", levels, g.access_level),
+        _choice(ctx, "accesslevel", "Access Level", levels, g.access_level),
         _choice(
-            v,
+            ctx,
             "canmodifyschedules",
             "Can Modify Schedules",
             SCHEDULE_OPTIONS,
             g.can_modify_schedules,
         ),
-        _box(v, "powerscheduler", "PowerScheduler Access", g.powerscheduler),
-        _box(v, "translator", "Language Translator", g.translator),
+        _box(ctx, "powerscheduler", "PowerScheduler Access", g.powerscheduler),
+        _box(ctx, "translator", "Language Translator", g.translator),
         _choice(
-            v,
+            ctx,
             "reportqueuepriority",
             "Report Queue Priority",
             RQP_OPTIONS,
@@ -191,7 +211,7 @@ def _access_rows(ctx: Ctx, g: SimGroup) -> list[Markup]:
         ]
         return [*rows, field_row("Health and Immunization", *health)]
     health_fields = [
-        _choice(v, field, label, HEALTH_OPTIONS, getattr(g.health, attr))
+        _choice(ctx, field, label, HEALTH_OPTIONS, getattr(g.health, attr))
         for field, label, attr in HEALTH_AREAS
     ]
     return [*rows, el("h3", {}, "Health and Immunization"), *health_fields]
@@ -244,6 +264,7 @@ def save_group(ctx: Ctx) -> None:
     unknown = sorted(incidents - set(ctx.state.incident_types))
     if unknown:
         raise Invalid(f"Invalid value for incidenttypes: {unknown[0]!r}")
+    old = g.model_copy()
     g.name, g.access_level, g.can_modify_schedules = name, access, schedules
     g.report_queue_priority = priority
     g.powerscheduler = form.checked(v.name("powerscheduler"))
@@ -251,6 +272,9 @@ def save_group(ctx: Ctx) -> None:
     g.log_types = [t for t in _LOG_ORDER if t in logs]
     g.incident_types = sorted(incidents)
     g.health = g.health.model_validate(health)
+    for key, attr in _ATTRS.items():  # an upgrade that drops some fields on save
+        if ignores(ctx.state.faults, key):
+            setattr(g, attr, getattr(old, attr))
 
 
 def add_page(ctx: Ctx, message: Markup | None) -> Response:

@@ -13,6 +13,7 @@ import re
 from starlette.responses import Response
 
 from psconfig.sim import layout
+from psconfig.sim.faults import ignores
 from psconfig.sim.flavors import choices
 from psconfig.sim.html import Markup, el, hidden
 from psconfig.sim.routing import form_route
@@ -63,7 +64,9 @@ def toggle_page(ctx: Ctx, message: Markup | None) -> Response:
 def save_toggle(ctx: Ctx) -> None:
     """Turn page permissions on or off."""
     name = variant(ctx).name(ctx.flavor.toggle_field)
-    ctx.state.page_toggle = ctx.form.choice(name, _toggle_options(ctx))
+    on = ctx.form.choice(name, _toggle_options(ctx))
+    if not ignores(ctx.state.faults, "toggle"):
+        ctx.state.page_toggle = on
 
 
 def _require_toggle(ctx: Ctx) -> None:
@@ -175,6 +178,8 @@ def save_permissions(ctx: Ctx) -> None:
             wanted[rows[name]] = form.choice(name, _levels(ctx, "group_levels"))
         elif name.startswith("group_") and v.canonical:
             raise Invalid(f"Unknown group in {name}")
+    if ignores(ctx.state.faults, "page_levels"):
+        return  # accepted, "Changes Recorded.", and forgotten
     overrides = ctx.state.page_permissions.setdefault(path, {})
     for group_number, level in wanted.items():
         if level == "group_default":

@@ -181,7 +181,15 @@ class SimSettings(SimModel):
 
 
 class SimFaults(SimModel):
-    """Fault injection knobs; all off by default. Random draws use ``seed``."""
+    """Fault injection knobs; all off by default. Random draws use ``seed``.
+
+    The last three make PowerSchool misbehave as an upgrade or a bad day would,
+    by a control's canonical name (``accesslevel``, ``powerscheduler``,
+    ``columntitles``) or ``toggle`` / ``page_levels``: ``ignore_posts`` accepts a
+    post ("Changes Recorded.") but keeps the old value; ``control_kinds`` renders
+    the control as an input of another type (``{"powerscheduler": "text"}``);
+    ``unknown_options`` offers, and selects, an option no documentation shows.
+    """
 
     latency_ms: Annotated[int, Field(ge=0)] = 0
     error_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -190,6 +198,9 @@ class SimFaults(SimModel):
     session_expiry_every: Annotated[int, Field(ge=0)] = 0
     crash_after_writes: Annotated[int, Field(ge=0)] = 0
     seed: int = 0
+    ignore_posts: list[str] = []
+    control_kinds: dict[str, str] = {}
+    unknown_options: list[str] = []
 
 
 class SimState(SimModel):
