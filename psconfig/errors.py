@@ -120,6 +120,7 @@ class FormMapError(DriverError):
 
     def __init__(self, *, page: str, field: str, flavor: str, detail: str) -> None:
         self.page, self.field, self.flavor = page, field, flavor
+        self.detail = detail
         super().__init__(
             f"{page}: field {field!r} {detail} (form map: {flavor}); "
             "run `psconfig doctor --capture DIR` and report or fix the map"

@@ -89,7 +89,12 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor(
-    server: Server,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server", help="https://HOST, http://127.0.0.1:PORT or sim://NAME."
+        ),
+    ] = None,
     username: Username = None,
     password_env: PasswordEnv = None,
     flavor: FlavorOpt = FlavorChoice.auto,
@@ -101,28 +106,76 @@ def doctor(
             help="Save the visited pages, redacted, to DIR (for fixing a form map).",
         ),
     ] = None,
+    learn: Annotated[
+        bool,
+        typer.Option(
+            "--learn",
+            help="Bind every field by its label and report each as bound, pinned, "
+            "ambiguous or missing (GETs only).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="With --learn or --replay: write the pins as a site map "
+            "(name it in the spec as server.map).",
+        ),
+    ] = None,
+    toggle: Annotated[
+        bool,
+        typer.Option(
+            "--toggle",
+            help="With --learn: turn the page-permission toggle on to reach the "
+            "page editor, and off again (otherwise it is never touched).",
+        ),
+    ] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            metavar="DIR",
+            help="Bind the pages of a --capture DIR again, offline (no server).",
+        ),
+    ] = None,
     insecure: Insecure = False,
 ) -> None:
     """Check that a server's pages match psconfig's form map (exit 1 if not)."""
     import asyncio
 
-    from psconfig.drivers.portal.doctor import run_doctor
+    from psconfig.drivers.portal.doctor import replay_capture, run_doctor
 
     with handle_errors():
-        server = checked_url(server)
-        user, password = _sign_in(server, username, password_env, insecure)
-        report = asyncio.run(
-            run_doctor(
-                server,
-                user,
-                password,
-                flavor=flavor.literal,
-                insecure=insecure,
-                sim_dir=sim_dir_for(server),
-                capture=capture,
+        if (out is not None or toggle) and not (learn or replay):
+            raise PsconfigError("--out and --toggle go with --learn (or --replay)")
+        if replay is not None:
+            report = replay_capture(replay)
+        elif server is None:
+            raise PsconfigError("doctor needs --server URL (or --replay DIR)")
+        else:
+            server = checked_url(server)
+            user, password = _sign_in(server, username, password_env, insecure)
+            report = asyncio.run(
+                run_doctor(
+                    server,
+                    user,
+                    password,
+                    flavor=flavor.literal,
+                    insecure=insecure,
+                    sim_dir=sim_dir_for(server),
+                    capture=capture,
+                    learn=learn,
+                    toggle=toggle,
+                )
             )
-        )
         _print_report(report, capture)
+        if out is not None and report.site_map is not None:
+            from psconfig.drivers.portal.site_map import write_site_map
+
+            write_site_map(out, report.site_map)
+            pins = sum(len(p.fields) for p in report.site_map.pages.values())
+            err(f"wrote {out}: {pins} pins on {len(report.site_map.pages)} pages")
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -12,9 +12,9 @@ Knobs (``SimFaults``, in the state file or overridden per app):
 - ``crash_after_writes`` N: after the Nth successful write the app is dead: every
   later request raises ``ConnectionResetError`` (a new app on the file works again).
 
-- ``ignore_posts``, ``control_kinds``, ``unknown_options``: an upgrade or a bad
-  day (see ``SimFaults``); the pages ask ``ignores``, ``kind_of`` and
-  ``unknown_option``.
+- ``ignore_posts``, ``control_kinds``, ``unknown_options``, ``absent_controls``:
+  an upgrade or a bad day (see ``SimFaults``); the pages ask ``ignores``,
+  ``kind_of``, ``unknown_option`` and ``absent``.
 
 Random draws come from ``random.Random(seed)``, re-seeded whenever the knobs change,
 so a given sequence of requests meets the same faults every run.
@@ -86,3 +86,8 @@ def kind_of(faults: SimFaults, key: str) -> str | None:
 def unknown_option(faults: SimFaults, key: str) -> bool:
     """True when choice ``key`` is to offer and select ``UNKNOWN_OPTION``."""
     return key in faults.unknown_options
+
+
+def absent(faults: SimFaults, key: str) -> bool:
+    """True when control ``key`` (and its label) is to be left off the page."""
+    return key in faults.absent_controls

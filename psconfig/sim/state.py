@@ -188,7 +188,8 @@ class SimFaults(SimModel):
     ``columntitles``) or ``toggle`` / ``page_levels``: ``ignore_posts`` accepts a
     post ("Changes Recorded.") but keeps the old value; ``control_kinds`` renders
     the control as an input of another type (``{"powerscheduler": "text"}``);
-    ``unknown_options`` offers, and selects, an option no documentation shows.
+    ``unknown_options`` offers, and selects, an option no documentation shows;
+    ``absent_controls`` leaves the control (and its label) off the page.
     """
 
     latency_ms: Annotated[int, Field(ge=0)] = 0
@@ -201,6 +202,7 @@ class SimFaults(SimModel):
     ignore_posts: list[str] = []
     control_kinds: dict[str, str] = {}
     unknown_options: list[str] = []
+    absent_controls: list[str] = []
 
 
 class SimState(SimModel):

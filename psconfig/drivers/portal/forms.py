@@ -357,12 +357,13 @@ def personal_values(
     capture, not only where they were found.
     """
     root = _parse(text)
+    labels = _Labels(root)
     found: set[str] = set()
     for element in root.iter("input", "textarea"):
         kind = (element.get("type") or "text").lower()
         if element.tag == "input" and (kind not in TEXTUAL or kind == "hidden"):
             continue
-        if (element.get("name") or "") not in keep_inputs:
+        if not _kept(element, keep_inputs, labels):
             found.add(element.get("value") or element.text_content() or "")
     for xpath in text_xpaths:
         for item in _as_list(root.xpath(xpath)):
@@ -391,8 +392,10 @@ def redact_html(
       an email address or an IPv4 address is replaced throughout the text.
     """
     root = _parse(text)
+    labels = _Labels(root)
     for element in root.iter("input", "textarea"):
-        _redact_control(element, keep_inputs)
+        kept = _kept(element, keep_inputs, labels)
+        _redact_control(element, frozenset({element.get("name") or ""} if kept else ()))
     for xpath in text_xpaths:
         for item in _as_list(root.xpath(xpath)):
             if isinstance(item, lxml_html.HtmlElement):
@@ -431,6 +434,18 @@ def _scrub_tree(root: lxml_html.HtmlElement, personal: list[str]) -> None:
         for attr, value in element.attrib.items():
             if attr not in _STRUCTURAL_ATTRS and not attr.startswith("data-"):
                 element.set(attr, _scrub(value, personal))
+
+
+def _kept(
+    element: lxml_html.HtmlElement, keep: frozenset[str], labels: _Labels
+) -> bool:
+    """True for a structural input: kept by name, or by label (``@LABEL``)."""
+    if (element.get("name") or "") in keep:
+        return True
+    wanted = {normalize_label(k[1:]) for k in keep if k.startswith("@")}
+    if not wanted:
+        return False
+    return bool(wanted & {labels.own(element), *labels.context(element)})
 
 
 def _redact_control(element: lxml_html.HtmlElement, keep: frozenset[str]) -> None:

@@ -92,7 +92,12 @@ def resolve(form: Form, field: FieldMap, **row: object) -> str:
     return found
 
 
-def _find(form: Form, field: FieldMap) -> str:
+def candidates(form: Form, field: FieldMap) -> list[str]:
+    """The names of the controls ``field``'s label could mean, in page order.
+
+    Controls of another kind are not candidates; among several, those offering
+    none of the field's option texts are dropped (a person reads both).
+    """
     assert field.label is not None
     wanted = normalize_label(field.label)
     labelled = [c for c in form.controls if wanted in _labels_of(c)]
@@ -102,7 +107,14 @@ def _find(form: Form, field: FieldMap) -> str:
             n: cs for n, cs in groups.items() if _offers_any(cs, field.texts.values())
         }
         groups = offering or groups
-    names = list(groups)
+    return list(groups)
+
+
+def _find(form: Form, field: FieldMap) -> str:
+    assert field.label is not None
+    wanted = normalize_label(field.label)
+    labelled = [c for c in form.controls if wanted in _labels_of(c)]
+    names = candidates(form, field)
     if field.nth is not None and len(names) > field.nth:
         return names[field.nth]
     if len(names) == 1 and field.nth is None:

@@ -34,7 +34,7 @@ FieldKind = Literal[
 """``choice`` is one of N shown as a select or as a radio group (pages whose markup
 no public source shows: the driver accepts either)."""
 
-_PLACEHOLDERS = frozenset({"number", "page", "frn", "query", "group", "school"})
+_PLACEHOLDERS = frozenset({"number", "page", "frn", "query", "group", "school", "id"})
 
 
 def _check_template(template: str) -> str:
@@ -210,7 +210,9 @@ class Capture(Frozen):
     """What ``doctor --capture`` keeps and blanks beyond its generic rules.
 
     ``keep_inputs`` are structural inputs whose values are safe and useful for fixing
-    a map (``ac``, ``page``); every other input value is replaced. The text of
+    a map (``ac``, ``page``), by name or, as ``@LABEL``, by their visible label
+    (names vary where pages are bound by label); every other input value is
+    replaced. The text of
     elements matched by ``redact_text_xpaths`` (names, staff IDs) is blanked.
     """
 

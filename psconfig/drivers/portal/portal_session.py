@@ -66,6 +66,7 @@ class PortalSession:
         self.version = "unknown"
         self.signin_page: Response | None = None
         self.secrets: set[str] = set()
+        self.site_map: Callable[[PortalMap], PortalMap] | None = None
 
     @property
     def portal_map(self) -> PortalMap:
@@ -80,6 +81,8 @@ class PortalSession:
         self.signin_page = page
         doc = Document(page.text, page=page.path, flavor=self._flavor_choice or "auto")
         self.map = login.choose_map(doc, self._flavor_choice, self._sign_in_pin)
+        if self.site_map is not None:  # a district's learned pins (server.map)
+            self.map = self.site_map(self.map)
         self.version = login.version_of(page.text, self.map)
         return self.map
 
