@@ -8,7 +8,7 @@ from psconfig.drivers.portal import login, pcas
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import load_map
 from psconfig.drivers.portal.response import Response
-from psconfig.errors import LockedOutError, LoginError, SignInSchemeError
+from psconfig.errors import FormMapError, LockedOutError, LoginError, SignInSchemeError
 from psconfig.model import Flavor, SignInScheme
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
@@ -178,3 +178,9 @@ def test_refusals_are_classified_and_say_they_are_not_retried(
     message = str(caught.value)
     assert type(caught.value) is error
     assert phrase in message and "does not retry" in message
+
+
+def test_a_chosen_flavor_the_page_contradicts_is_refused_unless_pinned() -> None:
+    with pytest.raises(FormMapError, match="looks like the modern flavor, not legacy"):
+        login.choose_map(_doc(MODERN), "legacy")
+    assert login.choose_map(_doc(MODERN), "legacy", "plain").flavor == "legacy"

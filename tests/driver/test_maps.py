@@ -56,7 +56,7 @@ def test_page_path_quotes_parameters() -> None:
     search = load_map("modern").staff_search
     assert (
         search.path(query="psaccess=1")
-        == "/admin/faculty/search.html?search=psaccess%3D1"
+        == "/admin/faculty/home.html?selectteacher=psaccess%3D1&teachersonly=0"
     )
 
 

@@ -32,7 +32,13 @@ from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import FLAVORS, PortalMap, Signin, load_map
 from psconfig.drivers.portal.response import Response
-from psconfig.errors import LockedOutError, LoginError, ServerError, SignInSchemeError
+from psconfig.errors import (
+    FormMapError,
+    LockedOutError,
+    LoginError,
+    ServerError,
+    SignInSchemeError,
+)
 from psconfig.model import Flavor, SignInScheme
 
 _NOT_RETRIED = "psconfig does not retry a refused sign-in"
@@ -161,13 +167,22 @@ def choose_map(
     """The map for the sign-in page ``doc``: the chosen flavor, or by its scheme.
 
     The scheme is decided first, so an unclear page refuses here, before any post.
+    A chosen flavor whose scheme the page contradicts is refused too, unless
+    ``server.sign_in`` pins the scheme (then the pin and the flavor are the
+    district's word).
     """
     signin = candidate_maps(choice)[0].signin
     seen = read_markers(doc, signin_form(doc, signin), signin)
     scheme = decide_scheme(seen, pin, page=doc.page)
-    if choice is not None:
-        return load_map(choice)
-    return load_map("legacy" if scheme == "pcas" else "modern")
+    looks_like: Flavor = "legacy" if scheme == "pcas" else "modern"
+    if choice is not None and choice != looks_like and pin == "auto":
+        raise FormMapError(
+            page=doc.page,
+            field="sign-in scheme",
+            flavor=choice,
+            detail=f"looks like the {looks_like} flavor, not {choice}",
+        )
+    return load_map(choice or looks_like)
 
 
 def version_of(text: str, portal_map: PortalMap) -> str:

@@ -30,6 +30,7 @@ from psconfig.drivers.portal.map_parts import (
     Page,
     PathTemplate,
     Regex,
+    Template,
 )
 from psconfig.errors import FormMapError
 from psconfig.model import Flavor, Frozen
@@ -63,16 +64,29 @@ class Signin(FormPage):
 
 
 class Home(Page):
+    """The start page and the header every page carries.
+
+    The current school is the text of the school picker's toggle button (20.x+,
+    research row 21); switching follows the picker item whose text is the school's
+    name. Older headers have a link whose text is ``school_link_text`` to
+    ``school_context`` instead.
+    """
+
     logout_url: PathTemplate
     user_name_xpath: str
-    school_xpath: str
+    school_button_xpath: str
+    school_items_xpath: str
+    school_link_text: str
 
 
 class SchoolContextFields(Fields):
     school: FieldMap
+    submit: FieldMap
 
 
 class SchoolContext(FormPage):
+    """The older UI's school page, reached by the header's "School:" link."""
+
     fields: SchoolContextFields
 
 
@@ -143,12 +157,14 @@ class PageEditor(FormPage):
 
 
 class StaffSearch(Page):
+    """A staff list for a search (``url`` takes ``{query}``).
+
+    The list's markup is not public: records are found by their links
+    (``frn_regex``), and each one's staff ID is confirmed on its own pages.
+    """
+
+    id_query: Template
     admin_query: str
-    rows_xpath: str
-    key_attr: str
-    id_xpath: str
-    school_xpath: str
-    link_xpath: str
     frn_regex: Regex
 
 
@@ -167,7 +183,6 @@ class PersonFields(Fields):
 
 class StaffNewFields(PersonFields):
     school: FieldMap
-    save: FieldMap
 
 
 class StaffNew(FormPage):
@@ -176,6 +191,7 @@ class StaffNew(FormPage):
 
 class StaffEditFields(PersonFields):
     status: FieldMap
+    active_box: FieldMap
 
 
 class StaffEdit(FormPage):
@@ -184,17 +200,45 @@ class StaffEdit(FormPage):
 
 class AffiliationFields(Fields):
     teacher_access: FieldMap
-    home: FieldMap
-    active: FieldMap
-    staff_type: FieldMap
-    new_school: FieldMap
-    new_staff_type: FieldMap
+    grid: FieldMap
+    admin_login: FieldMap
+    admin_ldap: FieldMap
+
+
+class GridKeys(Frozen):
+    """The keys of one affiliation row in the grid's JSON (not public: pins)."""
+
+    school: str
+    name: str
+    home: str
+    active: str
+    staff_type: str
+
+
+class Grid(Frozen):
+    """The school affiliations jqGrid of Teachers and Affiliations.
+
+    Its rows are a JSON array in the page's script (``rows_regex`` ends where the
+    array starts); the schools its Add dialog offers likewise (``others_regex``).
+    On submit the page serializes the rows into the hidden ``fields.grid``.
+    """
+
+    rows_regex: Regex
+    others_regex: Regex
+    home_school_xpath: str
+    keys: GridKeys
+    staff_types: dict[str, int]
 
 
 class Affiliations(FormPage):
+    """Teachers and Affiliations.
+
+    ``admin_login``/``admin_ldap`` are the hidden copy of the admin sign-in that
+    the page's script removes before submitting.
+    """
+
     fields: AffiliationFields
-    rows_xpath: str
-    key_attr: str
+    grid: Grid
 
 
 class AdminAccessFields(Fields):
@@ -263,6 +307,7 @@ class PortalMap(Frozen):
     page_editor: PageEditor
     staff_search: StaffSearch
     staff_new: StaffNew
+    staff_new_pre2013: StaffNew
     staff_edit: StaffEdit
     affiliations: Affiliations
     admin_access: AdminAccess

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from psconfig.drivers.portal import bind, labels
+from psconfig.drivers.portal import bind, grid, labels
 from psconfig.drivers.portal.controls import Form, Where
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
@@ -44,11 +44,19 @@ class PageToggleOffError(DriverError):
 
 @dataclass(frozen=True)
 class StaffRef:
-    """Where a staff member's pages are: its record number and home school."""
+    """Where a staff member's pages are: its staff ID and record (``frn``)."""
 
     id: str
     frn: str
-    school: int
+
+
+@dataclass(frozen=True)
+class AffiliationTab:
+    """What Teachers and Affiliations shows."""
+
+    teacher_access: bool
+    home_school: int
+    affiliations: list[Affiliation]
 
 
 async def gather_limited(
@@ -186,43 +194,70 @@ class Reader:
     # -- schools ---------------------------------------------------------------
 
     async def schools(self) -> dict[int, str]:
-        """School number -> name from the school-context switcher."""
-        page = self.map.school_context
-        doc = await self.session.document(page.url)
-        form = doc.form(page.form)
-        name = bind.control_name(form, page.fields.school)
-        return {
-            _int(doc, name, v): label for v, label in form.option_labels(name).items()
-        }
+        """School number -> name, from an administrator's Teachers and Affiliations.
+
+        The header's school picker shows names only; the affiliation grid's rows
+        and the schools its Add dialog offers are every school, with numbers.
+        """
+        search = self.map.staff_search
+        frns = await self.search(search.admin_query)
+        if not frns:
+            raise DriverError(
+                f"{search.path(query=search.admin_query)}: no staff member with "
+                "admin sign-in is listed, so the schools cannot be read"
+            )
+        page = self.map.affiliations
+        doc = await self.session.document(page.path(frn=frns[0]))
+        return grid.school_names(doc, page.grid)
 
     # -- staff -----------------------------------------------------------------
 
-    async def search(self, query: str) -> list[StaffRef]:
+    async def search(self, query: str) -> list[str]:
+        """The records (``frn``) a staff search lists, in page order, once each.
+
+        The list's markup is not public, so a record is any link to one.
+        """
         search = self.map.staff_search
         doc = await self.session.document(search.path(query=query))
-        refs = []
-        for row in doc.rows(search.rows_xpath, search.key_attr):
-            link = row.text(search.link_xpath) or ""
-            found = re.search(search.frn_regex, link)
-            if not found:
-                raise doc.where.missing(
-                    search.link_xpath, f"has no record link {link!r}"
-                )
-            school = _int(doc, search.school_xpath, row.text(search.school_xpath) or "")
-            refs.append(
-                StaffRef(row.text(search.id_xpath) or "", found.group(1), school)
-            )
-        return refs
+        out: list[str] = []
+        for href, _ in doc.links():
+            found = re.search(search.frn_regex, href)
+            if found and found.group(1) not in out:
+                out.append(found.group(1))
+        return out
+
+    async def staff_id(self, frn: str) -> str:
+        """The staff ID a record's Edit Information shows."""
+        page = self.map.staff_edit
+        doc = await self.session.document(page.path(frn=frn))
+        form = doc.form(page.form)
+        return str(bind.TEXT.read(form, page.fields.id, {}))
 
     async def find_staff(self, staff_id: str) -> StaffRef | None:
-        """The staff member with exactly this ID, or None."""
-        matches = [r for r in await self.search(staff_id) if r.id == staff_id]
-        return matches[0] if matches else None
+        """The staff member with exactly this ID, or None.
+
+        Each listed record's ID is confirmed on its own page; two records with the
+        ID are an error (PowerSchool would not know which one psconfig means).
+        """
+        search = self.map.staff_search
+        query = search.id_query.format(id=staff_id)
+        frns = await self.search(query)
+        ids = await gather_limited(
+            [partial(self.staff_id, f) for f in frns], self.limit
+        )
+        matches = [f for f, found in zip(frns, ids, strict=True) if found == staff_id]
+        if len(matches) > 1:
+            raise DriverError(
+                f"{search.path(query=query)}: staff ID {staff_id!r} is on several "
+                f"records ({', '.join(matches)}); fix the duplicate in PowerSchool"
+            )
+        return StaffRef(staff_id, matches[0]) if matches else None
 
     async def staff(self, ids: frozenset[str] | None) -> dict[str, Staff]:
         """The staff members with ``ids`` that exist, or all with admin sign-in."""
         if ids is None:
-            refs = await self.search(self.map.staff_search.admin_query)
+            frns = await self.search(self.map.staff_search.admin_query)
+            refs = [StaffRef("", f) for f in frns]  # IDs come from the records
         else:
             found = await gather_limited(
                 [partial(self.find_staff, i) for i in sorted(ids)], self.limit
@@ -235,35 +270,47 @@ class Reader:
 
     async def staff_member(self, ref: StaffRef) -> Staff:
         """One staff member from its edit, affiliations and admin-access pages."""
-        person, (teacher, affiliations), admin = await asyncio.gather(
-            self.person(ref), self.affiliation_page(ref), self.admin_page(ref)
+        person, tab, admin = await asyncio.gather(
+            self.person(ref, with_id=True),
+            self.affiliation_page(ref),
+            self.admin_page(ref),
         )
         data = {
-            "id": ref.id,
-            "school": ref.school,
+            "school": tab.home_school,
             **person,
-            "teacher_access": teacher,
-            "affiliations": affiliations,
+            "teacher_access": tab.teacher_access,
+            "affiliations": tab.affiliations,
             "admin_access": admin,
         }
         return validated(Staff, data, self._where(ref))
 
-    async def person(self, ref: StaffRef) -> dict[str, object]:
-        """The Edit Information values of a staff member (``bind.STAFF_EDIT``)."""
+    async def person(
+        self, ref: StaffRef, *, with_id: bool = False
+    ) -> dict[str, object]:
+        """The Edit Information values of a staff member (``bind.STAFF_EDIT``).
+
+        The status is the hidden ``[05]status`` (1 or 2) the Active box mirrors.
+        """
         page = self.map.staff_edit
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        return bind.read_all(form, page.fields, bind.STAFF_EDIT)
+        values = bind.read_all(form, page.fields, bind.STAFF_EDIT)
+        if with_id:
+            values["id"] = bind.TEXT.read(form, page.fields.id, {})
+        return values
 
-    async def affiliation_page(self, ref: StaffRef) -> tuple[bool, list[Affiliation]]:
-        """Teachers and Affiliations: PowerTeacher access and the affiliation rows."""
+    async def affiliation_page(self, ref: StaffRef) -> AffiliationTab:
+        """Teachers and Affiliations: PowerTeacher access, home school, the grid."""
         page = self.map.affiliations
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        teacher = bind.FLAG.read(form, page.fields.teacher_access, {})
-        return bool(teacher), self.affiliations(form, doc)
+        teacher = bool(bind.FLAG.read(form, page.fields.teacher_access, {}))
+        xpath = page.grid.home_school_xpath
+        home = _int(doc, xpath, doc.text(xpath) or "")
+        rows = grid.affiliations(doc, page.grid, home)
+        return AffiliationTab(teacher, home, rows)
 
     async def admin_page(self, ref: StaffRef) -> AdminAccess:
         """Admin Access and Roles of a staff member."""
@@ -275,19 +322,6 @@ class Reader:
 
     def _where(self, ref: StaffRef) -> Where:
         return Where(page=self.map.staff_edit.path(frn=ref.frn), flavor=self.map.flavor)
-
-    def affiliations(self, form: Form, doc: Document) -> list[Affiliation]:
-        page = self.map.affiliations
-        home = form.value(bind.control_name(form, page.fields.home))
-        out = []
-        for row in doc.rows(page.rows_xpath, page.key_attr):
-            school = _int(doc, page.key_attr, row.key)
-            values = bind.read_all(
-                form, page.fields, bind.AFFILIATION_ROW, school=school
-            )
-            data = {"school": school, "home": row.key == home, **values}
-            out.append(validated(Affiliation, data, doc.where))
-        return out
 
     def admin_access(self, form: Form, doc: Document) -> AdminAccess:
         page = self.map.admin_access
