@@ -26,6 +26,7 @@ from psconfig.cli.common import (
     warn_insecure,
 )
 from psconfig.errors import PsconfigError
+from psconfig.model import SignInScheme
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -54,6 +55,23 @@ _LITERALS: dict[FlavorChoice, Literal["auto", "legacy", "modern"]] = {
 }
 
 
+class SignInChoice(enum.StrEnum):
+    auto = "auto"
+    pcas = "pcas"
+    plain = "plain"
+
+    @property
+    def literal(self) -> SignInScheme:
+        return _SCHEMES[self]
+
+
+_SCHEMES: dict[SignInChoice, SignInScheme] = {
+    SignInChoice.auto: "auto",
+    SignInChoice.pcas: "pcas",
+    SignInChoice.plain: "plain",
+}
+
+
 Server = Annotated[
     str,
     typer.Option("--server", help="https://HOST, http://127.0.0.1:PORT or sim://NAME."),
@@ -73,6 +91,14 @@ PasswordEnv = Annotated[
 FlavorOpt = Annotated[
     FlavorChoice,
     typer.Option("--flavor", help="Form map to use; auto detects it."),
+]
+SignInOpt = Annotated[
+    SignInChoice,
+    typer.Option(
+        "--sign-in",
+        help="How the sign-in page takes the password (as server.sign_in); auto "
+        "reads it from the page and refuses an unclear page before posting.",
+    ),
 ]
 Insecure = Annotated[
     bool,
@@ -98,6 +124,7 @@ def doctor(
     username: Username = None,
     password_env: PasswordEnv = None,
     flavor: FlavorOpt = FlavorChoice.auto,
+    sign_in: SignInOpt = SignInChoice.auto,
     capture: Annotated[
         Path | None,
         typer.Option(
@@ -162,6 +189,7 @@ def doctor(
                     user,
                     password,
                     flavor=flavor.literal,
+                    sign_in=sign_in.literal,
                     insecure=insecure,
                     sim_dir=sim_dir_for(server),
                     capture=capture,
@@ -192,6 +220,7 @@ def import_(
     username: Username = None,
     password_env: PasswordEnv = None,
     flavor: FlavorOpt = FlavorChoice.auto,
+    sign_in: SignInOpt = SignInChoice.auto,
     insecure: Insecure = False,
 ) -> None:
     """Write a spec of the server's live integration setup (plans empty against it)."""
@@ -204,7 +233,9 @@ def import_(
         out = checked_out(out)
         user, password = _sign_in(server, username, password_env, insecure)
         state, info = asyncio.run(
-            _read_for_import(server, user, password, flavor, insecure)
+            _read_for_import(
+                server, user, password, flavor, insecure, sign_in=sign_in.literal
+            )
         )
         text = dump_spec(
             state, name=name or default_name(server), url=server, flavor=info.flavor
@@ -219,7 +250,13 @@ def import_(
 
 
 async def _read_for_import(
-    server: str, user: str, password: SecretStr, flavor: FlavorChoice, insecure: bool
+    server: str,
+    user: str,
+    password: SecretStr,
+    flavor: FlavorChoice,
+    insecure: bool,
+    *,
+    sign_in: SignInScheme,
 ) -> tuple[State, ServerInfo]:
     from psconfig.drivers.portal import open_portal
     from psconfig.drivers.portal.importer import import_scope, integration_state
@@ -229,6 +266,7 @@ async def _read_for_import(
         user,
         password,
         flavor=flavor.literal,
+        sign_in=sign_in,
         insecure=insecure,
         sim_dir=sim_dir_for(server),
     ) as drv:

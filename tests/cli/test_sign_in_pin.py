@@ -54,3 +54,14 @@ def test_the_spec_pin_signs_in_on_the_same_page() -> None:
     assert result.exit_code in (0, 2), result.output
     posts = _posts(path)
     assert posts[0] == "/admin/home.html" and posts.count("/admin/home.html") == 1
+
+
+def test_doctor_reports_an_unclear_page_and_takes_the_pin_as_a_flag() -> None:
+    path = _unclear_legacy_server()
+    refused = run("doctor", "--server", "sim://demo")
+    assert refused.exit_code == 1, refused.output
+    assert "sign-in refused before posting any password" in refused.output
+    assert _posts(path) == []
+    pinned = run("doctor", "--server", "sim://demo", "--sign-in", "pcas")
+    assert "signed in as 'admin'" in pinned.output, pinned.output
+    assert _posts(path) == ["/admin/home.html"]

@@ -35,7 +35,7 @@ from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import SIM_SCHEME, AsgiApp, Http, RetryPolicy
 from psconfig.drivers.portal.site_map import SiteMap
 from psconfig.errors import DriverError, PsconfigError
-from psconfig.model import Frozen
+from psconfig.model import Frozen, SignInScheme
 
 Status = Literal["ok", "fail", "warn", "skipped"]
 
@@ -476,6 +476,7 @@ async def run_doctor(
     password: SecretStr,
     *,
     flavor: Literal["auto", "legacy", "modern"] = "auto",
+    sign_in: SignInScheme = "auto",
     insecure: bool = False,
     sim_dir: Path | None = None,
     capture: Path | None = None,
@@ -505,7 +506,7 @@ async def run_doctor(
         app=app,
     )
     choice = None if flavor == "auto" else flavor
-    session = PortalSession(http, username, password, choice)
+    session = PortalSession(http, username, password, choice, sign_in)
     return await Doctor(http, session, capture, learn=learn, toggle=toggle).run()
 
 
