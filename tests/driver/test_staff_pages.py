@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from psconfig.errors import DriverError
 from psconfig.model import Affiliation, CreateStaff, Scope, UpdateStaff
 from psconfig.sim import SimApp, SimState
-from tests.driver.asgi import Message, Receive, Send
+from tests.driver.asgi import Message, Receive, Rewrite, Send
 from tests.driver.conftest import portal, posts
 from tests.driver.test_apply import PASSWORD, live_staff, switches, sync_staff
 from tests.sim.factory import add_user
@@ -172,3 +172,16 @@ async def test_staff_are_found_by_record_links_and_confirmed_on_their_page(
         staff = (await drv.read(Scope(staff_ids=frozenset({"1001", "4242"})))).staff
     assert set(staff) == {"1001"}
     assert staff["1001"].last_name == "Smith"
+
+
+@pytest.mark.anyio
+async def test_a_staff_id_on_two_records_stops_the_read(sim: SimApp) -> None:
+    # Jones, Bob's record shows Smith, Alice's staff ID (a district's duplicate).
+    twin = Rewrite(
+        sim,
+        'name="[05]teachernumber" value="1002"',
+        'name="[05]teachernumber" value="1001"',
+    )
+    async with portal(twin) as drv:
+        with pytest.raises(DriverError, match="staff ID '1001' is on several records"):
+            await drv.read(Scope(staff_ids=frozenset({"1001", "1002"})))

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,7 +23,7 @@ from psconfig.drivers.portal import bind, grid, labels
 from psconfig.drivers.portal.controls import Form, Where
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PortalSession
+from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
 from psconfig.errors import DriverError, FormMapError
 from psconfig.model import (
     AdminAccess,
@@ -170,17 +171,32 @@ class Reader:
         """Where ``path``'s "Modify access privileges for this page" link leads.
 
         PowerSchool shows the link only while page permissions are on (and to a
-        user who may edit them): without it, a PageToggleOffError.
+        user who may edit them): without it, a PageToggleOffError. A page the
+        account may not open itself is edited at the address the link on its
+        start page shows, with that page's path in place of the start page's.
         """
         editor = self.map.page_editor
-        doc = await self.session.document(path)
-        found = doc.link(editor.link_text)
+        try:
+            doc: Document | None = await self.session.document(path)
+        except PageDeniedError:
+            doc = None
+        found = doc.link(editor.link_text) if doc is not None else None
+        if found is None and doc is None:
+            found = await self._editor_via_home(path)
         if found is None:
             raise PageToggleOffError(
                 f"{path}: no {editor.link_text!r} link: page permissions are not "
                 "enabled (the toggle is off) or this account may not edit them"
             )
         return found
+
+    async def _editor_via_home(self, path: str) -> str | None:
+        home = self.map.home.url
+        link = (await self.session.document(home)).link(self.map.page_editor.link_text)
+        shown = quote(home, safe="/")
+        if link is None or link.count(shown) != 1:
+            return None
+        return link.replace(shown, quote(path, safe="/"))
 
     async def page_permissions(
         self, pages: Iterable[str]
@@ -254,19 +270,35 @@ class Reader:
         return StaffRef(staff_id, matches[0]) if matches else None
 
     async def staff(self, ids: frozenset[str] | None) -> dict[str, Staff]:
-        """The staff members with ``ids`` that exist, or all with admin sign-in."""
+        """The staff members with ``ids`` that exist, or all with admin sign-in.
+
+        Every listed record is read whole; its staff ID is the one its own Edit
+        Information shows (a search may list more than the exact ID).
+        """
+        search = self.map.staff_search
         if ids is None:
-            frns = await self.search(self.map.staff_search.admin_query)
-            refs = [StaffRef("", f) for f in frns]  # IDs come from the records
+            queries = [search.admin_query]
         else:
-            found = await gather_limited(
-                [partial(self.find_staff, i) for i in sorted(ids)], self.limit
-            )
-            refs = [r for r in found if r is not None]
-        read = await gather_limited(
-            [partial(self.staff_member, r) for r in refs], self.limit
+            queries = [search.id_query.format(id=i) for i in sorted(ids)]
+        listed = await gather_limited(
+            [partial(self.search, q) for q in queries], self.limit
         )
-        return {s.id: s for s in read}
+        frns = list(dict.fromkeys(f for found in listed for f in found))
+        read = await gather_limited(
+            [partial(self.staff_member, StaffRef("", f)) for f in frns], self.limit
+        )
+        out: dict[str, Staff] = {}
+        for frn, staff in zip(frns, read, strict=True):
+            if ids is not None and staff.id not in ids:
+                continue
+            if staff.id in out:
+                raise DriverError(
+                    f"{search.path(query=search.id_query.format(id=staff.id))}: "
+                    f"staff ID {staff.id!r} is on several records (one is {frn}); "
+                    "fix the duplicate in PowerSchool"
+                )
+            out[staff.id] = staff
+        return out
 
     async def staff_member(self, ref: StaffRef) -> Staff:
         """One staff member from its edit, affiliations and admin-access pages."""
