@@ -50,3 +50,23 @@ async def test_read_and_write_on_a_variant(
     assert again.groups[12] == changed
     assert again.page_permissions[DDE[0]] == {12: "view_only", 4: "full"}
     assert sim.state.page_toggle is True
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("variant", [0, 3])
+async def test_a_page_the_admin_may_not_open_is_edited_through_its_editor(
+    sim: SimApp,
+    edit_state: Callable[[Callable[[SimState], object]], None],
+    variant: int,
+) -> None:
+    # The administrator's own group has no access to the export page, so the page
+    # (and its link) is refused; its editor is where the start page's link leads.
+    def customize(state: SimState) -> None:
+        state.markup_variant = variant
+        state.page_toggle = True
+        state.page_permissions = {DDE[1]: {9: "none", 12: "full"}}
+
+    edit_state(customize)
+    async with portal(sim) as drv:
+        live = await drv.read(Scope(pages=frozenset({DDE[1]})))
+    assert live.page_permissions == {DDE[1]: {9: "none", 12: "full"}}
