@@ -109,12 +109,15 @@ def _window_controls(v: Variant, staff: SimStaff) -> Markup:
 
 
 def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
+    """The guide's columns: School, Roles (Group Name), Action; a row per role."""
     groups = _group_options(ctx, "Default Group Access")
-    return [
+    heads = ("School", "Roles (Group Name)", "Action")
+    head = el("tr", {}, *(el("th", {}, h) for h in heads))
+    return [head] + [
         el(
             "tr",
-            {"data-school": r.school},
-            el("td", {"class": "school"}, _school_name(ctx, r.school)),
+            {"data-school": r.school} if variant(ctx).canonical else {},
+            el("td", {"class": "school"}, _role_school(ctx, staff, r.school)),
             el(
                 "td",
                 {},
@@ -126,6 +129,11 @@ def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
         )
         for r in sorted(staff.roles, key=lambda r: r.school)
     ]
+
+
+def _role_school(ctx: Ctx, staff: SimStaff, school: int) -> str:
+    home = " (Home School)" if school == staff.home_school else ""
+    return f"{_school_name(ctx, school)}{home}"
 
 
 def _sign_in_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
@@ -193,7 +201,7 @@ def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
         f"{ADMIN_ACCESS}?frn={frn(staff)}",
         variant(ctx).block(*_sign_in_rows(ctx, staff)),
         el("h2", {}, "Roles and Schools"),
-        el("table", {"id": "rolesTable"}, _role_rows(ctx, staff)),
+        el("table", {"id": variant(ctx).name("rolesTable")}, _role_rows(ctx, staff)),
         add,
     )
     title = f"Admin Access and Roles: {staff.lastfirst}"

@@ -61,7 +61,7 @@ async def test_all_green_on_both_flavors(sim: SimApp, flavor: Flavor) -> None:
     } <= checks
     fields = {(c.page.split("?")[0], c.field) for c in report.checks}
     assert ("/admin/security/groups/edit.html", "Access Level") in fields
-    assert ("/admin/faculty/security/adminaccess.html", "role_0") in fields
+    assert ("/admin/faculty/security/adminaccess.html", "Roles and Schools") in fields
     skipped = [c for c in report.checks if c.status == "skipped"]
     assert [c.page for c in skipped] == ["/admin/tech/dde/home.html"]
     assert "toggle off" in skipped[0].detail

@@ -13,9 +13,18 @@ from collections.abc import Callable
 import pytest
 
 from psconfig.errors import FormMapError, WriteNotAppliedError
-from psconfig.model import EnsureGroup, Scope, SetPagePermissions, SetPageToggle
+from psconfig.model import (
+    EnsureGroup,
+    Role,
+    Scope,
+    SetPagePermissions,
+    SetPageToggle,
+)
 from psconfig.sim import SimApp, SimState
+from psconfig.sim.state import SimRole
+from tests.driver.asgi import Rewrite
 from tests.driver.conftest import portal
+from tests.sim.factory import add_user
 
 pytestmark = pytest.mark.anyio
 
@@ -100,3 +109,35 @@ async def test_an_option_the_map_does_not_know_fails_the_read(
     assert (caught.value.page, caught.value.field) == (EDIT_12, "Access Level")
     assert "'custom access (added by an upgrade)'" in str(caught.value)
     assert "which the map does not know" in str(caught.value)
+
+
+@pytest.mark.parametrize("variant", [0, 2])
+async def test_two_roles_at_one_school_are_read_as_two_roles(
+    sim: SimApp, edit_state: Edit, variant: int
+) -> None:
+    # An administrator adds a second role next to "Default Group Access": both
+    # rows are read as they are, never collapsed or defaulted.
+    def customize(state: SimState) -> None:
+        state.markup_variant = variant
+        sync = add_user(state, "cleversync", group=12, school=0)
+        sync.roles = [SimRole(school=0), SimRole(school=0, group=2)]
+
+    edit_state(customize)
+    async with portal(sim) as drv:
+        live = await drv.read(Scope(staff_ids=None))
+    [sync] = [s for s in live.staff.values() if s.admin_access.username == "cleversync"]
+    assert sync.admin_access.roles == (Role(school=0), Role(school=0, group=2))
+
+
+async def test_a_role_text_the_map_does_not_know_fails_closed(
+    sim: SimApp, edit_state: Edit
+) -> None:
+    def customize(state: SimState) -> None:
+        sync = add_user(state, "cleversync", group=12, school=0)
+        sync.roles = [SimRole(school=0)]
+
+    edit_state(customize)
+    upgraded = Rewrite(sim, ">Default Group Access<", ">Default Group (inherited)<")
+    async with portal(upgraded) as drv:
+        with pytest.raises(FormMapError, match="'Roles and Schools' shows option"):
+            await drv.read(Scope(staff_ids=None))

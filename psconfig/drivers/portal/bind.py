@@ -177,7 +177,7 @@ def normalize(form: Form, field: FieldMap, name: str, value: str) -> str:
     """
     if field.by_text:
         return labels.normalized_of_text(
-            form, field, name, labels.text_of(form, name, value)
+            form.where, field, name, labels.text_of(form, name, value)
         )
     found = field.normalized_of(value)
     if found is None:

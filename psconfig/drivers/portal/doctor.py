@@ -29,7 +29,7 @@ from psconfig.drivers.portal.controls import Form, normalize_label
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.learn import Finding, Learner, learn_page, stock_source
 from psconfig.drivers.portal.map_parts import FieldMap, FormPage, Page
-from psconfig.drivers.portal.maps import FLAVORS, PortalMap, load_map
+from psconfig.drivers.portal.maps import FLAVORS, AdminAccess, PortalMap, load_map
 from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import SIM_SCHEME, AsgiApp, Http, RetryPolicy
@@ -258,7 +258,15 @@ class Doctor:
         if doc is not None:
             self._form(doc, page, self._row_params(doc, page))
             self._learn(key, doc, page)
+            if isinstance(page, AdminAccess):
+                self._roles(doc, page)
         return doc
+
+    def _roles(self, doc: Document, page: AdminAccess) -> None:
+        rows = doc.table(page.roles.label)
+        status: Status = "ok" if rows is not None else "fail"
+        detail = f"{len(rows)} roles" if rows is not None else "labels no table"
+        self.add("field", status, detail, page=doc.page, field=page.roles.label)
 
     def _learn(self, key: str, doc: Document, page: FormPage) -> None:
         if self.learner is not None:
@@ -315,6 +323,8 @@ class Doctor:
             )
             return
         for _, field in page.fields.items():
+            if not row and "{" in field.name and isinstance(page, AdminAccess):
+                continue  # role rows are read from their table (``_roles``)
             self._field(doc, form, field, row)
 
     def _field(

@@ -115,7 +115,7 @@ class PortalDriver:
         toggle = await self._reader.toggle()
         groups = asyncio.ensure_future(self._reader.groups(scope.groups))
         staff = asyncio.ensure_future(self._reader.staff(scope.staff_ids))
-        schools = asyncio.ensure_future(self._reader.schools())
+        schools = asyncio.ensure_future(self._reader.cached_schools())
         pages = asyncio.ensure_future(self._page_permissions(scope.pages, toggle))
         await all_or_none(groups, staff, schools, pages)
         return State(

@@ -150,6 +150,20 @@ class Document:
             )
         return urljoin(self.page, hrefs.pop()) if hrefs else None
 
+    def table(self, label: str) -> list[dict[str, str]] | None:
+        """The rows of the table a visible label introduces, by column heading.
+
+        The label is the table's caption, ``aria-label``, or the heading (or other
+        element) right before it. Each row maps its column's heading to what the
+        cell shows: a select's chosen option text, else the cell's text. None when
+        no table carries the label; every row is returned as it is.
+        """
+        wanted = normalize_label(label)
+        for table in self._root.iter("table"):
+            if _table_label(table) == wanted:
+                return _table_rows(table)
+        return None
+
     def labelled_text(self, label: str) -> str | None:
         """The text a visible label introduces on the page.
 
@@ -208,6 +222,37 @@ def _label_text(element: lxml_html.HtmlElement) -> str:
             parts.append(_label_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _table_label(table: lxml_html.HtmlElement) -> str:
+    caption = table.find("caption")
+    if caption is not None:
+        return normalize_label(_label_text(caption))
+    if table.get("aria-label"):
+        return normalize_label(str(table.get("aria-label")))
+    before = table.getprevious()
+    return normalize_label(_label_text(before)) if before is not None else ""
+
+
+def _table_rows(table: lxml_html.HtmlElement) -> list[dict[str, str]]:
+    heads: list[str] = []
+    rows = []
+    for tr in table.iter("tr"):
+        cells = [c for c in tr if c.tag in _CELLS]
+        if cells and all(c.tag == "th" for c in cells):
+            heads = [normalize_label(_label_text(c)) for c in cells]
+            continue
+        rows.append({h: _cell_value(c) for h, c in zip(heads, cells, strict=False)})
+    return rows
+
+
+def _cell_value(cell: lxml_html.HtmlElement) -> str:
+    select = next(cell.iter("select"), None)
+    if select is None:
+        return _SPACES.sub(" ", _label_text(cell)).strip()
+    options = list(select.iter("option"))
+    chosen = [o for o in options if o.get("selected") is not None] or options[:1]
+    return _SPACES.sub(" ", chosen[0].text_content()).strip() if chosen else ""
 
 
 def _has_control(element: lxml_html.HtmlElement) -> bool:

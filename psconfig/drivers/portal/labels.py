@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from psconfig.drivers.portal.controls import Control, Form, normalize_label
+from psconfig.drivers.portal.controls import Control, Form, Where, normalize_label
 from psconfig.drivers.portal.map_parts import FieldMap
 from psconfig.errors import FormMapError
 
@@ -205,7 +205,7 @@ def text_of(form: Form, name: str, value: str) -> str:
     return texts[value]
 
 
-def normalized_of_text(form: Form, field: FieldMap, name: str, text: str) -> str:
+def normalized_of_text(where: Where, field: FieldMap, name: str, text: str) -> str:
     """The normalized value whose declared text is ``text``; unknown text fails."""
     for normalized, declared in field.texts.items():
         if normalize_label(declared) == text:
@@ -215,9 +215,9 @@ def normalized_of_text(form: Form, field: FieldMap, name: str, text: str) -> str
         if found:
             return str(int(found.group(1)))
     raise FormMapError(
-        page=form.where.page,
+        page=where.page,
         field=field.label or name,
-        flavor=form.where.flavor,
+        flavor=where.flavor,
         detail=f"shows option {text!r}, which the map does not know",
     )
 

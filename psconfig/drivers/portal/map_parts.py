@@ -112,7 +112,8 @@ class FieldMap(Frozen):
 
     def shown(self, **params: object) -> str:
         """How errors name the field: its label (or row) with its pin, or its name."""
-        name = self.name.format(**params) if self.name else None
+        filled = bool(params) or "{" not in self.name
+        name = (self.name.format(**params) if filled else self.name) or None
         if self.label is not None:
             return f"{self.label!r} ({name})" if name else repr(self.label)
         if self.row_label is not None:

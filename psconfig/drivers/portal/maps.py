@@ -257,10 +257,22 @@ class AdminAccessFields(Fields):
     new_role_group: FieldMap
 
 
+class RolesTable(Frozen):
+    """The "Roles and Schools" table: one row per role, read as it is shown.
+
+    Columns are found by their headings; ``home_suffix_regex`` is what the school
+    cell adds to the home school's name (the guide: " (Home School)").
+    """
+
+    label: str
+    school_column: str
+    role_column: str
+    home_suffix_regex: str
+
+
 class AdminAccess(FormPage):
     fields: AdminAccessFields
-    rows_xpath: str
-    key_attr: str
+    roles: RolesTable
 
 
 class StaffDelete(FormPage):

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from psconfig.drivers.portal import bind, grid, labels
-from psconfig.drivers.portal.controls import Form, Where
+from psconfig.drivers.portal.controls import Form, Where, normalize_label
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
@@ -99,6 +99,7 @@ class Reader:
     def __init__(self, session: PortalSession, limit: int) -> None:
         self.session = session
         self.limit = limit
+        self._schools: asyncio.Future[dict[int, str]] | None = None
 
     @property
     def map(self) -> PortalMap:
@@ -350,19 +351,50 @@ class Reader:
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        return self.admin_access(form, doc)
+        return self.admin_access(form, doc, await self.roles(doc))
 
     def _where(self, ref: StaffRef) -> Where:
         return Where(page=self.map.staff_edit.path(frn=ref.frn), flavor=self.map.flavor)
 
-    def admin_access(self, form: Form, doc: Document) -> AdminAccess:
+    async def cached_schools(self) -> dict[int, str]:
+        """``schools()``, read once per reader (roles name their schools)."""
+        if self._schools is None:
+            self._schools = asyncio.ensure_future(self.schools())
+        return await asyncio.shield(self._schools)
+
+    async def roles(self, doc: Document) -> list[Role]:
+        """Every row of "Roles and Schools" as it is: two rows are two roles.
+
+        A row names its school (the guide: "District Office (Home School)") and
+        shows its role ("Read-Only Export (12)", "Default Group Access"); a school
+        or a role text the map does not know fails closed.
+        """
+        table = self.map.admin_access.roles
+        rows = doc.table(table.label)
+        if rows is None:
+            raise doc.where.missing(table.label, "labels no table")
+        numbers = {n.casefold(): k for k, n in (await self.cached_schools()).items()}
+        field = self.map.admin_access.fields.role
+        out = []
+        for row in rows:
+            shown = row.get(normalize_label(table.school_column), "")
+            name = re.sub(table.home_suffix_regex, "", shown)
+            if name.casefold() not in numbers:
+                raise doc.where.missing(
+                    table.label, f"names an unknown school {shown!r}"
+                )
+            text = normalize_label(row.get(normalize_label(table.role_column), ""))
+            group = labels.normalized_of_text(doc.where, field, table.label, text)
+            data: dict[str, object] = {
+                "school": numbers[name.casefold()],
+                "group": int(group) if group else None,
+            }
+            out.append(validated(Role, data, doc.where))
+        return out
+
+    def admin_access(self, form: Form, doc: Document, roles: list[Role]) -> AdminAccess:
         page = self.map.admin_access
         values = bind.read_all(form, page.fields, bind.ADMIN)
-        roles = []
-        for row in doc.rows(page.rows_xpath, page.key_attr):
-            school = _int(doc, page.key_attr, row.key)
-            role = bind.read_all(form, page.fields, bind.ROLE_ROW, school=school)
-            roles.append(validated(Role, {"school": school, **role}, doc.where))
         window = self.sign_in_window(form, doc)
         data = {**values, "sign_in_window": window, "roles": roles}
         return validated(AdminAccess, data, doc.where)
