@@ -17,8 +17,7 @@ async def select(
     admin: Browser, table: str, school: str | None = None
 ) -> httpx.Response:
     if school is not None:
-        page = await admin.get("/admin/schoolcontext.html")
-        await admin.submit(page, "schoolContextForm", {"Schoolid": school})
+        await admin.get(f"/admin/schoolcontext.html?schoolid={school}")
     # Choosing the table reloads the page for it; Select All then selects.
     page = await admin.submit(await admin.get(DDE), "ddeForm", {"filenum": table})
     return await admin.submit(page, "ddeForm", {"searchselectall": "1"})
@@ -117,6 +116,5 @@ async def test_unknown_table(admin: Browser) -> None:
 
 async def test_a_school_switch_drops_the_selection(admin: Browser) -> None:
     await select(admin, "1")
-    page = await admin.get("/admin/schoolcontext.html")
-    await admin.submit(page, "schoolContextForm", {"Schoolid": "100"})
+    await admin.get("/admin/schoolcontext.html?schoolid=100")
     assert "selectionCount" not in (await admin.get(DDE)).text
