@@ -26,13 +26,12 @@ from psconfig.cli.common import (
     warn_insecure,
 )
 from psconfig.errors import PsconfigError
-from psconfig.model import SignInScheme
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from psconfig.drivers.portal.doctor import DoctorReport
-    from psconfig.model import ServerInfo, State
+    from psconfig.model import ServerInfo, SignInScheme, State
 
 USER_ENV = "PS_ADMIN_USER"
 PASSWORD_ENV = "PS_ADMIN_PASSWORD"

@@ -153,10 +153,6 @@ class Form:
             return [o.value for o in found[0].options]
         return [c.value for c in found]
 
-    def option_labels(self, name: str) -> dict[str, str]:
-        """A select's option values mapped to their labels."""
-        return {o.value: o.label for o in self.named(name)[0].options}
-
     def texts(self, name: str) -> dict[str, str]:
         """Value -> visible text of each choice: select options, radios or boxes.
 
