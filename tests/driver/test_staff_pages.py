@@ -185,3 +185,17 @@ async def test_a_staff_id_on_two_records_stops_the_read(sim: SimApp) -> None:
     async with portal(twin) as drv:
         with pytest.raises(DriverError, match="staff ID '1001' is on several records"):
             await drv.read(Scope(staff_ids=frozenset({"1001", "1002"})))
+
+
+@pytest.mark.anyio
+async def test_a_record_the_search_lists_counts_only_with_the_asked_id(
+    sim: SimApp,
+) -> None:
+    # A search that also lists Jones, Bob (1002, frn 0053) when asked for 1001.
+    extra = '<a href="/admin/faculty/home.html?frn=0053">Jones, Bob</a>'
+    listing = Rewrite(sim, "Staff found: 1</p>", f"Staff found: 1</p>{extra}")
+    async with portal(listing) as drv:
+        staff = (await drv.read(Scope(staff_ids=frozenset({"1001"})))).staff
+    assert set(staff) == {"1001"}
+    # The extra record was looked at, and left out for its own ID.
+    assert "/admin/faculty/edit.html?frn=0053" in [r.path for r in sim.requests]
