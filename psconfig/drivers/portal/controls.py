@@ -13,7 +13,7 @@ flavor, so the driver fails closed before it posts anything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from psconfig.errors import FormMapError
@@ -83,8 +83,26 @@ class Control:
     options: list[Option] = field(default_factory=list)
     multiple: bool = False
     disabled: bool = False
-    own: str = ""
-    context: tuple[str, ...] = ()
+    labeller: Callable[[], tuple[str, tuple[str, ...]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Finds ``own`` and ``context`` on first use (most pages never ask)."""
+    _found: tuple[str, tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def _labels(self) -> tuple[str, tuple[str, ...]]:
+        if self._found is None:
+            self._found = self.labeller() if self.labeller else ("", ())
+        return self._found
+
+    @property
+    def own(self) -> str:
+        return self._labels()[0]
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        return self._labels()[1]
 
 
 class Form:

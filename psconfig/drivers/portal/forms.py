@@ -11,7 +11,7 @@ flavor, so the driver fails closed before it posts anything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
@@ -195,8 +195,7 @@ class Document:
         parts = urlsplit(action)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         method = (element.get("method") or "get").lower()
-        labels = self._labels()
-        controls = [_control(e, labels) for e in element.iter(*_CONTROLS)]
+        controls = [_control(e, self._labels) for e in element.iter(*_CONTROLS)]
         return Form(element.get("id") or "", path, method, controls, self.where)
 
 
@@ -320,10 +319,9 @@ def _cell_before(cell: lxml_html.HtmlElement) -> str:
     return ""
 
 
-def _control(element: lxml_html.HtmlElement, labels: _Labels) -> Control:
+def _control(element: lxml_html.HtmlElement, labels: Callable[[], _Labels]) -> Control:
     found = _bare_control(element)
-    found.own = labels.own(element)
-    found.context = labels.context(element)
+    found.labeller = lambda: (labels().own(element), labels().context(element))
     return found
 
 

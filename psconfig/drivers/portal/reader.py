@@ -37,6 +37,8 @@ from psconfig.model import (
 )
 
 T = TypeVar("T")
+_EDITOR_SLOT = "\x00"
+"""Where the edited page's path goes in a remembered editor address."""
 
 
 class PageToggleOffError(DriverError):
@@ -100,6 +102,7 @@ class Reader:
         self.session = session
         self.limit = limit
         self._schools: asyncio.Future[dict[int, str]] | None = None
+        self._editor_template: str | None = None
 
     @property
     def map(self) -> PortalMap:
@@ -152,7 +155,20 @@ class Reader:
         doc = await self.session.document(page.url)
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        return bind.CHOICE.read(form, page.fields.enabled, {}) == "on"
+        on = bind.CHOICE.read(form, page.fields.enabled, {}) == "on"
+        if on:
+            self._learn_editor(doc)
+        return on
+
+    def _learn_editor(self, doc: Document) -> None:
+        """Remember where a page's editor link leads, its path made a slot.
+
+        Every page's link then differs only in the path it names.
+        """
+        link = doc.link(self.map.page_editor.link_text)
+        shown = quote(doc.page.split("?", 1)[0], safe="/")
+        if link is not None and link.count(shown) == 1 and _EDITOR_SLOT not in link:
+            self._editor_template = link.replace(shown, _EDITOR_SLOT)
 
     async def page_levels(self, path: str) -> dict[int, PageLevel]:
         """Every group's non-default level on ``path``'s access-privileges editor."""
@@ -177,6 +193,8 @@ class Reader:
         start page shows, with that page's path in place of the start page's.
         """
         editor = self.map.page_editor
+        if self._editor_template is not None:
+            return self._editor_template.replace(_EDITOR_SLOT, quote(path, safe="/"))
         try:
             doc: Document | None = await self.session.document(path)
         except PageDeniedError:
@@ -192,12 +210,10 @@ class Reader:
         return found
 
     async def _editor_via_home(self, path: str) -> str | None:
-        home = self.map.home.url
-        link = (await self.session.document(home)).link(self.map.page_editor.link_text)
-        shown = quote(home, safe="/")
-        if link is None or link.count(shown) != 1:
+        self._learn_editor(await self.session.document(self.map.home.url))
+        if self._editor_template is None:
             return None
-        return link.replace(shown, quote(path, safe="/"))
+        return self._editor_template.replace(_EDITOR_SLOT, quote(path, safe="/"))
 
     async def page_permissions(
         self, pages: Iterable[str]
