@@ -20,6 +20,7 @@ from psconfig.sim import SimApp, SimState
 from tests.driver.asgi import Message, Receive, Rewrite, Send
 from tests.driver.conftest import portal, posts
 from tests.driver.test_apply import PASSWORD, live_staff, switches, sync_staff
+from tests.driver.test_doctor import doctor
 from tests.sim.factory import add_user
 
 Edit = Callable[[Callable[[SimState], object]], None]
@@ -199,3 +200,23 @@ async def test_a_record_the_search_lists_counts_only_with_the_asked_id(
     assert set(staff) == {"1001"}
     # The extra record was looked at, and left out for its own ID.
     assert "/admin/faculty/edit.html?frn=0053" in [r.path for r in sim.requests]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("version", ["7.8.1", "12.1.0", "25.3.0.1"])
+async def test_doctor_checks_the_staff_pages_and_header_of_each_era(
+    sim: SimApp, edit_state: Edit, version: str
+) -> None:
+    edit_state(lambda s: setattr(s, "version", version))
+    report = await doctor(sim)
+    mine = ("/admin/faculty/", "/admin/home.html", "/admin/schoolcontext.html")
+    failed = [
+        c for c in report.checks if c.status == "fail" and c.page.startswith(mine)
+    ]
+    assert failed == []
+    fields = {(c.page.split("?")[0], c.field) for c in report.checks}
+    prefix = "[05]" if version == "7.8.1" else ""
+    assert ("/admin/faculty/new.html", f"{prefix}Last_Name") in fields
+    assert ("/admin/faculty/edit.html", "[05]status") in fields
+    picker = version == "25.3.0.1"
+    assert (("/admin/schoolcontext.html", "Schoolid") in fields) is not picker

@@ -217,7 +217,7 @@ class Doctor:
                 self._skip(page, "no staff member with admin sign-in to look at")
             else:
                 await self._form_page(key, page, {"frn": frn})
-        await self._form_page("staff_new", m.staff_new, {})
+        await self._staff_new(m)
         await self._form_page("dde_home", m.dde_home, {})
         await self._form_page("dde_export", m.dde_export, {})
 
@@ -250,6 +250,16 @@ class Doctor:
             return None
         self.add("page", "ok", "HTTP 200", page=path)
         return self.session.parse(answer)
+
+    async def _staff_new(self, m: PortalMap) -> None:
+        """New Staff Member in whichever shape the page has (since 2013, or before)."""
+        doc = await self._get("staff_new", m.staff_new.url)
+        if doc is None:
+            return
+        checked = doc.find_form(m.staff_new.form) is not None
+        page = m.staff_new if checked else m.staff_new_pre2013
+        self._form(doc, page, {})
+        self._learn("staff_new" if checked else "staff_new_pre2013", doc, page)
 
     async def _form_page(
         self, key: str, page: FormPage, params: dict[str, str | int]
