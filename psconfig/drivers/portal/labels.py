@@ -43,6 +43,20 @@ def _labels_of(control: Control) -> tuple[str, ...]:
     return (control.own, *control.context) if control.own else control.context
 
 
+def _labelled(form: Form, wanted: str) -> list[Control]:
+    """The controls ``wanted`` (normalized) labels, from an index built once."""
+    cached = form.bound.get(("index",))
+    if isinstance(cached, dict):
+        found = cached.get(wanted, [])
+        return list(found) if isinstance(found, list) else []
+    index: dict[str, list[Control]] = {}
+    for control in form.controls:
+        for text in dict.fromkeys(_labels_of(control)):
+            index.setdefault(text, []).append(control)
+    form.bound[("index",)] = index
+    return list(index.get(wanted, []))
+
+
 def _fits(control: Control, kind: str) -> bool:
     return control.kind in _KINDS.get(kind, _TEXT_KINDS)
 
@@ -99,8 +113,7 @@ def candidates(form: Form, field: FieldMap) -> list[str]:
     none of the field's option texts are dropped (a person reads both).
     """
     assert field.label is not None
-    wanted = normalize_label(field.label)
-    labelled = [c for c in form.controls if wanted in _labels_of(c)]
+    labelled = _labelled(form, normalize_label(field.label))
     groups = _grouped(c for c in labelled if _fits(c, field.kind))
     if len(groups) > 1 and field.texts:
         offering = {
@@ -112,8 +125,7 @@ def candidates(form: Form, field: FieldMap) -> list[str]:
 
 def _find(form: Form, field: FieldMap) -> str:
     assert field.label is not None
-    wanted = normalize_label(field.label)
-    labelled = [c for c in form.controls if wanted in _labels_of(c)]
+    labelled = _labelled(form, normalize_label(field.label))
     names = candidates(form, field)
     if field.nth is not None and len(names) > field.nth:
         return names[field.nth]
@@ -199,7 +211,9 @@ def row_name(form: Form, field: FieldMap, key: object) -> str:
 
 def text_of(form: Form, name: str, value: str) -> str:
     """The visible text of the option (or radio, or box) ``value`` of ``name``."""
-    texts = form.texts(name)
+    cached = form.bound.get(("texts", name))
+    texts = cached if isinstance(cached, dict) else form.texts(name)
+    form.bound[("texts", name)] = texts
     if value not in texts:
         raise form.where.missing(name, f"has no option with value {value!r}")
     return texts[value]
