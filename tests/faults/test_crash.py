@@ -31,7 +31,6 @@ from tests.properties.harness import (
     writes,
 )
 
-
 DUPLICATE_CHECK = "/admin/faculty/staffcheckduplicates.html"
 
 

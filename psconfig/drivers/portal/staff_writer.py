@@ -335,7 +335,7 @@ class StaffWriter:
 
     def _refuse_impossible(self, before: Staff, after: Staff) -> None:
         # The staff member's school is its home school, which moves with the
-        # home-school radio of Teachers and Affiliations; nothing else moves it.
+        # home school of the Teachers and Affiliations grid; nothing else moves it.
         homes = {a.school for a in after.affiliations if a.home}
         if before.school != after.school and homes != {after.school}:
             raise DriverError(
