@@ -30,7 +30,7 @@ async def test_select_all_needs_the_page_reloaded_for_the_table(
     answer = await admin.submit(
         page, "ddeForm", {"filenum": "5", "searchselectall": "1"}
     )
-    assert alert(answer).startswith("The page shows another table")
+    assert (alert(answer) or "").startswith("The page shows another table")
     assert text_of(answer, '//p[@id="selectionCount"]') == []
 
 
