@@ -27,7 +27,8 @@ _NEVER_POSTED = frozenset({"file", "reset", "button", "image"})
 _BUTTONS = frozenset({"submit"})
 
 
-_SPACE = re.compile(r"\s+")
+SPACES = re.compile(r"\s+")
+"""Runs of whitespace (a label's or a cell's text is compared collapsed)."""
 _TRAILER = re.compile(r"\s*(?::|\*|\[\?\])\s*$")
 
 
@@ -37,7 +38,7 @@ def normalize_label(text: str) -> str:
     A trailing ``:``, ``*`` or ``[?]`` is dropped, so "Allowed IPs [?]:" is
     "allowed ips".
     """
-    out = _SPACE.sub(" ", text).strip()
+    out = SPACES.sub(" ", text).strip()
     while True:
         trimmed = _TRAILER.sub("", out)
         if trimmed == out:

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 
 from psconfig.drivers.portal.controls import (
+    SPACES,
     TEXTUAL,
     Control,
     Form,
@@ -199,7 +200,7 @@ class Document:
         return Form(element.get("id") or "", path, method, controls, self.where)
 
 
-_SPACES = re.compile(r"\s+")
+_SPACES = SPACES
 
 
 def _after_label(text: str, normalized: str) -> str:
