@@ -88,11 +88,20 @@ def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
     return [("", empty), *groups]
 
 
+def _times(v: Variant, staff: SimStaff) -> tuple[tuple[str, str, str], ...]:
+    """The time menus' options: values are [unknown] (variants change them)."""
+    kept = {staff.allow_login_start, staff.allow_login_end} - {None}
+    times = sorted({*TIMES, *(t for t in kept if t is not None)})
+    return v.options("times", [(t, _time_label(t), t) for t in times])
+
+
 def _window_controls(v: Variant, staff: SimStaff) -> Markup:
     start = staff.allow_login_start or "05:00"
     end = staff.allow_login_end or "22:00"
-    times = sorted({*TIMES, start, end})
-    options = [(t, _time_label(t)) for t in times]
+    table = _times(v, staff)
+    options = [(value, label) for value, label, _ in table]
+    start = next(value for value, _, t in table if t == start)
+    end = next(value for value, _, t in table if t == end)
     restricted = staff.allow_login_start is not None
     modes = v.options("logintimes", _MODES)
     chosen = next(form for form, _, on in modes if on == restricted)
@@ -219,11 +228,11 @@ def _allowed_ips(ctx: Ctx) -> list[str]:
     return entries
 
 
-def _window(ctx: Ctx) -> tuple[str | None, str | None]:
+def _window(ctx: Ctx, staff: SimStaff) -> tuple[str | None, str | None]:
     v = variant(ctx)
     mode = ctx.form.choice(v.name("logintimes"), v.options("logintimes", _MODES))
-    start = ctx.form.require(v.name("allowloginstart"))
-    end = ctx.form.require(v.name("allowloginend"))
+    start = ctx.form.choice(v.name("allowloginstart"), _times(v, staff))
+    end = ctx.form.choice(v.name("allowloginend"), _times(v, staff))
     if not mode:
         return None, None
     if start not in TIMES or end not in TIMES:
@@ -274,7 +283,7 @@ def save_admin_access(ctx: Ctx) -> None:
         raise Invalid("An Admin Password is required to sign in")
     groups = {g.number for g in ctx.state.groups}
     group = _int_or_none(ctx, v.name("groupvalue"), groups)
-    start, end = _window(ctx)
+    start, end = _window(ctx, staff)
     ips, roles = _allowed_ips(ctx), _roles(ctx, staff)
     staff.psaccess, staff.adminldapenabled, staff.loginid = enabled, ldap, loginid
     staff.groupvalue, staff.roles, staff.ipaddrrestrict = group, roles, ips

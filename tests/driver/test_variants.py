@@ -8,8 +8,10 @@ import pytest
 
 from psconfig.model import EnsureGroup, Scope, SetPagePermissions, SetPageToggle
 from psconfig.sim import SimApp, SimState
+from psconfig.sim.state import SimRole
 from tests.driver.conftest import portal
 from tests.driver.expected import expected_state
+from tests.sim.factory import add_user
 
 DDE = ("/admin/tech/dde/home.html", "/admin/tech/dde/exportrecords.html")
 
@@ -70,3 +72,23 @@ async def test_a_page_the_admin_may_not_open_is_edited_through_its_editor(
     async with portal(sim) as drv:
         live = await drv.read(Scope(pages=frozenset({DDE[1]})))
     assert live.page_permissions == {DDE[1]: {9: "none", 12: "full"}}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("variant", [1, 2, 3, 4, 5])
+async def test_admin_access_reads_as_the_state_says_on_a_variant(
+    sim: SimApp,
+    edit_state: Callable[[Callable[[SimState], object]], None],
+    variant: int,
+) -> None:
+    def customize(state: SimState) -> None:
+        state.markup_variant = variant
+        sync = add_user(state, "cleversync", group=12, school=0)
+        sync.ipaddrrestrict = ["54.241.134.131", "10.0.0.0/8"]
+        sync.allow_login_start, sync.allow_login_end = "06:00", "21:30"
+        sync.roles = [SimRole(school=0), SimRole(school=100, group=11)]
+
+    edit_state(customize)
+    async with portal(sim) as drv:
+        live = await drv.read(Scope(staff_ids=None))
+    assert live.staff == expected_state(sim.state, pages=()).staff

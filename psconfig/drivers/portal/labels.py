@@ -228,6 +228,8 @@ def normalized_of_text(where: Where, field: FieldMap, name: str, text: str) -> s
         found = re.search(field.number_text, text, flags=re.IGNORECASE)
         if found:
             return str(int(found.group(1)))
+    if field.time_text and (clock := time_of_text(text)) is not None:
+        return clock
     raise FormMapError(
         page=where.page,
         field=field.label or name,
@@ -259,10 +261,27 @@ def value_for(form: Form, field: FieldMap, name: str, normalized: str) -> str:
     )
 
 
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})\s*([ap])\.?m\.?$")
+
+
+def time_of_text(text: str) -> str | None:
+    """A normalized menu text such as "05:30 pm" as "17:30"; else None."""
+    found = _CLOCK.match(text)
+    if found is None:
+        return None
+    hours, minutes = int(found.group(1)), int(found.group(2))
+    if not (1 <= hours <= 12 and minutes < 60):
+        return None
+    hours = hours % 12 + (12 if found.group(3) == "p" else 0)
+    return f"{hours:02d}:{minutes:02d}"
+
+
 def _text_means(field: FieldMap, text: str, normalized: str) -> bool:
     declared = field.texts.get(normalized)
     if declared is not None:
         return normalize_label(declared) == text
+    if field.time_text:
+        return time_of_text(text) == normalized
     if field.number_text is not None and normalized.isdigit():
         found = re.search(field.number_text, text, flags=re.IGNORECASE)
         return bool(found) and int(found.group(1)) == int(normalized)  # type: ignore[union-attr]

@@ -85,7 +85,8 @@ class FieldMap(Frozen):
     Option tables: ``texts`` maps a normalized value (what ``psconfig.model``
     uses) to the option's visible text; the driver chooses options by text and
     never guesses a value. ``number_text`` reads a number out of an option text
-    ("Read-Only Export (12)"). ``options`` maps a normalized value to a posted
+    ("Read-Only Export (12)"); ``time_text`` reads "05:30 PM" as "17:30".
+    ``options`` maps a normalized value to a posted
     value, for names and values a public source confirms. With no table, the
     portal's own values are used as they are, still checked against the page.
     """
@@ -98,6 +99,7 @@ class FieldMap(Frozen):
     options: dict[str, str] = Field(default_factory=dict)
     texts: dict[str, str] = Field(default_factory=dict)
     number_text: Regex | None = None
+    time_text: bool = False
 
     @model_validator(mode="after")
     def _options_bijective(self) -> FieldMap:
@@ -130,7 +132,7 @@ class FieldMap(Frozen):
     @property
     def by_text(self) -> bool:
         """True when options are chosen by their visible text."""
-        return bool(self.texts) or self.number_text is not None
+        return bool(self.texts) or self.number_text is not None or self.time_text
 
     def value_of(self, normalized: str) -> str:
         """The posted value for a normalized one; identity when there is no table."""

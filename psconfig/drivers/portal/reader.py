@@ -419,8 +419,8 @@ class Reader:
         fields = self.map.admin_access.fields
         if bind.CHOICE.read(form, fields.sign_in_times, {}) == "any_time":
             return "any_time"
-        start = bind.TEXT.read(form, fields.window_start, {})
-        end = bind.TEXT.read(form, fields.window_end, {})
+        start = bind.CHOICE.read(form, fields.window_start, {})
+        end = bind.CHOICE.read(form, fields.window_end, {})
         return validated(TimeWindow, {"start": start, "end": end}, doc.where)
 
 
