@@ -187,7 +187,6 @@ class Doctor:
     async def _pages(self, m: PortalMap) -> None:
         home = await self._get("home", m.home.url)
         if home is not None:
-            self._xpaths(home, m.home, {"user_name_xpath": m.home.user_name_xpath})
             await self._school_header(home, m)
         group = await self._first_group(m)
         if group is not None:

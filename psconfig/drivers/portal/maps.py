@@ -73,7 +73,6 @@ class Home(Page):
     """
 
     logout_url: PathTemplate
-    user_name_xpath: str
     school_button_xpath: str
     school_items_xpath: str
     school_link_text: str
