@@ -14,7 +14,8 @@ Knobs (``SimFaults``, in the state file or overridden per app):
 
 - ``ignore_posts``, ``control_kinds``, ``unknown_options``, ``absent_controls``:
   an upgrade or a bad day (see ``SimFaults``); the pages ask ``ignores``,
-  ``kind_of``, ``unknown_option`` and ``absent``.
+  ``kind_of`` and ``unknown_option``, and ``variants.Variant`` leaves absent
+  controls out.
 
 Random draws come from ``random.Random(seed)``, re-seeded whenever the knobs change,
 so a given sequence of requests meets the same faults every run.
@@ -86,8 +87,3 @@ def kind_of(faults: SimFaults, key: str) -> str | None:
 def unknown_option(faults: SimFaults, key: str) -> bool:
     """True when choice ``key`` is to offer and select ``UNKNOWN_OPTION``."""
     return key in faults.unknown_options
-
-
-def absent(faults: SimFaults, key: str) -> bool:
-    """True when control ``key`` (and its label) is to be left off the page."""
-    return key in faults.absent_controls

@@ -14,7 +14,6 @@ from starlette.responses import Response
 from psconfig.sim import layout
 from psconfig.sim.faults import (
     UNKNOWN_OPTION,
-    absent,
     ignores,
     kind_of,
     unknown_option,
@@ -118,8 +117,6 @@ def _target(ctx: Ctx) -> SimGroup:
 def _choice(ctx: Ctx, key: str, label: str, options: Options[T], value: T) -> Markup:
     """A labelled one-of-N field: a select, or radios in some variants."""
     v, faults = variant(ctx), ctx.state.faults
-    if absent(faults, key):
-        return Markup("")
     table = v.options(key, options)
     chosen = next((form for form, _, state in table if state == value), None)
     pairs = [(form, text) for form, text, _ in table]
@@ -138,8 +135,6 @@ def _choice(ctx: Ctx, key: str, label: str, options: Options[T], value: T) -> Ma
 
 def _box(ctx: Ctx, key: str, label: str, on: bool) -> Markup:
     v = variant(ctx)
-    if absent(ctx.state.faults, key):
-        return Markup("")
     kind = kind_of(ctx.state.faults, key) or "checkbox"
     return v.field(key, label, input_control(kind, v.name(key), "1", checked=on))
 

@@ -56,6 +56,8 @@ class Variant:
     """One seed's way of writing the UNKNOWN pages (``seed`` 0: canonical)."""
 
     seed: int
+    absent: frozenset[str] = frozenset()
+    """Fields left off the page with their labels (the ``absent_controls`` fault)."""
 
     @property
     def canonical(self) -> bool:
@@ -120,6 +122,8 @@ class Variant:
 
         ``group`` marks a group of radios or boxes, which is labelled as a whole.
         """
+        if key in self.absent:
+            return Markup("")
         style = self.style(key, group=group)
         ident = self.ident(key)
         if style == "cell":
@@ -218,4 +222,5 @@ def input_control(kind: str, name: str, value: str, **more: AttrValue) -> Contro
 
 def variant(ctx: Ctx) -> Variant:
     """The variant the request's state file asks for (``markup_variant``)."""
-    return Variant(ctx.state.markup_variant)
+    absent = frozenset(ctx.state.faults.absent_controls)
+    return Variant(ctx.state.markup_variant, absent)

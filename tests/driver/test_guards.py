@@ -15,6 +15,8 @@ import pytest
 from psconfig.errors import FormMapError, WriteNotAppliedError
 from psconfig.model import (
     EnsureGroup,
+    Flavor,
+    Group,
     Role,
     Scope,
     SetPagePermissions,
@@ -141,3 +143,22 @@ async def test_a_role_text_the_map_does_not_know_fails_closed(
     async with portal(upgraded) as drv:
         with pytest.raises(FormMapError, match="'Roles and Schools' shows option"):
             await drv.read(Scope(staff_ids=None))
+
+
+@pytest.mark.parametrize(
+    "absent", ["translator", "numtoadd", "ipaddrrestrict", "toggle"]
+)
+async def test_a_change_whose_pages_do_not_all_bind_writes_nothing(
+    sim: SimApp, edit_state: Edit, absent: str, flavor: Flavor
+) -> None:
+    # A new group: the plan never read its edit page, and Add Groups comes first.
+    # Before its first post, the driver binds every labelled page.
+    toggle = "modifypermissions" if flavor == "legacy" else "enablepagepermissions"
+    fault(edit_state, absent_controls=[toggle if absent == "toggle" else absent])
+    group = Group(number=15, name="Read-Only Export")
+    sim.reset_requests()
+    async with portal(sim) as drv:
+        with pytest.raises(FormMapError, match="labels no control"):
+            await drv.apply(EnsureGroup(before=None, after=group))
+    assert [r.path for r in sim.requests if r.is_write] == ["/admin/home.html"]
+    assert len(sim.state.groups) == 13

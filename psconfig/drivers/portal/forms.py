@@ -108,10 +108,12 @@ class Document:
         """The form ``form_id``; a FormMapError when the page lacks it."""
         found = self.find_form(form_id)
         if found is None:
-            if form_id.startswith((FORM_BY_LABEL, FORM_BY_NAME)):
+            if form_id.startswith(FORM_BY_LABEL):
                 raise self.where.missing(
-                    form_id[1:], "is on no form of the page (no control is so called)"
+                    form_id[1:], "labels no control (no form of the page has it)"
                 )
+            if form_id.startswith(FORM_BY_NAME):
+                raise self.where.missing(form_id[1:], "is on no form of the page")
             raise self.where.missing(f"form#{form_id}")
         return found
 
