@@ -118,3 +118,35 @@ def test_learning_never_flips_the_toggle_unless_told() -> None:
     assert writes() == [toggle, toggle]
     assert "(group rows)" in told.stdout
     assert load_state(state_file()).page_toggle is False
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "cannot read the site map"),
+        (
+            '{"psconfig_site_map": 1, "flavor": "modern", "pages": []}',
+            "invalid site map",
+        ),
+        (
+            '{"flavor": "legacy", "pages": {}}',
+            "was learned on a legacy server, this one is modern",
+        ),
+        (
+            '{"flavor": "modern", "pages": {"group_edit": {"fields": {"nope": "x"}}}}',
+            "'group_edit.nope' is no pinnable field",
+        ),
+    ],
+)
+def test_a_bad_site_map_is_one_error_line_before_any_write(
+    content: str | None, expected: str
+) -> None:
+    Path("demo.yaml").write_text(SPEC)
+    if content is not None:
+        Path("site-map.json").write_text(content)
+    log_requests()
+    failed = run("plan", "demo.yaml")
+    assert failed.exit_code == 1, failed.output
+    [line] = error_lines(failed)
+    assert expected in line and "site-map.json" in line
+    assert writes() == []
