@@ -24,7 +24,7 @@ from psconfig.model import (
 )
 from psconfig.sim import SimApp, SimState
 from psconfig.sim.state import SimRole
-from tests.driver.asgi import Rewrite
+from tests.driver.asgi import PostSpy, Rewrite
 from tests.driver.conftest import portal
 from tests.sim.factory import add_user
 
@@ -162,3 +162,27 @@ async def test_a_change_whose_pages_do_not_all_bind_writes_nothing(
             await drv.apply(EnsureGroup(before=None, after=group))
     assert [r.path for r in sim.requests if r.is_write] == ["/admin/home.html"]
     assert len(sim.state.groups) == 13
+
+
+async def test_set_all_groups_to_is_kept_empty_whatever_the_page_preselects(
+    sim: SimApp, edit_state: Edit, flavor: Flavor
+) -> None:
+    # "Set All Groups To" would set every group the filter leaves: an editor that
+    # preselects a level must not have it posted.
+    edit_state(lambda s: setattr(s, "page_toggle", True))
+    full = (
+        '<option value="2">Full</option>'
+        if flavor == "legacy"
+        else ('<option value="edit">Edit</option>')
+    )
+    empty = '<option value="" selected></option>'
+    unselected = Rewrite(sim, empty, "<option value=''></option>")
+    spy = PostSpy(
+        Rewrite(unselected, full, full.replace("<option ", "<option selected "))
+    )
+    op = SetPagePermissions(page=DDE, before={}, after={12: "view_only"})
+    async with portal(spy) as drv:
+        await drv.apply(op)
+    [editor_post] = [b for b in spy.bodies if "setall=" in b]
+    assert "&setall=&" in f"&{editor_post}&"
+    assert sim.state.page_permissions == {DDE: {12: "view_only"}}

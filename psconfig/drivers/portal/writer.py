@@ -279,6 +279,9 @@ class Writer:
             ) from None
 
         def fill(form: Form) -> None:
+            # "Set All Groups To" applies to every group the filter leaves: keep it
+            # at its empty choice whatever the page preselected.
+            bind.CHOICE.write(form, editor.fields.set_all, {}, "")
             for group, level in todo.items():
                 bind.CHOICE.write(form, editor.fields.level, {"group": group}, level)
 
