@@ -13,7 +13,8 @@ secret. The CLI maps the classes to exit codes; nothing below the CLI exits.
     │   ├── ConnectError               unreachable, TLS failure, timeouts after retries
     │   ├── ServerError                5xx/429 after retries, or an unexpected status
     │   ├── LoginError                 sign-in refused (never retried)
-    │   │   └── LockedOutError         account locked or client IP disabled
+    │   │   ├── LockedOutError         account locked or client IP disabled
+    │   │   └── SignInSchemeError      the hashing scheme is unclear: nothing was posted
     │   ├── SessionExpiredError        the session ended and re-login was not possible
     │   ├── AccessDeniedError          the signed-in user may not open or post a page
     │   ├── FormMapError               a page does not match the flavor's form map
@@ -97,6 +98,15 @@ class LockedOutError(LoginError):
     """PowerSchool locked the account or disabled the client IP address."""
 
 
+class SignInSchemeError(LoginError):
+    """The sign-in page does not say clearly how it wants the password.
+
+    Raised before any password is posted: a wrong guess would count toward
+    PowerSchool's lockout. The message names what the page showed and the spec
+    setting (``server.sign_in``) that settles it.
+    """
+
+
 class SessionExpiredError(DriverError):
     """The session ended mid-run and signing in again did not restore it."""
 
@@ -110,6 +120,7 @@ class FormMapError(DriverError):
 
     def __init__(self, *, page: str, field: str, flavor: str, detail: str) -> None:
         self.page, self.field, self.flavor = page, field, flavor
+        self.detail = detail
         super().__init__(
             f"{page}: field {field!r} {detail} (form map: {flavor}); "
             "run `psconfig doctor --capture DIR` and report or fix the map"

@@ -46,6 +46,9 @@ ToggleMode = Literal["on", "off", "during_apply"]
 StaffType = Literal["not_assigned", "teacher", "staff", "lunch_staff", "substitute"]
 StaffStatus = Literal["current", "no_longer_here"]
 Flavor = Literal["legacy", "modern"]
+SignInScheme = Literal["auto", "pcas", "plain"]
+"""How the admin sign-in page expects the password: detected from the page
+(``auto``), PCAS-hashed in the browser (``pcas``), or as typed (``plain``)."""
 
 HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 """A 24-hour ``HH:MM`` time (the spec's sign-in times are checked against it too)."""

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from psconfig.drivers.portal.doctor import DoctorReport
-    from psconfig.model import ServerInfo, State
+    from psconfig.model import ServerInfo, SignInScheme, State
 
 USER_ENV = "PS_ADMIN_USER"
 PASSWORD_ENV = "PS_ADMIN_PASSWORD"
@@ -51,6 +51,23 @@ _LITERALS: dict[FlavorChoice, Literal["auto", "legacy", "modern"]] = {
     FlavorChoice.auto: "auto",
     FlavorChoice.legacy: "legacy",
     FlavorChoice.modern: "modern",
+}
+
+
+class SignInChoice(enum.StrEnum):
+    auto = "auto"
+    pcas = "pcas"
+    plain = "plain"
+
+    @property
+    def literal(self) -> SignInScheme:
+        return _SCHEMES[self]
+
+
+_SCHEMES: dict[SignInChoice, SignInScheme] = {
+    SignInChoice.auto: "auto",
+    SignInChoice.pcas: "pcas",
+    SignInChoice.plain: "plain",
 }
 
 
@@ -74,6 +91,14 @@ FlavorOpt = Annotated[
     FlavorChoice,
     typer.Option("--flavor", help="Form map to use; auto detects it."),
 ]
+SignInOpt = Annotated[
+    SignInChoice,
+    typer.Option(
+        "--sign-in",
+        help="How the sign-in page takes the password (as server.sign_in); auto "
+        "reads it from the page and refuses an unclear page before posting.",
+    ),
+]
 Insecure = Annotated[
     bool,
     typer.Option(
@@ -89,10 +114,16 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor(
-    server: Server,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server", help="https://HOST, http://127.0.0.1:PORT or sim://NAME."
+        ),
+    ] = None,
     username: Username = None,
     password_env: PasswordEnv = None,
     flavor: FlavorOpt = FlavorChoice.auto,
+    sign_in: SignInOpt = SignInChoice.auto,
     capture: Annotated[
         Path | None,
         typer.Option(
@@ -101,28 +132,77 @@ def doctor(
             help="Save the visited pages, redacted, to DIR (for fixing a form map).",
         ),
     ] = None,
+    learn: Annotated[
+        bool,
+        typer.Option(
+            "--learn",
+            help="Bind every field by its label and report each as bound, pinned, "
+            "ambiguous or missing (GETs only).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="With --learn or --replay: write the pins as a site map "
+            "(name it in the spec as server.map).",
+        ),
+    ] = None,
+    toggle: Annotated[
+        bool,
+        typer.Option(
+            "--toggle",
+            help="With --learn: turn the page-permission toggle on to reach the "
+            "page editor, and off again (otherwise it is never touched).",
+        ),
+    ] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            metavar="DIR",
+            help="Bind the pages of a --capture DIR again, offline (no server).",
+        ),
+    ] = None,
     insecure: Insecure = False,
 ) -> None:
     """Check that a server's pages match psconfig's form map (exit 1 if not)."""
     import asyncio
 
-    from psconfig.drivers.portal.doctor import run_doctor
+    from psconfig.drivers.portal.doctor import replay_capture, run_doctor
 
     with handle_errors():
-        server = checked_url(server)
-        user, password = _sign_in(server, username, password_env, insecure)
-        report = asyncio.run(
-            run_doctor(
-                server,
-                user,
-                password,
-                flavor=flavor.literal,
-                insecure=insecure,
-                sim_dir=sim_dir_for(server),
-                capture=capture,
+        if (out is not None or toggle) and not (learn or replay):
+            raise PsconfigError("--out and --toggle go with --learn (or --replay)")
+        if replay is not None:
+            report = replay_capture(replay)
+        elif server is None:
+            raise PsconfigError("doctor needs --server URL (or --replay DIR)")
+        else:
+            server = checked_url(server)
+            user, password = _sign_in(server, username, password_env, insecure)
+            report = asyncio.run(
+                run_doctor(
+                    server,
+                    user,
+                    password,
+                    flavor=flavor.literal,
+                    sign_in=sign_in.literal,
+                    insecure=insecure,
+                    sim_dir=sim_dir_for(server),
+                    capture=capture,
+                    learn=learn,
+                    toggle=toggle,
+                )
             )
-        )
         _print_report(report, capture)
+        if out is not None and report.site_map is not None:
+            from psconfig.drivers.portal.site_map import write_site_map
+
+            write_site_map(out, report.site_map)
+            pins = sum(len(p.fields) for p in report.site_map.pages.values())
+            err(f"wrote {out}: {pins} pins on {len(report.site_map.pages)} pages")
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -139,6 +219,7 @@ def import_(
     username: Username = None,
     password_env: PasswordEnv = None,
     flavor: FlavorOpt = FlavorChoice.auto,
+    sign_in: SignInOpt = SignInChoice.auto,
     insecure: Insecure = False,
 ) -> None:
     """Write a spec of the server's live integration setup (plans empty against it)."""
@@ -151,7 +232,9 @@ def import_(
         out = checked_out(out)
         user, password = _sign_in(server, username, password_env, insecure)
         state, info = asyncio.run(
-            _read_for_import(server, user, password, flavor, insecure)
+            _read_for_import(
+                server, user, password, flavor, insecure, sign_in=sign_in.literal
+            )
         )
         text = dump_spec(
             state, name=name or default_name(server), url=server, flavor=info.flavor
@@ -166,7 +249,13 @@ def import_(
 
 
 async def _read_for_import(
-    server: str, user: str, password: SecretStr, flavor: FlavorChoice, insecure: bool
+    server: str,
+    user: str,
+    password: SecretStr,
+    flavor: FlavorChoice,
+    insecure: bool,
+    *,
+    sign_in: SignInScheme,
 ) -> tuple[State, ServerInfo]:
     from psconfig.drivers.portal import open_portal
     from psconfig.drivers.portal.importer import import_scope, integration_state
@@ -176,6 +265,7 @@ async def _read_for_import(
         user,
         password,
         flavor=flavor.literal,
+        sign_in=sign_in,
         insecure=insecure,
         sim_dir=sim_dir_for(server),
     ) as drv:

@@ -60,10 +60,18 @@ def open_target(
         username,
         password,
         flavor=spec.server.flavor,
+        sign_in=spec.server.sign_in,
+        site_map=site_map_of(spec),
         insecure=insecure,
         sim_dir=sim_dir_for(url),
         allow_toggle_for_read=toggle_read,
     )
+
+
+def site_map_of(spec: LoadedSpec) -> Path | None:
+    """The spec's ``server.map`` (a learned site map), relative to the spec file."""
+    name = spec.model.server.map
+    return spec.path.parent / name if name else None
 
 
 def load_spec_warning(path: Path) -> LoadedSpec:

@@ -230,6 +230,7 @@ def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
             who.username,
             who.password,
             flavor=spec.server.flavor,
+            sign_in=spec.server.sign_in,
             insecure=insecure,
             sim_dir=sim_dir_for(url),
             client_ip=who.client_ip or DEFAULT_CLIENT_IP,

@@ -22,6 +22,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from psconfig.model import Frozen
 from psconfig.sim import (
+    pages_affiliations,
+    pages_cpm,
     pages_dde,
     pages_groups,
     pages_home,
@@ -50,9 +52,12 @@ ROUTES = [
     *pages_groups.ROUTES,
     *pages_permissions.ROUTES,
     *pages_staff.ROUTES,
+    *pages_affiliations.ROUTES,
     *pages_staff_security.ROUTES,
     *pages_dde.ROUTES,
+    *pages_cpm.ROUTES,
 ]
+pages_cpm.STOCK.update((r.path, r.get) for r in ROUTES if r.get and not r.public)
 
 
 class RequestRecord(Frozen):

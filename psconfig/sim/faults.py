@@ -12,6 +12,11 @@ Knobs (``SimFaults``, in the state file or overridden per app):
 - ``crash_after_writes`` N: after the Nth successful write the app is dead: every
   later request raises ``ConnectionResetError`` (a new app on the file works again).
 
+- ``ignore_posts``, ``control_kinds``, ``unknown_options``, ``absent_controls``:
+  an upgrade or a bad day (see ``SimFaults``); the pages ask ``ignores``,
+  ``kind_of`` and ``unknown_option``, and ``variants.Variant`` leaves absent
+  controls out.
+
 Random draws come from ``random.Random(seed)``, re-seeded whenever the knobs change,
 so a given sequence of requests meets the same faults every run.
 """
@@ -63,3 +68,22 @@ class FaultInjector:
             return False
         self._signed_in_requests += 1
         return self._signed_in_requests % every == 0
+
+
+UNKNOWN_OPTION = ("zz-upgrade", "Custom Access (added by an upgrade)")
+"""The option ``unknown_options`` adds: value and visible text."""
+
+
+def ignores(faults: SimFaults, key: str) -> bool:
+    """True when a post to ``key`` is to be accepted but not kept."""
+    return key in faults.ignore_posts
+
+
+def kind_of(faults: SimFaults, key: str) -> str | None:
+    """The input type control ``key`` is to be rendered as, when swapped."""
+    return faults.control_kinds.get(key)
+
+
+def unknown_option(faults: SimFaults, key: str) -> bool:
+    """True when choice ``key`` is to offer and select ``UNKNOWN_OPTION``."""
+    return key in faults.unknown_options

@@ -1,9 +1,10 @@
 """The page chrome every simulated admin page shares.
 
-Signed-in pages show the user (``#userName``), the school context
-(``#schoolContext``), a menu, and, while the page-permission toggle is on and the
-user may use the editor, the "Modify access privileges for this page" link. Every
-page ends with the ``#legal`` footer carrying the PowerSchool version and uptime.
+Signed-in pages show the user (``#userName``), the current school (the 20.x+
+school picker's toggle button, or an older "School:" link, see ``eras``), a menu,
+and, while the page-permission toggle is on and the user may use the editor, the
+"Modify access privileges for this page" link. Every page ends with the
+``#legal`` footer carrying the PowerSchool version and uptime.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from urllib.parse import quote
 
 from starlette.responses import HTMLResponse
 
-from psconfig.sim.access import Level, effective_level
+from psconfig.sim.access import Level, effective_level, may_switch_to
+from psconfig.sim.eras import has_school_picker
 from psconfig.sim.html import Markup, el, join
 from psconfig.sim.runtime import Ctx
+from psconfig.sim.variants import Variant
 
 EDITOR = "/admin/security/pageaccess.html"
+SCHOOL_CONTEXT = "/admin/schoolcontext.html"
 
 _STYLE = Markup(
     "body{font-family:sans-serif;margin:0}header,nav,main,footer{padding:.5em 1em}"
@@ -57,18 +61,49 @@ def footer(ctx: Ctx) -> Markup:
 
 def _header(ctx: Ctx) -> Markup:
     user = ctx.user
-    school = ctx.state.schools.get(ctx.school, str(ctx.school))
     return el(
         "header",
         {},
         el("span", {"id": "userName"}, user.lastfirst),
         " | ",
-        el("span", {"id": "schoolContext", "data-school": ctx.school}, school),
-        " | ",
-        el("a", {"href": "/admin/schoolcontext.html"}, "Change school"),
+        _school_picker(ctx) if has_school_picker(ctx.state) else _school_link(ctx),
         " | ",
         el("a", {"href": "/admin/logout.html"}, "Sign Out"),
     )
+
+
+def _school_picker(ctx: Ctx) -> Markup:
+    """The 20.x+ picker: the toggle button shows the current school's name.
+
+    Ids are the public ones (spswarehouse; research row 22). Each menu item is a
+    link here; the real picker's click handler is not public.
+    """
+    schools = ctx.state.schools
+    items = [
+        el(
+            "li",
+            {"role": "menuitem"},
+            el("a", {"href": f"{SCHOOL_CONTEXT}?schoolid={n}"}, schools[n]),
+        )
+        for n in may_switch_to(ctx.user, ctx.state)
+    ]
+    return el(
+        "div",
+        {"id": "school_picker_adminSchoolPicker"},
+        el(
+            "button",
+            {"type": "button", "id": "school_picker_adminSchoolPicker_toggle_btn"},
+            schools.get(ctx.school, str(ctx.school)),
+        ),
+        el("input", {"type": "text", "id": "schoolSearchField_value"}),
+        el("ul", {"id": "school_choices", "role": "menu"}, items),
+    )
+
+
+def _school_link(ctx: Ctx) -> Markup:
+    """The older header: a "School:" link (ubuntubot) beside the school's name."""
+    name = ctx.state.schools.get(ctx.school, str(ctx.school))
+    return join(el("a", {"href": SCHOOL_CONTEXT}, "School:"), " ", el("span", {}, name))
 
 
 def _modify_link(ctx: Ctx) -> Markup | None:
@@ -76,7 +111,8 @@ def _modify_link(ctx: Ctx) -> Markup | None:
         return None
     if effective_level(ctx.state, ctx.user, ctx.school, EDITOR) < Level.FULL:
         return None
-    href = f"{EDITOR}?page={quote(ctx.request.url.path, safe='/')}"
+    editor, key = Variant(ctx.state.markup_variant).editor
+    href = f"{editor}?{key}={quote(ctx.request.url.path, safe='/')}"
     return el(
         "p",
         {},

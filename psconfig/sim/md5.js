@@ -1,6 +1,6 @@
 /*
  * MD5, HMAC-MD5 and base64 helpers with the names PowerSchool's md5.js exports
- * (hex_md5, b64_md5, hex_hmac_md5), for the simulator's legacy sign-in page.
+ * (hex_md5, b64_md5, hex_hmac_md5, doAdminLogin), for the simulator's legacy sign-in page.
  * A compact implementation of RFC 1321 / RFC 2104; strings are hashed as UTF-8
  * and base64 output has no '=' padding, as in Paul Johnston's library with b64pad="".
  */
@@ -105,4 +105,12 @@
   root.hex_md5 = function (s) { return hex(md5Bytes(utf8(s))); };
   root.b64_md5 = function (s) { return base64(md5Bytes(utf8(s))); };
   root.hex_hmac_md5 = function (k, d) { return hex(hmacBytes(utf8(k), utf8(d))); };
+  // The admin sign-in page's submit handler: LDAP gets the typed password, the
+  // password field its PCAS hash under the page's pskey.
+  root.doAdminLogin = function (form) {
+    var pw = form.password.value;
+    if (form.ldappassword) { form.ldappassword.value = pw; }
+    form.password.value = root.hex_hmac_md5(root.pskey, root.b64_md5(pw));
+    return true;
+  };
 })(typeof window !== "undefined" ? window : globalThis);

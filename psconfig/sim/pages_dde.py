@@ -14,10 +14,12 @@ from collections.abc import Callable
 from starlette.responses import PlainTextResponse, Response
 
 from psconfig.sim import layout
+from psconfig.sim.faults import kind_of
 from psconfig.sim.html import Markup, checkbox, el, feedback, hidden, select
 from psconfig.sim.routing import Route
 from psconfig.sim.runtime import Ctx, DdeSelection, Invalid
 from psconfig.sim.state import SimAffiliation, SimStaff, SimStudent
+from psconfig.sim.variants import select_control, variant
 
 HOME = "/admin/tech/dde/home.html"
 EXPORT = "/admin/tech/dde/exportrecords.html"
@@ -79,19 +81,31 @@ def _selection_note(ctx: Ctx) -> Markup | None:
     )
 
 
+def _tables(ctx: Ctx) -> tuple[tuple[str, str, int], ...]:
+    # ``filenum`` and its numbers are confirmed by public clients; the order and
+    # the texts of the list are not, so variants may reorder it.
+    table = tuple((str(n), t, n) for n, t in TABLES.items())
+    v = variant(ctx)
+    return (
+        table if v.canonical else tuple(sorted(table, key=lambda o: o[1], reverse=True))
+    )
+
+
 def dde_home(ctx: Ctx, message: Markup | None = None) -> Response:
-    """``GET /admin/tech/dde/home.html``: choose a table and select its records."""
-    table = ctx.session.dde.table if ctx.session and ctx.session.dde else 1
+    """``GET /admin/tech/dde/home.html``: choose a table and select its records.
+
+    Choosing another table in the list reloads the page for it (a POST without the
+    Select All button); Select All selects the records of the table the page shows.
+    """
+    table = ctx.session.dde_table if ctx.session else 1
+    v = variant(ctx)
+    choices = [(value, text) for value, text, _ in _tables(ctx)]
+    control = select_control("filenum", choices, str(table))
     form = el(
         "form",
-        {"id": "ddeForm", "method": "post", "action": HOME},
+        {"id": v.name("ddeForm"), "method": "post", "action": HOME},
         hidden("pstoken", ctx.pstoken),
-        el(
-            "label",
-            {},
-            "Current Table ",
-            select("filenum", [(str(n), t) for n, t in TABLES.items()], str(table)),
-        ),
+        v.block(v.field("filenum", "Current Table", control)),
         el(
             "button",
             {"type": "submit", "name": "searchselectall", "value": "1"},
@@ -104,11 +118,18 @@ def dde_home(ctx: Ctx, message: Markup | None = None) -> Response:
 
 
 def select_records(ctx: Ctx) -> Response:
-    """``POST /admin/tech/dde/home.html``: select every record of the table here."""
+    """``POST /admin/tech/dde/home.html``: reload for a table, or select its records."""
     raw = ctx.form.get("filenum") or ""
     if not raw.isdigit() or int(raw) not in TABLES:
         return dde_home(ctx, feedback("alert", f"Unknown table: {raw!r}"))
     table = int(raw)
+    assert ctx.session is not None
+    if ctx.form.get("searchselectall") is None:
+        ctx.session.dde_table = table  # the list's change reloads the page
+        return dde_home(ctx)
+    if table != ctx.session.dde_table:
+        message = "The page shows another table: choose the table, then select."
+        return dde_home(ctx, feedback("alert", message))
     if table == 1:
         records = [
             (s.dcid, s.schoolid)
@@ -122,24 +143,36 @@ def select_records(ctx: Ctx) -> Response:
             for a in t.affiliations
             if _in_school(ctx, a.school)
         ]
-    assert ctx.session is not None
     ctx.session.dde = DdeSelection(table=table, records=records)
     return dde_home(ctx)
 
 
+def _column_titles(ctx: Ctx) -> Markup:
+    kind = kind_of(ctx.state.faults, "columntitles")
+    if kind is None:
+        return checkbox("columntitles", "1", True, "Include column titles")
+    control = el("input", {"type": kind, "name": "columntitles", "value": "1"})
+    return el("label", {}, control, " Include column titles")
+
+
 def _export_form(ctx: Ctx) -> Markup:
+    v = variant(ctx)
     custom = el("input", {"type": "text", "name": "custfielddelim", "value": ""})
-    fields = select("fielddelim", [(v, lab) for v, lab, _ in FIELD_DELIMS], "tab")
-    records = select("recdelim", [(v, lab) for v, lab, _ in RECORD_DELIMS], "cr")
+    field_delims = v.options("fielddelim", FIELD_DELIMS)
+    record_delims = v.options("recdelim", RECORD_DELIMS)
+    tab = next(value for value, _, d in field_delims if d == "\t")
+    cr = next(value for value, _, d in record_delims if d == "\r")
+    fields = select("fielddelim", [(val, lab) for val, lab, _ in field_delims], tab)
+    records = select("recdelim", [(val, lab) for val, lab, _ in record_delims], cr)
     return el(
         "form",
-        {"id": "exportForm", "method": "post", "action": EXPORT},
+        {"id": v.name("exportForm"), "method": "post", "action": EXPORT},
         hidden("pstoken", ctx.pstoken),
         el("p", {}, "Fields to export (one per line)"),
         el("textarea", {"name": "tt", "rows": 8, "cols": 40}, ""),
         el("p", {}, "Field delimiter ", fields, " ", custom),
         el("p", {}, "Record delimiter ", records),
-        el("p", {}, checkbox("columntitles", "1", True, "Include column titles")),
+        el("p", {}, _column_titles(ctx)),
         el("button", {"type": "submit", "name": "btnSubmit"}, "Submit"),
     )
 
@@ -186,12 +219,14 @@ def _settings(ctx: Ctx, table: int) -> tuple[list[str], str, str]:
     for name in names:
         if name.lower() not in known:
             raise Invalid(f"Unknown field for {TABLES[table]}: {name}")
-    field_delim = ctx.form.choice("fielddelim", FIELD_DELIMS)
+    v = variant(ctx)
+    field_delim = ctx.form.choice("fielddelim", v.options("fielddelim", FIELD_DELIMS))
     if not field_delim:
         field_delim = ctx.form.require("custfielddelim")
         if not field_delim:
             raise Invalid("Enter the Other field delimiter")
-    return names, field_delim, ctx.form.choice("recdelim", RECORD_DELIMS)
+    record_delims = v.options("recdelim", RECORD_DELIMS)
+    return names, field_delim, ctx.form.choice("recdelim", record_delims)
 
 
 def export_records(ctx: Ctx) -> Response:

@@ -20,12 +20,12 @@ from psconfig.sim.access import (
 )
 from psconfig.sim.flavors import LOG_TYPE_OPTIONS
 from psconfig.sim.html import Markup, el, feedback, hidden, select
+from psconfig.sim.layout import SCHOOL_CONTEXT
 from psconfig.sim.pages_login import HOME, sign_in
 from psconfig.sim.routing import Route
 from psconfig.sim.runtime import Ctx, redirect
 from psconfig.sim.state import LogType, SimGroup, SimStudent
 
-SCHOOL_CONTEXT = "/admin/schoolcontext.html"
 HEALTH_PAGES = {
     "certification": "certification",
     "immunization": "immunization",
@@ -52,29 +52,61 @@ def start_page(ctx: Ctx) -> Response:
 
 
 def _school_form(ctx: Ctx, alert: Markup | None = None) -> Response:
+    """The older UI's school page: a ``Schoolid`` select and ``attSubmitButton``."""
     options = [
         (str(n), ctx.state.schools[n]) for n in may_switch_to(ctx.user, ctx.state)
     ]
     form = el(
         "form",
-        {"id": "schoolContextForm", "method": "post", "action": SCHOOL_CONTEXT},
+        {"method": "post", "action": SCHOOL_CONTEXT},
         hidden("pstoken", ctx.pstoken),
         el("label", {}, "School ", select("Schoolid", options, str(ctx.school))),
-        el("button", {"type": "submit"}, "Submit"),
+        el(
+            "input",
+            {
+                "type": "submit",
+                "name": "attSubmitButton",
+                "id": "attSubmitButton",
+                "value": "Submit",
+            },
+        ),
     )
     return layout.page(ctx, "School", el("h1", {}, "Select School"), alert, form)
+
+
+def _switch(ctx: Ctx, value: str) -> Response | None:
+    """Make ``value`` the session's school; None when it may not (or is no school)."""
+    allowed = may_switch_to(ctx.user, ctx.state)
+    if not value.lstrip("-").isdigit() or int(value) not in allowed:
+        return None
+    assert ctx.session is not None
+    ctx.session.school = int(value)
+    ctx.session.dde = None  # a DDE selection belongs to the school it was made in
+    return redirect(HOME)
+
+
+def school_page(ctx: Ctx) -> Response:
+    """``GET /admin/schoolcontext.html``: the school form, or a picker item's switch.
+
+    A picker item (``?schoolid=N``) switches and reloads the start page, as the
+    20.x+ picker reloads the page in the new school.
+    """
+    value = ctx.query("schoolid")
+    if value is None:
+        return _school_form(ctx)
+    switched = _switch(ctx, value)
+    return switched or _school_form(
+        ctx, feedback("alert", f"Invalid school: {value!r}")
+    )
 
 
 def switch_school(ctx: Ctx) -> Response:
     """``POST /admin/schoolcontext.html``: change the session's current school."""
     value = ctx.form.get("Schoolid") or ""
-    allowed = may_switch_to(ctx.user, ctx.state)
-    if not value.lstrip("-").isdigit() or int(value) not in allowed:
-        return _school_form(ctx, feedback("alert", f"Invalid school: {value!r}"))
-    assert ctx.session is not None
-    ctx.session.school = int(value)
-    ctx.session.dde = None  # a DDE selection belongs to the school it was made in
-    return redirect(HOME)
+    switched = _switch(ctx, value)
+    return switched or _school_form(
+        ctx, feedback("alert", f"Invalid school: {value!r}")
+    )
 
 
 def _in_school(ctx: Ctx, school: int) -> bool:
@@ -143,7 +175,7 @@ ROUTES = [
     Route(HOME, get=start_page, post=sign_in, public=("POST",)),
     Route(
         SCHOOL_CONTEXT,
-        get=_school_form,
+        get=school_page,
         post=switch_school,
         get_needs=Level.NONE,
         post_needs=Level.NONE,

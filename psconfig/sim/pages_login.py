@@ -1,8 +1,11 @@
 """Sign-in and sign-out: ``/admin/pw.html``, ``POST /admin/home.html``, logout.
 
 Each sign-in page load starts a pre-session (cookie) holding that page's ``pstoken``
-and key. The legacy flavor expects the PCAS fields (``password`` =
-``hex_hmac_md5(key, b64_md5(pw))``); the modern flavor the plain password. After
+and key. The legacy flavor's page carries ``var pskey = "HEX"`` and loads
+``/admin/javascript/md5.js`` (research rows 6, 7, 12) and expects the post the public
+admin client sends: ``username``, ``password`` = ``hex_hmac_md5(pskey, b64_md5(pw))``,
+``ldappassword`` (plain) and ``pstoken``, nothing else (row 11, bscpm.js). The modern
+flavor's page carries no key and expects the plain password. After
 ``lockout_threshold`` consecutive failures for a username the account is locked and
 the client IP disabled, both persisted in the state file; the failure that reaches
 the threshold already answers with the lockout message.
@@ -30,15 +33,6 @@ NOT_ALLOWED = "You are not allowed to sign in at this time or from this location
 HOME = "/admin/home.html"
 PUBLIC = ("GET",)
 
-_PCAS_SCRIPT = """
-function doPCASLogin(form) {
-  var pw = form.password.value;
-  form.dbpw.value = hex_hmac_md5(pskey, pw.toLowerCase());
-  form.password.value = hex_hmac_md5(pskey, b64_md5(pw));
-  return true;
-}
-"""
-
 
 def _with_cookie(ctx: Ctx, response: Response, token: str) -> Response:
     response.set_cookie(
@@ -47,29 +41,24 @@ def _with_cookie(ctx: Ctx, response: Response, token: str) -> Response:
     return response
 
 
-def _login_form(ctx: Ctx, key: str) -> Markup:
-    hashed = ctx.flavor.hashed_login
+def _login_form(ctx: Ctx) -> Markup:
+    """The form: ``username``, ``password``, hidden ``pstoken`` and ``ldappassword``.
+
+    The hashing page's submit handler is ``doAdminLogin`` from md5.js (research
+    row 11); the page itself never spells the hashing functions (row 12).
+    """
     attrs: dict[str, AttrValue] = {
         "id": "LoginForm",
         "name": "LoginForm",
         "method": "post",
         "action": HOME,
-        "onsubmit": "return doPCASLogin(this);" if hashed else None,
+        "onsubmit": "return doAdminLogin(this);" if ctx.flavor.hashed_login else None,
     }
-    hidden_fields = [
-        ("pstoken", ctx.pstoken),
-        ("contextData", key),
-        ("dbpw", ""),
-        ("serviceName", "PS Administrator"),
-        ("credentialType", "User Id and Password Credential"),
-        ("request_locale", "en_US"),
-        ("returnUrl", ""),
-        ("ldappassword", ""),
-    ]
     return el(
         "form",
         attrs,
-        [hidden(name, value) for name, value in hidden_fields],
+        hidden("pstoken", ctx.pstoken),
+        hidden("ldappassword", ""),
         el("label", {"for": "fieldUsername"}, "Username"),
         el(
             "input",
@@ -89,11 +78,21 @@ def _login_form(ctx: Ctx, key: str) -> Markup:
     )
 
 
-def _pcas_scripts(key: str) -> Markup:
-    """md5.js and the page's ``doPCASLogin`` (``key`` is hex, safe in a script)."""
+def _pcas_scripts(ctx: Ctx, key: str) -> Markup | None:
+    """The hashing markers: ``<script src=".../md5.js">`` and ``var pskey = "HEX"``.
+
+    A plain (modern) page carries neither. ``settings.signin_markers`` renders one
+    without the other, a page no client should guess about. ``key`` is hex, safe in
+    a script.
+    """
+    markers = ctx.state.settings.signin_markers
+    if markers == "flavor" and not ctx.flavor.hashed_login:
+        return None
+    script = el("script", {"src": "/admin/javascript/md5.js"})
+    pskey = el("script", {}, Markup(f'var pskey = "{key}";'))
     return join(
-        el("script", {"src": "/admin/javascript/md5.js"}),
-        el("script", {}, Markup(f'var pskey = "{key}";{_PCAS_SCRIPT}')),
+        script if markers != "pskey_without_md5js" else None,
+        pskey if markers != "md5js_without_pskey" else None,
     )
 
 
@@ -108,10 +107,10 @@ def sign_in_page(ctx: Ctx, alert: str | None = None) -> Response:
     response = layout.page(
         ctx,
         "Administrator Sign In",
-        _pcas_scripts(key) if ctx.flavor.hashed_login else None,
+        _pcas_scripts(ctx, key),
         el("h1", {}, "PowerSchool SIS Administrator Sign In"),
         feedback("alert", alert) if alert else None,
-        _login_form(ctx, key),
+        _login_form(ctx),
     )
     return _with_cookie(ctx, response, ctx.session.token)
 

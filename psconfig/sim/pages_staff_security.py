@@ -1,4 +1,4 @@
-"""Security Settings tabs: Teachers and Affiliations; Admin Access and Roles.
+"""Security Settings tab: Admin Access and Roles (see also ``pages_affiliations``).
 
 The admin password is write-only: the page always renders it empty and an empty
 POST leaves it unchanged. Turning admin sign-in on needs a username and (unless LDAP
@@ -13,27 +13,37 @@ import re
 from starlette.responses import Response
 
 from psconfig.sim import layout
-from psconfig.sim.flavors import STAFF_TYPES
 from psconfig.sim.html import (
+    AttrValue,
     Markup,
     checkbox,
     el,
     field_row,
     hidden,
-    option_select,
-    radios,
+    join,
     select,
 )
 from psconfig.sim.pages_staff import BASE, frn, target
 from psconfig.sim.pcas import hash_password
 from psconfig.sim.routing import form_route
 from psconfig.sim.runtime import Ctx, Invalid
-from psconfig.sim.state import SimAffiliation, SimRole, SimStaff
+from psconfig.sim.state import SimRole, SimStaff
+from psconfig.sim.variants import (
+    Variant,
+    input_control,
+    radio_control,
+    select_control,
+    variant,
+)
 
 AFFILIATIONS = f"{BASE}/security/affiliations.html"
 ADMIN_ACCESS = f"{BASE}/security/adminaccess.html"
 TIMES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(5 * 60, 22 * 60 + 1, 30)]
 _SPLIT = re.compile(r"[\s,;]+")
+_MODES: tuple[tuple[str, str, bool], ...] = (
+    ("any", "Any time", False),
+    ("restricted", "Allow this user's access from", True),
+)
 
 
 def _time_label(value: str) -> str:
@@ -67,78 +77,10 @@ def _form(ctx: Ctx, form_id: str, action: str, *body: object) -> Markup:
     )
 
 
-def _affiliation_row(ctx: Ctx, staff: SimStaff, a: SimAffiliation) -> Markup:
-    home = radios(
-        "homeschool", [(str(a.school), "Home School")], str(staff.home_school)
-    )
-    return el(
-        "tr",
-        {"data-school": a.school},
-        el("td", {}, home),
-        el("td", {}, checkbox(f"active_{a.school}", "1", a.active, "Active")),
-        el("td", {"class": "school"}, _school_name(ctx, a.school)),
-        el("td", {}, option_select(f"stafftype_{a.school}", STAFF_TYPES, a.staff_type)),
-    )
-
-
 def _other_schools(ctx: Ctx, taken: set[int]) -> list[tuple[str, str]]:
     """An empty option plus every school not in ``taken`` (for an "add" row)."""
     schools = sorted(ctx.state.schools.items())
     return [("", ""), *((str(n), name) for n, name in schools if n not in taken)]
-
-
-def affiliations_page(ctx: Ctx, message: Markup | None) -> Response:
-    """``GET .../security/affiliations.html?frn=005D``."""
-    staff = target(ctx)
-    rows = [
-        _affiliation_row(ctx, staff, a)
-        for a in sorted(staff.affiliations, key=lambda a: a.school)
-    ]
-    free = _other_schools(ctx, {a.school for a in staff.affiliations})
-    add = el(
-        "p",
-        {},
-        "Add school ",
-        select("newschool", free, ""),
-        " as ",
-        option_select("newstafftype", STAFF_TYPES, 2),
-    )
-    ptaccess = checkbox("ptaccess", "1", staff.ptaccess, "PowerTeacher Access")
-    action = f"{AFFILIATIONS}?frn={frn(staff)}"
-    table = el("table", {"id": "affiliationsTable"}, rows)
-    form = _form(ctx, "affiliationsForm", action, el("p", {}, ptaccess), table, add)
-    title = f"Teachers and Affiliations: {staff.lastfirst}"
-    return layout.page(ctx, title, el("h1", {}, title), message, form)
-
-
-def save_affiliations(ctx: Ctx) -> None:
-    """Set PowerTeacher access, home school, each row's active flag and type."""
-    staff, form = target(ctx), ctx.form
-    if form.require("ac") != "prim":
-        raise Invalid("Invalid value for ac")
-    types = {
-        a.school: form.choice(f"stafftype_{a.school}", STAFF_TYPES)
-        for a in staff.affiliations
-    }
-    taken = set(types)
-    new_school = _int_or_none(ctx, "newschool", set(ctx.state.schools) - taken)
-    new_type = form.choice("newstafftype", STAFF_TYPES)
-    added = set() if new_school is None else {new_school}
-    home = _int_or_none(ctx, "homeschool", taken | added)
-    if home is None:
-        raise Invalid("Missing field homeschool")
-    active = {s for s in taken if form.checked(f"active_{s}")} | added
-    if home not in active:
-        raise Invalid("The home school affiliation must be active")
-    staff.ptaccess = form.checked("ptaccess")
-    for affiliation in staff.affiliations:
-        affiliation.staff_type = types[affiliation.school]
-        affiliation.active = affiliation.school in active
-    if new_school is not None:
-        staff.affiliations.append(
-            SimAffiliation(school=new_school, staff_type=new_type)
-        )
-    staff.home_school = home
 
 
 def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
@@ -146,33 +88,45 @@ def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
     return [("", empty), *groups]
 
 
-def _window_controls(staff: SimStaff) -> list[Markup | str]:
+def _times(v: Variant, staff: SimStaff) -> tuple[tuple[str, str, str], ...]:
+    """The time menus' options: values are [unknown] (variants change them)."""
+    kept = {staff.allow_login_start, staff.allow_login_end} - {None}
+    times = sorted({*TIMES, *(t for t in kept if t is not None)})
+    return v.options("times", [(t, _time_label(t), t) for t in times])
+
+
+def _window_controls(v: Variant, staff: SimStaff) -> Markup:
     start = staff.allow_login_start or "05:00"
     end = staff.allow_login_end or "22:00"
-    times = sorted({*TIMES, start, end})
-    options = [(t, _time_label(t)) for t in times]
+    table = _times(v, staff)
+    options = [(value, label) for value, label, _ in table]
+    start = next(value for value, _, t in table if t == start)
+    end = next(value for value, _, t in table if t == end)
     restricted = staff.allow_login_start is not None
-    mode = radios(
-        "logintimes",
-        [("any", "Any time"), ("restricted", "Allow this user's access from")],
-        "restricted" if restricted else "any",
+    modes = v.options("logintimes", _MODES)
+    chosen = next(form for form, _, on in modes if on == restricted)
+    mode = radio_control(
+        v.name("logintimes"), [(form, text) for form, text, _ in modes], chosen
     )
-    return [
-        mode,
-        select("allowloginstart", options, start),
+    return join(
+        mode({}),
+        select_control(v.name("allowloginstart"), options, start)({}),
         " to ",
-        select("allowloginend", options, end),
+        select_control(v.name("allowloginend"), options, end)({}),
         " (Choose times between 05:00 AM and 10:00 PM)",
-    ]
+    )
 
 
 def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
+    """The guide's columns: School, Roles (Group Name), Action; a row per role."""
     groups = _group_options(ctx, "Default Group Access")
-    return [
+    heads = ("School", "Roles (Group Name)", "Action")
+    head = el("tr", {}, *(el("th", {}, h) for h in heads))
+    return [head] + [
         el(
             "tr",
-            {"data-school": r.school},
-            el("td", {"class": "school"}, _school_name(ctx, r.school)),
+            {"data-school": r.school} if variant(ctx).canonical else {},
+            el("td", {"class": "school"}, _role_school(ctx, staff, r.school)),
             el(
                 "td",
                 {},
@@ -186,31 +140,55 @@ def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
     ]
 
 
+def _role_school(ctx: Ctx, staff: SimStaff, school: int) -> str:
+    home = " (Home School)" if school == staff.home_school else ""
+    return f"{_school_name(ctx, school)}{home}"
+
+
 def _sign_in_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
+    """The sign-in fields, labelled as PowerSchool's documentation shows them."""
+    v = variant(ctx)
     label = "Sign in to Administrative Portion of PowerSchool"
-    username = el("input", {"type": "text", "name": "loginid", "value": staff.loginid})
-    password = el(
-        "input",
-        {"type": "password", "name": "password", "value": "", "autocomplete": "off"},
+    box = input_control("checkbox", v.name("psaccess"), "1", checked=staff.psaccess)
+    username = input_control("text", v.name("loginid"), staff.loginid)
+    password = input_control("password", v.name("password"), "", autocomplete="off")
+    ldap = input_control(
+        "checkbox", v.name("adminldapenabled"), "1", checked=staff.adminldapenabled
     )
     group = "" if staff.groupvalue is None else str(staff.groupvalue)
-    groups = select("groupvalue", _group_options(ctx, "No Group Defined"), group)
-    ips = el(
-        "textarea",
-        {"name": "ipaddrrestrict", "rows": 4},
-        "\n".join(staff.ipaddrrestrict),
+    groups = select_control(
+        v.name("groupvalue"), _group_options(ctx, "No Group Defined"), group
     )
-    return [
-        field_row("", checkbox("psaccess", "1", staff.psaccess, label)),
-        field_row("Admin Username", username),
-        field_row("Admin Password", password),
-        field_row(
-            "LDAP Enabled", checkbox("adminldapenabled", "1", staff.adminldapenabled)
+    window = _window_controls(v, staff)
+    ips = "\n".join(staff.ipaddrrestrict)
+
+    def textarea(attrs: dict[str, AttrValue]) -> Markup:
+        return el(
+            "textarea", {"name": v.name("ipaddrrestrict"), "rows": 4, **attrs}, ips
+        )
+
+    rows = [
+        v.field("psaccess", label, box)
+        if not v.canonical
+        else field_row("", checkbox("psaccess", "1", staff.psaccess, label)),
+        v.field("loginid", "Admin Username", username),
+        v.field("password", "Admin Password", password),
+        v.field("adminldapenabled", "LDAP Enabled", ldap),
+        v.field("groupvalue", "Default Group", groups),
+        v.field(
+            "logintimes",
+            "Allow Admin Sign in During These Times",
+            lambda attrs: window,
+            group=True,
         ),
-        field_row("Default Group", groups),
-        field_row("Allow Admin Sign in During These Times", *_window_controls(staff)),
-        field_row("Allowed IPs", ips),
+        v.field("ipaddrrestrict", "Allowed IPs", textarea),
     ]
+    if v.decoy("groupvalue"):
+        decoy = select_control(
+            v.name("ptgroupvalue"), _group_options(ctx, "No Group Defined"), ""
+        )
+        rows.append(v.field("ptgroupvalue", "Default Group (PowerTeacher)", decoy))
+    return rows
 
 
 def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
@@ -228,11 +206,11 @@ def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
     )
     form = _form(
         ctx,
-        "adminAccessForm",
+        variant(ctx).name("adminAccessForm"),
         f"{ADMIN_ACCESS}?frn={frn(staff)}",
-        el("table", {}, _sign_in_rows(ctx, staff)),
+        variant(ctx).block(*_sign_in_rows(ctx, staff)),
         el("h2", {}, "Roles and Schools"),
-        el("table", {"id": "rolesTable"}, _role_rows(ctx, staff)),
+        el("table", {"id": variant(ctx).name("rolesTable")}, _role_rows(ctx, staff)),
         add,
     )
     title = f"Admin Access and Roles: {staff.lastfirst}"
@@ -240,7 +218,8 @@ def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
 
 
 def _allowed_ips(ctx: Ctx) -> list[str]:
-    entries = [e for e in _SPLIT.split(ctx.form.require("ipaddrrestrict")) if e]
+    raw = ctx.form.require(variant(ctx).name("ipaddrrestrict"))
+    entries = [e for e in _SPLIT.split(raw) if e]
     for entry in entries:
         try:
             ipaddress.ip_network(entry, strict=False)
@@ -249,10 +228,11 @@ def _allowed_ips(ctx: Ctx) -> list[str]:
     return entries
 
 
-def _window(ctx: Ctx) -> tuple[str | None, str | None]:
-    mode = ctx.form.choice("logintimes", (("any", "", False), ("restricted", "", True)))
-    start = ctx.form.require("allowloginstart")
-    end = ctx.form.require("allowloginend")
+def _window(ctx: Ctx, staff: SimStaff) -> tuple[str | None, str | None]:
+    v = variant(ctx)
+    mode = ctx.form.choice(v.name("logintimes"), v.options("logintimes", _MODES))
+    start = ctx.form.choice(v.name("allowloginstart"), _times(v, staff))
+    end = ctx.form.choice(v.name("allowloginend"), _times(v, staff))
     if not mode:
         return None, None
     if start not in TIMES or end not in TIMES:
@@ -263,7 +243,7 @@ def _window(ctx: Ctx) -> tuple[str | None, str | None]:
 
 
 def _login_id(ctx: Ctx, staff: SimStaff, enabled: bool) -> str:
-    loginid = ctx.form.require("loginid").strip()
+    loginid = ctx.form.require(variant(ctx).name("loginid")).strip()
     if enabled and not loginid:
         raise Invalid("An Admin Username is required to sign in")
     if any(ch.isspace() for ch in loginid):
@@ -294,13 +274,16 @@ def save_admin_access(ctx: Ctx) -> None:
     staff, form = target(ctx), ctx.form
     if form.require("ac") != "prim":
         raise Invalid("Invalid value for ac")
-    enabled, ldap = form.checked("psaccess"), form.checked("adminldapenabled")
+    v = variant(ctx)
+    enabled = form.checked(v.name("psaccess"))
+    ldap = form.checked(v.name("adminldapenabled"))
     loginid = _login_id(ctx, staff, enabled)
-    password = form.require("password")
+    password = form.require(v.name("password"))
     if enabled and not ldap and not password and staff.password is None:
         raise Invalid("An Admin Password is required to sign in")
-    group = _int_or_none(ctx, "groupvalue", {g.number for g in ctx.state.groups})
-    start, end = _window(ctx)
+    groups = {g.number for g in ctx.state.groups}
+    group = _int_or_none(ctx, v.name("groupvalue"), groups)
+    start, end = _window(ctx, staff)
     ips, roles = _allowed_ips(ctx), _roles(ctx, staff)
     staff.psaccess, staff.adminldapenabled, staff.loginid = enabled, ldap, loginid
     staff.groupvalue, staff.roles, staff.ipaddrrestrict = group, roles, ips
@@ -310,6 +293,5 @@ def save_admin_access(ctx: Ctx) -> None:
 
 
 ROUTES = [
-    form_route(AFFILIATIONS, affiliations_page, save_affiliations),
     form_route(ADMIN_ACCESS, admin_access_page, save_admin_access),
 ]

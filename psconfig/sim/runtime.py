@@ -62,6 +62,8 @@ class Session:
     staff_dcid: int | None = None
     school: int = 0
     dde: DdeSelection | None = None
+    dde_table: int = 1
+    """The DDE table the home page was last (re)loaded for."""
 
 
 class Sessions:

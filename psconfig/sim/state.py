@@ -132,6 +132,7 @@ class SimStaff(SimModel):
     home_school: int = DISTRICT_OFFICE
     affiliations: list[SimAffiliation] = []
     ptaccess: bool = False
+    teacherloginid: str = ""
     psaccess: bool = False
     loginid: str = ""
     password: PasswordHash | None = None
@@ -166,15 +167,30 @@ class SimSettings(SimModel):
 
     ``clock`` freezes the simulator's local clock at that time (for sign-in window
     tests through a subprocess); None uses the server's real local clock.
+    ``signin_markers`` renders the sign-in page's hashing markers as the flavor has
+    them (``flavor``) or contradicting each other: ``var pskey`` without the md5.js
+    script, or md5.js without ``var pskey`` (what a client must refuse to guess).
     """
 
     lockout_threshold: Annotated[int, Field(ge=1)] = 5
     session_idle_seconds: Annotated[int, Field(ge=1)] = 1800
     clock: datetime | None = None
+    signin_markers: Literal["flavor", "pskey_without_md5js", "md5js_without_pskey"] = (
+        "flavor"
+    )
 
 
 class SimFaults(SimModel):
-    """Fault injection knobs; all off by default. Random draws use ``seed``."""
+    """Fault injection knobs; all off by default. Random draws use ``seed``.
+
+    The last three make PowerSchool misbehave as an upgrade or a bad day would,
+    by a control's canonical name (``accesslevel``, ``powerscheduler``,
+    ``columntitles``) or ``toggle`` / ``page_levels``: ``ignore_posts`` accepts a
+    post ("Changes Recorded.") but keeps the old value; ``control_kinds`` renders
+    the control as an input of another type (``{"powerscheduler": "text"}``);
+    ``unknown_options`` offers, and selects, an option no documentation shows;
+    ``absent_controls`` leaves the control (and its label) off the page.
+    """
 
     latency_ms: Annotated[int, Field(ge=0)] = 0
     error_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -183,6 +199,10 @@ class SimFaults(SimModel):
     session_expiry_every: Annotated[int, Field(ge=0)] = 0
     crash_after_writes: Annotated[int, Field(ge=0)] = 0
     seed: int = 0
+    ignore_posts: list[str] = []
+    control_kinds: dict[str, str] = {}
+    unknown_options: list[str] = []
+    absent_controls: list[str] = []
 
 
 class SimState(SimModel):
@@ -192,6 +212,8 @@ class SimState(SimModel):
     (or ``group_default``) means the group's default access applies.
     ``failed_logins`` counts consecutive failures per lower-cased username;
     ``locked_accounts`` holds lower-cased usernames; ``disabled_ips`` client IPs.
+    ``markup_variant`` renders the pages no public source shows with other names,
+    ids, values and layouts (``psconfig.sim.variants``; 0 is the canonical markup).
     """
 
     flavor: Flavor = "modern"
@@ -209,6 +231,7 @@ class SimState(SimModel):
     settings: SimSettings = SimSettings()
     faults: SimFaults = SimFaults()
     request_log: bool = False
+    markup_variant: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -72,6 +72,18 @@ class Server(SpecModel):
     flavor: Literal["auto", "legacy", "modern"] = Field(
         "auto", description="PowerSchool page flavor; auto detects it at sign-in."
     )
+    sign_in: Literal["auto", "pcas", "plain"] = Field(
+        "auto",
+        description="How the sign-in page takes the password: pcas (hashed in the "
+        "browser with the page's pskey and md5.js), plain, or auto (read from the "
+        "page; an unclear page is refused before any password is sent).",
+    )
+    map: str | None = Field(
+        None,
+        description="A site map learned by `psconfig doctor --learn --out FILE`, "
+        "relative to this spec: its pins must agree with the pages' labels, and a "
+        "pinned control that changed stops every run before anything is written.",
+    )
     username: UsernameValue | None = Field(
         None, description="Admin username (literal or reference); sim:// default admin."
     )

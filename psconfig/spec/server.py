@@ -1,4 +1,4 @@
-"""The server a spec targets: URL, flavor and sign-in credentials.
+"""The server a spec targets: URL, flavor, sign-in scheme and credentials.
 
 ``https://`` and loopback ``http://`` servers need ``server.username`` and
 ``server.password``, the password as a secret reference. ``sim://NAME`` (the
@@ -29,12 +29,14 @@ class ServerTarget:
     """The server a spec targets and how to sign in to it.
 
     ``flavor`` is the effective flavor (``sim://NAME?flavor=legacy`` sets it).
+    ``sign_in`` pins the sign-in scheme (``pcas``/``plain``) or reads it (``auto``).
     ``password`` is a reference, a hidden literal (sim:// only), or None (sim://
     default).
     """
 
     url: str
     flavor: Literal["auto", "legacy", "modern"]
+    sign_in: Literal["auto", "pcas", "plain"]
     username: str | SecretRef
     password: SecretRef | SecretStr | None
 
@@ -53,6 +55,7 @@ def server_target(server: Server) -> ServerTarget:
     return ServerTarget(
         url=server.url,
         flavor=flavor,
+        sign_in=server.sign_in,
         username=server.username or SIM_USERNAME,
         password=server.password,
     )

@@ -143,3 +143,26 @@ class DiesAfter:
         await self.app(scope, receive, send)
         if scope.get("method") == self.method and scope.get("path") == self.path:
             self.dead = True
+
+
+class PostSpy:
+    """Record the body of every form post, as the server received it."""
+
+    def __init__(self, app: AsgiApp) -> None:
+        self.app = app
+        self.bodies: list[str] = []
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        parts: list[bytes] = []
+
+        async def spy() -> Message:
+            message = await receive()
+            parts.append(message.get("body", b""))
+            if not message.get("more_body"):
+                self.bodies.append(b"".join(parts).decode())
+            return message
+
+        await self.app(scope, spy, send)

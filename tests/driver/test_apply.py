@@ -46,6 +46,13 @@ READ_ONLY_EXPORT = Group(
 )
 
 
+def switches(sim: SimApp) -> list[str]:
+    """The school changes a run made (picker items followed, school forms posted)."""
+    return [
+        r.path for r in sim.requests if r.path.startswith("/admin/schoolcontext.html")
+    ]
+
+
 def sync_staff(school: int = 0, **admin: object) -> Staff:
     access = {
         "enabled": True,
@@ -161,7 +168,11 @@ async def test_create_staff_switches_school_then_sets_everything(sim: SimApp) ->
     )
     async with portal(sim) as drv:
         await drv.apply(CreateStaff(after=after, password=SecretStr(PASSWORD)))
-    assert posts(sim, "/admin/schoolcontext.html") == 1
+    # The picker item for Springfield High was followed (a GET), then New Staff
+    # Member went through the duplicate check and its go-ahead.
+    assert switches(sim) == ["/admin/schoolcontext.html?schoolid=100"]
+    assert posts(sim, "/admin/faculty/staffcheckduplicates.html") == 1
+    assert posts(sim, "/admin/faculty/home.html") == 1
     assert await live_staff(sim, "99999") == after
     # 127.0.0.1 is not an allowed IP: PowerSchool refuses, and says why.
     with pytest.raises(LoginError, match="not allowed to sign in at this time"):
@@ -174,7 +185,7 @@ async def test_create_at_district_office_with_password(sim: SimApp) -> None:
     after = sync_staff()
     async with portal(sim) as drv:
         await drv.apply(CreateStaff(after=after, password=SecretStr(PASSWORD)))
-    assert posts(sim, "/admin/schoolcontext.html") == 0  # already there
+    assert switches(sim) == []  # already there
     assert await live_staff(sim, "99999") == after
     async with portal(sim, username="cleversync", password=PASSWORD):
         pass
@@ -189,7 +200,7 @@ async def test_update_writes_only_the_pages_that_differ(sim: SimApp) -> None:
         after = before.model_copy(update={"title": "Sync account", "email": "s@x.org"})
         await drv.apply(UpdateStaff(before=before, after=after))
         written = {r.path.split("?")[0] for r in sim.requests if r.is_write}
-        assert written == {"/admin/faculty/edit.html"}
+        assert written == {"/admin/changesrecorded.white.html"}  # Edit Information
 
         admin = after.admin_access.model_copy(
             update={

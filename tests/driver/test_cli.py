@@ -45,7 +45,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_doctor_all_green_on_a_sim(cli: CliRunner, flavor: Flavor) -> None:
     result = cli.invoke(app, ["doctor", "--server", f"sim://doc?flavor={flavor}"])
     assert result.exit_code == 0, result.output
-    assert "accesslevel" in result.stdout and "skipped" in result.stdout
+    assert "Access Level" in result.stdout and "skipped" in result.stdout
     assert result.stdout.rstrip().endswith(
         f"doctor: all checks passed (flavor {flavor}, PowerSchool "
         + ("23.10.0.2)" if flavor == "legacy" else "25.3.0.1)")

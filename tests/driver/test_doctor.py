@@ -60,10 +60,10 @@ async def test_all_green_on_both_flavors(sim: SimApp, flavor: Flavor) -> None:
         "field",
     } <= checks
     fields = {(c.page.split("?")[0], c.field) for c in report.checks}
-    assert ("/admin/security/groups/edit.html", "accesslevel") in fields
-    assert ("/admin/faculty/security/adminaccess.html", "role_0") in fields
+    assert ("/admin/security/groups/edit.html", "Access Level") in fields
+    assert ("/admin/faculty/security/adminaccess.html", "Roles and Schools") in fields
     skipped = [c for c in report.checks if c.status == "skipped"]
-    assert [c.page for c in skipped] == ["/admin/security/pageaccess.html"]
+    assert [c.page for c in skipped] == ["/admin/tech/dde/home.html"]
     assert "toggle off" in skipped[0].detail
     assert not [r for r in sim.requests if r.is_write and r.path != "/admin/home.html"]
 
@@ -81,7 +81,7 @@ async def test_editor_is_checked_when_the_toggle_is_on(
     editor = [
         c for c in report.checks if c.page.startswith("/admin/security/pageaccess")
     ]
-    assert {c.field for c in editor} >= {"page", "setall", "group_1"}
+    assert {c.field for c in editor} >= {"Filter", "Set All Groups To", "row 1"}
     assert all(c.status == "ok" for c in editor)
 
 
@@ -89,10 +89,13 @@ async def test_editor_is_checked_when_the_toggle_is_on(
 async def test_mismatch_is_listed_with_page_field_and_flavor(
     sim: SimApp, flavor: Flavor
 ) -> None:
-    report = await doctor(Rewrite(sim, 'name="accesslevel"', 'name="access_level_v2"'))
+    relabelled = Rewrite(
+        sim, "<td>Access Level</td>", "<td>Access Level (PowerTeacher)</td>"
+    )
+    report = await doctor(relabelled)
     assert not report.ok
     assert failures(report) == [
-        ("field", "/admin/security/groups/edit.html?group=1", "accesslevel")
+        ("field", "/admin/security/groups/edit.html?group=1", "Access Level")
     ]
     row = next(c for c in report.checks if c.status == "fail")
     assert f"(form map: {flavor})" in row.detail

@@ -8,39 +8,86 @@ from psconfig.drivers.portal import login, pcas
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import load_map
 from psconfig.drivers.portal.response import Response
-from psconfig.errors import FormMapError, LockedOutError, LoginError
-from psconfig.model import Flavor
+from psconfig.errors import FormMapError, LockedOutError, LoginError, SignInSchemeError
+from psconfig.model import Flavor, SignInScheme
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
-FORM = f"""<form id="LoginForm" method="post" action="/admin/home.html">
+FORM = """<form id="LoginForm" method="post" action="/admin/home.html">
 <input type="hidden" name="pstoken" value="tok">
-<input type="hidden" name="contextData" value="{KEY}">
-<input type="hidden" name="dbpw" value="">
-<input type="hidden" name="serviceName" value="PS Administrator">
 <input type="text" name="username"><input type="password" name="password">
-{{ldap}}</form>"""
+{ldap}</form>"""
 FOOTER = '<div id="legal">PowerSchool SIS Version {v} PS Server Uptime: 3 days</div>'
-LEGACY = (
-    f'<script>var pskey = "{KEY}";'
-    "function doPCASLogin() { hex_hmac_md5(); }</script>"
-    + FORM
-    + FOOTER.format(v="23.10.0.2")
-)
+MD5_JS = '<script src="/admin/javascript/md5.js"></script>'
+PSKEY = f'<script>var pskey = "{KEY}";</script>'
+LEGACY = MD5_JS + PSKEY + FORM + FOOTER.format(v="23.10.0.2")
 MODERN = FORM + FOOTER.format(v="25.3.0.1")
+PAGE = "/admin/pw.html"
 
 
-def test_flavor_detected_from_markers() -> None:
-    assert login.choose_map(LEGACY, None, page="/admin/pw.html").flavor == "legacy"
-    assert login.choose_map(MODERN, None, page="/admin/pw.html").flavor == "modern"
-    assert login.choose_map(MODERN, "modern", page="/admin/pw.html").flavor == "modern"
+def _doc(html: str) -> Document:
+    return Document(html.replace("{ldap}", ""), page=PAGE, flavor="auto")
 
 
-def test_explicit_flavor_contradicting_the_page_is_a_clear_error() -> None:
-    with pytest.raises(FormMapError) as caught:
-        login.choose_map(MODERN, "legacy", page="/admin/pw.html")
-    assert "looks like the modern flavor, not legacy" in str(caught.value)
-    with pytest.raises(FormMapError, match="matches no known flavor"):
-        login.choose_map("<html>hello</html>", None, page="/admin/pw.html")
+def test_flavor_follows_the_scheme_unless_chosen() -> None:
+    assert login.choose_map(_doc(LEGACY), None).flavor == "legacy"
+    assert login.choose_map(_doc(MODERN), None).flavor == "modern"
+    assert login.choose_map(_doc(MODERN), "legacy", "plain").flavor == "legacy"
+
+
+def test_pskey_with_an_external_md5_js_is_hashing() -> None:
+    """Real pages never inline hex_hmac_md5 (research row 12): markers decide."""
+    doc = _doc(LEGACY)
+    assert "hex_hmac_md5" not in doc.raw
+    signin = load_map("legacy").signin
+    seen = login.read_markers(doc, login.signin_form(doc, signin), signin)
+    assert login.decide_scheme(seen, "auto", page=PAGE) == "pcas"
+    versioned = LEGACY.replace("md5.js", "md5.js?v=23.10")
+    assert login.choose_map(_doc(versioned), None).flavor == "legacy"
+
+
+CONTRADICTORY = {
+    "pskey without md5.js": PSKEY + FORM,
+    "md5.js without pskey": MD5_JS + FORM,
+    "a non-hex pskey": MD5_JS + "<script>var pskey = 'abc';</script>" + FORM,
+    "a hidden key only": FORM.replace(
+        "{ldap}", f'<input type="hidden" name="contextData" value="{KEY}">'
+    ),
+}
+
+
+@pytest.mark.parametrize("html", CONTRADICTORY.values(), ids=CONTRADICTORY.keys())
+def test_contradictory_markers_are_refused_naming_the_setting(html: str) -> None:
+    with pytest.raises(SignInSchemeError) as caught:
+        login.choose_map(_doc(html), None)
+    message = str(caught.value)
+    assert message.startswith(f"{PAGE}: sign-in refused before posting any password")
+    assert "server.sign_in: pcas or plain" in message and "\n" not in message
+
+
+def test_a_page_without_a_sign_in_form_is_refused() -> None:
+    with pytest.raises(SignInSchemeError, match="no sign-in form"):
+        login.choose_map(
+            _doc("<html><form id='x'><input name='q'></form></html>"), None
+        )
+
+
+def test_the_pin_settles_a_page_whose_markers_disagree() -> None:
+    assert login.choose_map(_doc(PSKEY + FORM), None, "pcas").flavor == "legacy"
+    assert login.choose_map(_doc(MD5_JS + FORM), None, "plain").flavor == "modern"
+    with pytest.raises(SignInSchemeError, match="no key to hash with"):
+        login.choose_map(_doc(MD5_JS + FORM), None, "pcas")
+
+
+@pytest.mark.parametrize(("html", "pin"), [(LEGACY, "plain"), (MODERN, "pcas")])
+def test_a_pin_the_page_contradicts_is_refused(html: str, pin: SignInScheme) -> None:
+    with pytest.raises(SignInSchemeError, match=rf"server\.sign_in is {pin} but"):
+        login.choose_map(_doc(html), None, pin)
+
+
+def test_the_form_is_found_by_its_fields_when_its_id_differs() -> None:
+    doc = _doc(LEGACY.replace('id="LoginForm"', 'id="loginForm2"'))
+    form = login.signin_form(doc, load_map("legacy").signin)
+    assert form.has("password") and form.action == "/admin/home.html"
 
 
 def test_version_from_footer() -> None:
@@ -52,26 +99,35 @@ def _filled(page: str, flavor: Flavor, ldap: bool) -> dict[str, str]:
     html = page.replace(
         "{ldap}", '<input type="hidden" name="ldappassword">' if ldap else ""
     )
-    doc = Document(html, page="/admin/pw.html", flavor=flavor)
-    form = doc.form("LoginForm")
+    doc = Document(html, page=PAGE, flavor=flavor)
     signin = load_map(flavor).signin
-    sent = login.fill_signin(form, doc, signin, "admin", "Secret#1")
+    form = login.signin_form(doc, signin)
+    sent = login.fill_signin(form, doc, signin, ("admin", "Secret#1"))
     assert "Secret#1" in sent
     return dict(form.pairs())
 
 
-def test_hashed_scheme_follows_the_pcas_recipe_and_echoes_hidden_inputs() -> None:
+def test_hashed_post_is_the_public_admin_clients() -> None:
     posted = _filled(LEGACY, "legacy", ldap=True)
+    assert posted == {
+        "pstoken": "tok",
+        "username": "admin",
+        "password": "e8736b240da44be031eb410438872168",  # the notes' test vector
+        "ldappassword": "Secret#1",
+    }
     assert posted["password"] == pcas.hashed_password(KEY, "Secret#1")
-    assert posted["dbpw"] == pcas.hashed_dbpw(KEY, "Secret#1")
-    assert posted["ldappassword"] == "Secret#1"  # only because the field exists
-    assert posted["pstoken"] == "tok" and posted["serviceName"] == "PS Administrator"
     assert "ldappassword" not in _filled(LEGACY, "legacy", ldap=False)
 
 
+def test_a_dbpw_field_gets_its_recipe_when_the_page_has_one() -> None:
+    page = LEGACY.replace("{ldap}", '<input type="hidden" name="dbpw">')
+    posted = _filled(page, "legacy", ldap=False)
+    assert posted["dbpw"] == pcas.hashed_dbpw(KEY, "Secret#1")
+
+
 def test_plain_scheme_sends_the_password_as_typed() -> None:
-    posted = _filled(MODERN, "modern", ldap=False)
-    assert posted["password"] == "Secret#1" and posted["dbpw"] == ""
+    posted = _filled(MODERN, "modern", ldap=True)
+    assert posted["password"] == "Secret#1" and posted["ldappassword"] == "Secret#1"
 
 
 def _answer(status: int, text: str = "", location: str | None = None) -> Response:
@@ -122,3 +178,9 @@ def test_refusals_are_classified_and_say_they_are_not_retried(
     message = str(caught.value)
     assert type(caught.value) is error
     assert phrase in message and "does not retry" in message
+
+
+def test_a_chosen_flavor_the_page_contradicts_is_refused_unless_pinned() -> None:
+    with pytest.raises(FormMapError, match="looks like the modern flavor, not legacy"):
+        login.choose_map(_doc(MODERN), "legacy")
+    assert login.choose_map(_doc(MODERN), "legacy", "plain").flavor == "legacy"

@@ -35,8 +35,8 @@ def test_bundled_maps_load(flavor: Flavor) -> None:
     keys = [key for key, _ in form_pages(portal_map)]
     assert "group_edit" in keys and "admin_access" in keys
     level = portal_map.page_editor.fields.level
-    assert level.named(group=12) == "group_12"
-    assert set(level.options) == {"group_default", "none", "view_only", "full"}
+    assert level.named(group=12) == "row 12"
+    assert set(level.texts) == {"group_default", "none", "view_only", "full"}
 
 
 def test_flavors_share_page_urls_and_differ_in_labels() -> None:
@@ -45,16 +45,18 @@ def test_flavors_share_page_urls_and_differ_in_labels() -> None:
         p.url for _, p in form_pages(modern)
     ]
     assert legacy.signin.url == modern.signin.url
-    assert legacy.toggle.fields.enabled.name != modern.toggle.fields.enabled.name
-    assert legacy.page_editor.fields.level.options["full"] == "2"
-    assert modern.page_editor.fields.level.options["full"] == "edit"
+    # The toggle is the same labelled select in both (PowerSchool's docs); the
+    # editor's level texts differ between the generations.
+    assert legacy.toggle.fields.enabled == modern.toggle.fields.enabled
+    assert legacy.page_editor.fields.level.texts["full"] == "Full"
+    assert modern.page_editor.fields.level.texts["full"] == "Edit"
 
 
 def test_page_path_quotes_parameters() -> None:
     search = load_map("modern").staff_search
     assert (
         search.path(query="psaccess=1")
-        == "/admin/faculty/search.html?search=psaccess%3D1"
+        == "/admin/faculty/home.html?selectteacher=psaccess%3D1&teachersonly=0"
     )
 
 

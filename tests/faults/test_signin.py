@@ -14,10 +14,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from psconfig.drivers.portal import AsgiApp
-from psconfig.errors import DriverError, LockedOutError, LoginError
-from psconfig.sim import SimApp, create_app, save_state, seed_state
+from psconfig.drivers.portal import AsgiApp, PortalDriver, open_portal
+from psconfig.errors import DriverError, LockedOutError, LoginError, SignInSchemeError
+from psconfig.model import SignInScheme
+from psconfig.sim import (
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ADMIN_USERNAME,
+    SimApp,
+    create_app,
+    save_state,
+    seed_state,
+)
 from psconfig.sim.state import SimFaults
 from tests.driver.asgi import Flaky, Message, Receive, Send
 from tests.faults.runs import SignInRetriedError, apply_until_converged
@@ -113,3 +122,45 @@ async def test_concurrent_requests_do_not_retry_a_failed_re_login(
     assert isinstance(runs.errors[0], DriverError)
     if second_fails.seen > 2:
         raise SignInRetriedError(f"{second_fails.seen - 2} sign-in(s) after a failure")
+
+
+def markers_district(root: Path, markers: str) -> tuple[District, SimApp]:
+    """A legacy (hashing) district whose sign-in page shows ``markers``."""
+    start = seed_state(flavor="legacy")
+    start.settings.signin_markers = markers  # type: ignore[assignment]
+    made = write_district(root, start, SpecParams())
+    return made, create_app(made.state_path)
+
+
+def admin_portal(app: SimApp, pin: SignInScheme) -> PortalDriver:
+    secret = SecretStr(DEMO_ADMIN_PASSWORD)
+    return open_portal("sim://d", DEMO_ADMIN_USERNAME, secret, sign_in=pin, app=app)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("markers", ["pskey_without_md5js", "md5js_without_pskey"])
+async def test_contradictory_markers_get_no_password_at_all(
+    tmp_path: Path, markers: str
+) -> None:
+    made, app = markers_district(tmp_path, markers)
+    with pytest.raises(SignInSchemeError, match=r"server\.sign_in: pcas or plain"):
+        await apply_district(made, app)
+    assert [r.method for r in app.requests] == ["GET"]  # the sign-in page only
+    assert app.state.failed_logins == {}
+
+
+@pytest.mark.anyio
+async def test_the_spec_pin_settles_contradictory_markers(tmp_path: Path) -> None:
+    _, app = markers_district(tmp_path, "pskey_without_md5js")
+    async with admin_portal(app, "pcas") as driver:
+        assert driver.info.flavor == "legacy"
+    assert sign_in_posts(app) == [302]
+
+
+@pytest.mark.anyio
+async def test_a_pin_the_page_contradicts_posts_nothing(tmp_path: Path) -> None:
+    _, app = markers_district(tmp_path, "flavor")  # a clear hashing page
+    with pytest.raises(SignInSchemeError, match=r"server\.sign_in is plain but"):
+        async with admin_portal(app, "plain"):
+            pass
+    assert sign_in_posts(app) == []

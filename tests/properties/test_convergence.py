@@ -18,7 +18,10 @@ For any generated live PowerSchool (``live.live_states``) and any preset spec
    groups added to reach the export group's number, the state file is exactly the
    one we started from; the toggle ends at rest (on only with ``toggle: on``).
 
-The CI profile runs 25 examples per flavor; ``--slow`` runs 250.
+Each runs in both flavors, on the canonical markup and on five markup variants
+(other names, values, layouts and decoys for the pages bound by label). The CI
+profile runs 25 examples per flavor on the canonical markup and 5 on each variant;
+``--slow`` runs ten times as many.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from psconfig.engine.plan import Plan
 from psconfig.errors import UnsafeChangeError
@@ -102,12 +105,26 @@ def change_list(plan: Plan) -> list[str]:
     return [f"{c.address} {c.detail}".strip() for c in plan.changes]
 
 
+VARIANTS = (0, 1, 2, 3, 4, 5)
+"""The canonical markup and five markup variants (``psconfig.sim.variants``)."""
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("flavor", ["legacy", "modern"])
-def test_apply_converges_from_any_live_state(flavor: Flavor, tmp_path: Path) -> None:
+def test_apply_converges_from_any_live_state(
+    flavor: Flavor, variant: int, tmp_path: Path
+) -> None:
+    # The canonical markup gets the profile's examples; each variant a fifth of
+    # them (the variants change how pages look, not what the driver must do).
+    examples = settings().max_examples
+    budget = examples if variant == 0 else max(3, examples // 5)
+
+    @settings(max_examples=budget)
     @given(start=live_states(flavor), params=spec_params())
     def check(start: LiveCase, params: SpecParams) -> None:
-        district = write_district(tmp_path / "district", start.state, params)
-        asyncio.run(converge(district, start.state))
+        state = start.state.model_copy(update={"markup_variant": variant})
+        district = write_district(tmp_path / "district", state, params)
+        asyncio.run(converge(district, state))
 
     check()
 

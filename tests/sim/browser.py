@@ -16,7 +16,7 @@ import httpx
 import lxml.html
 
 from psconfig.sim import SimApp
-from psconfig.sim.pcas import pcas_dbpw, pcas_password
+from psconfig.sim.pcas import pcas_password
 
 Value = str | Sequence[str] | None
 BASE = "http://sim.test"
@@ -68,15 +68,29 @@ class Browser:
         page = await self.get("/admin/pw.html")
         changes: dict[str, Value] = {"username": username, "password": password}
         match = re.search(r'var pskey = "([0-9A-F]+)"', page.text)
-        if match:  # legacy: doPCASLogin hashes in the browser
-            key = match.group(1)
-            changes["password"] = pcas_password(key, password)
-            changes["dbpw"] = pcas_dbpw(key, password)
+        if match:  # legacy: md5.js's doAdminLogin hashes in the browser
+            changes["password"] = pcas_password(match.group(1), password)
+            changes["ldappassword"] = password
         return await self.submit(page, "LoginForm", changes)
+
+    async def new_staff(self, values: dict[str, str]) -> httpx.Response:
+        """Create a staff member as a person would, in either era (``values`` by
+        unprefixed name): through the duplicate check when the page has one,
+        choosing "create" on it; else the older one-step form."""
+        page = await self.get("/admin/faculty/new.html")
+        if nodes(page, '//form[@id="staffCreateForm"]'):
+            check = await self.submit(page, "staffCreateForm", dict(values))
+            if nodes(check, '//main//form[@action="/admin/faculty/home.html"]'):
+                return await self.submit(check, "")
+            return check
+        prefixed: dict[str, Value] = {f"[05]{k}": v for k, v in values.items()}
+        return await self.submit(page, "", prefixed)
 
 
 def _form(page: httpx.Response, form_id: str) -> lxml.html.FormElement:
-    found = nodes(page, f'//form[@id="{form_id}"]')
+    # An empty id: the page's first form in its content (for forms without an id).
+    xpath = f'//form[@id="{form_id}"]' if form_id else "//main//form"
+    found = nodes(page, xpath)
     assert found, f"no form {form_id!r} on {page.url} ({page.status_code})"
     form = found[0]
     assert isinstance(form, lxml.html.FormElement)

@@ -128,15 +128,8 @@ async def _grant_dde(admin: Browser, flavor: Flavor) -> None:
 
 
 async def _create_sync_user(admin: Browser) -> None:
-    page = await admin.get("/admin/faculty/new.html")
-    changes = {
-        "[05]Last_Name": "Sync",
-        "[05]First_Name": "Clever",
-        "[05]teachernumber": "99999",
-    }
-    created = await admin.submit(
-        page, "newStaffForm", {**changes, "[05]StaffStatus": "2"}
-    )
+    values = {"Last_Name": "Sync", "First_Name": "Clever", "teachernumber": "99999"}
+    created = await admin.new_staff({**values, "StaffStatus": "2"})
     frn = created.headers["location"].split("frn=")[1]
     page = await admin.get(f"/admin/faculty/security/adminaccess.html?frn={frn}")
     changes = {
@@ -159,8 +152,8 @@ async def test_clever_account_exports_through_dde_and_nothing_else(
     clever = Browser(app, ip="54.241.134.131")
     assert (await clever.sign_in("cleversync", SYNC_PASSWORD)).status_code == 302
     # DDE, end to end: select every student, export two fields.
-    page = await clever.get(DDE)
-    selected = await clever.submit(page, "ddeForm", {"filenum": "1"})
+    page = await clever.get(DDE)  # Students is the table it opens on
+    selected = await clever.submit(page, "ddeForm", {"searchselectall": "1"})
     assert text_of(selected, '//p[@id="selectionCount"]') == ["7 records selected"]
     export = await clever.get(EXPORT)
     changes = {
@@ -229,6 +222,6 @@ async def test_roles_give_a_school_its_own_group(app: SimApp, edit_state: Edit) 
     await browser.sign_in("split", PASSWORD)
     assert (await browser.get("/admin/home.html")).status_code == 403  # No Access at DO
     page = await browser.get("/admin/schoolcontext.html")
-    await browser.submit(page, "schoolContextForm", {"Schoolid": "100"})
+    await browser.submit(page, "", {"Schoolid": "100"})
     assert (await browser.get("/admin/security/groups/home.html")).status_code == 200
     await browser.close()

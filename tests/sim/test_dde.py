@@ -17,10 +17,21 @@ async def select(
     admin: Browser, table: str, school: str | None = None
 ) -> httpx.Response:
     if school is not None:
-        page = await admin.get("/admin/schoolcontext.html")
-        await admin.submit(page, "schoolContextForm", {"Schoolid": school})
-    page = await admin.get(DDE)
-    return await admin.submit(page, "ddeForm", {"filenum": table})
+        await admin.get(f"/admin/schoolcontext.html?schoolid={school}")
+    # Choosing the table reloads the page for it; Select All then selects.
+    page = await admin.submit(await admin.get(DDE), "ddeForm", {"filenum": table})
+    return await admin.submit(page, "ddeForm", {"searchselectall": "1"})
+
+
+async def test_select_all_needs_the_page_reloaded_for_the_table(
+    admin: Browser,
+) -> None:
+    page = await admin.get(DDE)  # shows Students
+    answer = await admin.submit(
+        page, "ddeForm", {"filenum": "5", "searchselectall": "1"}
+    )
+    assert (alert(answer) or "").startswith("The page shows another table")
+    assert text_of(answer, '//p[@id="selectionCount"]') == []
 
 
 async def export(admin: Browser, **changes: str | None) -> httpx.Response:
@@ -99,12 +110,11 @@ async def test_export_needs_a_selection(admin: Browser) -> None:
 
 
 async def test_unknown_table(admin: Browser) -> None:
-    response = await select(admin, "3")
+    response = await admin.submit(await admin.get(DDE), "ddeForm", {"filenum": "3"})
     assert alert(response) == "Unknown table: '3'"
 
 
 async def test_a_school_switch_drops_the_selection(admin: Browser) -> None:
     await select(admin, "1")
-    page = await admin.get("/admin/schoolcontext.html")
-    await admin.submit(page, "schoolContextForm", {"Schoolid": "100"})
+    await admin.get("/admin/schoolcontext.html?schoolid=100")
     assert "selectionCount" not in (await admin.get(DDE)).text

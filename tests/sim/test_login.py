@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from psconfig.sim import (
 )
 from psconfig.sim.pcas import pcas_password
 from psconfig.sim.state import Flavor
-from tests.sim.browser import Browser, alert, text_of
+from tests.sim.browser import Browser, alert, nodes, text_of
 from tests.sim.conftest import FakeClock
 from tests.sim.factory import PASSWORD, add_user
 
@@ -35,12 +36,12 @@ Edit = Callable[[Callable[[SimState], object]], None]
 async def test_sign_in_page_matches_the_flavor(anon: Browser, flavor: Flavor) -> None:
     page = await anon.get("/admin/pw.html")
     fields = dict(Browser.form_fields(page, "LoginForm"))
-    assert {"pstoken", "contextData", "dbpw", "serviceName", "username"} <= set(fields)
-    assert len(fields["contextData"]) == 32
+    assert set(fields) == {"pstoken", "ldappassword", "username", "password"}
     legacy = flavor == "legacy"
-    assert ('src="/admin/javascript/md5.js"' in page.text) is legacy
-    assert (f'var pskey = "{fields["contextData"]}"' in page.text) is legacy
-    assert ("hex_hmac_md5" in page.text) is legacy
+    assert ('<script src="/admin/javascript/md5.js">' in page.text) is legacy
+    assert (re.search(r'var pskey = "[0-9A-F]{32}";', page.text) is not None) is legacy
+    # Real pages load the hashing functions from md5.js; none is spelled inline.
+    assert "hex_hmac_md5" not in page.text
     version = "23.10.0.2" if legacy else "25.3.0.1"
     (legal,) = text_of(page, '//div[@id="legal"]')
     assert legal.startswith(f"PowerSchool SIS Version {version}")
@@ -56,7 +57,9 @@ async def test_demo_admin_signs_in(anon: Browser) -> None:
     home = await anon.get("/admin/home.html")
     assert home.status_code == 200
     assert text_of(home, '//span[@id="userName"]') == ["Administrator, Demo"]
-    assert 'data-school="0"' in home.text
+    assert text_of(
+        home, '//button[@id="school_picker_adminSchoolPicker_toggle_btn"]'
+    ) == ["District Office"]
 
 
 async def test_wrong_password_shows_the_sign_in_page(anon: Browser) -> None:
@@ -71,7 +74,8 @@ async def test_each_flavor_accepts_only_its_own_scheme(
     anon: Browser, flavor: Flavor
 ) -> None:
     page = await anon.get("/admin/pw.html")
-    key = dict(Browser.form_fields(page, "LoginForm"))["contextData"]
+    found = re.search(r'var pskey = "(\w+)"', page.text)
+    key = found.group(1) if found else "0" * 32
     # The other generation's password field: hashed for modern, plain for legacy.
     other = (
         DEMO_ADMIN_PASSWORD
@@ -81,6 +85,37 @@ async def test_each_flavor_accepts_only_its_own_scheme(
     changes = {"username": DEMO_ADMIN_USERNAME, "password": other}
     response = await anon.submit(page, "LoginForm", changes)
     assert alert(response) == INVALID
+
+
+@pytest.mark.parametrize("flavor", ["legacy"], indirect=True)
+async def test_legacy_accepts_the_public_admin_clients_post(anon: Browser) -> None:
+    """Exactly the four fields bscpm.js posts: no contextData, no dbpw."""
+    page = await anon.get("/admin/pw.html")
+    found = re.search(r'var pskey = "(\w+)"', page.text)
+    token = dict(Browser.form_fields(page, "LoginForm"))["pstoken"]
+    assert found is not None
+    posted = [
+        ("username", DEMO_ADMIN_USERNAME),
+        ("password", pcas_password(found.group(1), DEMO_ADMIN_PASSWORD)),
+        ("ldappassword", DEMO_ADMIN_PASSWORD),
+        ("pstoken", token),
+    ]
+    response = await anon.post("/admin/home.html", posted)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/admin/home.html"
+
+
+@pytest.mark.parametrize(
+    ("markers", "script", "pskey"),
+    [("pskey_without_md5js", False, True), ("md5js_without_pskey", True, False)],
+)
+async def test_the_markers_knob_renders_a_contradictory_page(
+    anon: Browser, edit_state: Edit, markers: str, script: bool, pskey: bool
+) -> None:
+    edit_state(lambda s: setattr(s.settings, "signin_markers", markers))
+    page = await anon.get("/admin/pw.html")
+    assert ('src="/admin/javascript/md5.js"' in page.text) is script
+    assert ("var pskey" in page.text) is pskey
 
 
 async def test_sign_in_without_the_page_token_is_refused(anon: Browser) -> None:
@@ -210,17 +245,47 @@ async def test_revoking_admin_access_ends_live_sessions(
     await browser.close()
 
 
-async def test_school_context_switch(admin: Browser) -> None:
-    page = await admin.get("/admin/schoolcontext.html")
+PICKER = "school_picker_adminSchoolPicker_toggle_btn"
+
+
+async def test_the_school_picker_shows_and_switches_the_school(admin: Browser) -> None:
+    """20.x+: no data-school; the toggle button's text is the school's name."""
+    home = await admin.get("/admin/home.html")
+    assert "data-school" not in home.text
+    assert text_of(home, f'//button[@id="{PICKER}"]') == ["District Office"]
+    items = '//ul[@id="school_choices"]/li[@role="menuitem"]/a'
+    assert text_of(home, items) == [
+        "District Office",
+        "Springfield High",
+        "Lincoln Elementary",
+    ]
+    [item] = nodes(home, f'{items}[text()="Springfield High"]')
+    assert (await admin.get(str(item.get("href")))).status_code == 302
+    home = await admin.get("/admin/home.html")
+    assert text_of(home, f'//button[@id="{PICKER}"]') == ["Springfield High"]
+
+
+async def test_the_older_header_switches_through_the_school_link(
+    admin: Browser, edit_state: Edit
+) -> None:
+    """Before 20.x: a "School:" link to a Schoolid select and attSubmitButton."""
+    edit_state(lambda s: setattr(s, "version", "12.1.2"))
+    home = await admin.get("/admin/home.html")
+    assert nodes(home, f'//*[@id="{PICKER}"]') == []
+    [link] = nodes(home, '//a[text()="School:"]')
+    href = str(link.get("href"))
+    page = await admin.get(href)
     options = text_of(page, '//select[@name="Schoolid"]/option')
     assert options == ["District Office", "Springfield High", "Lincoln Elementary"]
-    response = await admin.submit(page, "schoolContextForm", {"Schoolid": "100"})
+    assert nodes(page, '//input[@name="attSubmitButton"]')
+    response = await admin.submit(page, "", {"Schoolid": "100"})
     assert response.status_code == 302
     home = await admin.get("/admin/home.html")
-    assert text_of(home, '//span[@id="schoolContext"]') == ["Springfield High"]
-    assert 'data-school="100"' in home.text
-    page = await admin.get("/admin/schoolcontext.html")
-    response = await admin.submit(page, "schoolContextForm", {"Schoolid": "999"})
+    assert text_of(home, '//a[text()="School:"]/following-sibling::span[1]') == [
+        "Springfield High"
+    ]
+    page = await admin.get(href)
+    response = await admin.submit(page, "", {"Schoolid": "999"})
     assert alert(response) == "Invalid school: '999'"
 
 

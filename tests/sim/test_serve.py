@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from psconfig.cli import _register_all, app
 from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, load_state
-from psconfig.sim.pcas import pcas_dbpw, pcas_password
+from psconfig.sim.pcas import pcas_password
 
 LINE = re.compile(
     r"^Simulated PowerSchool \((legacy|modern) ([\d.]+)\) at (http://127\.0\.0\.1:\d+) "
@@ -60,13 +60,13 @@ def test_serve_speaks_real_http(
         page = client.get("/admin/pw.html")
         assert page.status_code == 200 and "var pskey" in page.text
         token = re.search(r'name="pstoken" value="(\w+)"', page.text)
-        key = re.search(r'name="contextData" value="(\w+)"', page.text)
+        key = re.search(r'var pskey = "(\w+)"', page.text)
         assert token and key
         form = {
             "pstoken": token.group(1),
             "username": DEMO_ADMIN_USERNAME,
             "password": pcas_password(key.group(1), DEMO_ADMIN_PASSWORD),
-            "dbpw": pcas_dbpw(key.group(1), DEMO_ADMIN_PASSWORD),
+            "ldappassword": DEMO_ADMIN_PASSWORD,
         }
         response = client.post("/admin/home.html", data=form)
         assert response.status_code == 302

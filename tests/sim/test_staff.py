@@ -1,4 +1,4 @@
-"""Staff: new, search, staff page, edit, the Security Settings tabs, deletion."""
+"""Staff: Admin Access and Roles, deletion (the other staff pages: test_staff_pages)."""
 
 from __future__ import annotations
 
@@ -18,158 +18,13 @@ SYNC_PASSWORD = "Clever-Sync-Pw-42"
 
 
 async def create_sync(admin: Browser, number: str = "99999") -> httpx.Response:
-    page = await admin.get("/admin/faculty/new.html")
-    changes = {
-        "[05]Last_Name": "Sync",
-        "[05]First_Name": "Clever",
-        "[05]teachernumber": number,
-        "[05]StaffStatus": "2",
+    values = {
+        "Last_Name": "Sync",
+        "First_Name": "Clever",
+        "teachernumber": number,
+        "StaffStatus": "2",
     }
-    return await admin.submit(page, "newStaffForm", changes)
-
-
-async def test_new_staff_member(admin: Browser, state_path: Path) -> None:
-    page = await admin.get("/admin/faculty/new.html")
-    fields = dict(Browser.form_fields(page, "newStaffForm"))
-    assert fields["[05]schoolID"] == "0" and fields["ac"] == "prim"
-    assert fields["[05]status"] == "1" and fields["[05]gradebooktype"] == "1"
-    response = await create_sync(admin)
-    assert response.status_code == 302
-    assert response.headers["location"] == "/admin/faculty/home.html?frn=0055"
-    staff_page = await admin.get(response.headers["location"])
-    assert text_of(staff_page, '//h1[@id="staffName"]') == ["Sync, Clever"]
-    assert text_of(staff_page, '//span[@id="teachernumber"]') == ["99999"]
-    staff = load_state(state_path).staff[-1]
-    assert (staff.dcid, staff.home_school, staff.status) == (5, 0, 1)
-    assert [(a.school, a.active, a.staff_type) for a in staff.affiliations] == [
-        (0, True, 2)
-    ]
-    assert not staff.psaccess and staff.password is None and not staff.has_history
-
-
-async def test_new_staff_takes_the_current_school(
-    admin: Browser, state_path: Path
-) -> None:
-    page = await admin.get("/admin/schoolcontext.html")
-    await admin.submit(page, "schoolContextForm", {"Schoolid": "200"})
-    assert (await create_sync(admin)).status_code == 302
-    assert load_state(state_path).staff[-1].home_school == 200
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"[05]Last_Name": ""}, "Last Name is required"),
-        ({"[05]teachernumber": "1001"}, "The ID 1001 is already in use"),
-        ({"[05]StaffStatus": "9"}, "Invalid value for [05]StaffStatus: '9'"),
-        ({"[05]schoolID": "7"}, "Invalid value for [05]schoolID: '7'"),
-    ],
-    ids=["no-last-name", "duplicate-id", "bad-type", "bad-school"],
-)
-async def test_new_staff_validation(
-    admin: Browser, state_path: Path, changes: dict[str, str], message: str
-) -> None:
-    before = load_state(state_path)
-    page = await admin.get("/admin/faculty/new.html")
-    base = {
-        "[05]Last_Name": "Sync",
-        "[05]First_Name": "Clever",
-        "[05]teachernumber": "9",
-    }
-    response = await admin.submit(page, "newStaffForm", {**base, **changes})
-    assert response.status_code == 200
-    assert alert(response) == message
-    assert load_state(state_path) == before
-    assert ("[05]First_Name", "Clever") in Browser.form_fields(response, "newStaffForm")
-
-
-@pytest.mark.parametrize(
-    ("search", "names"),
-    [
-        (
-            "",
-            [
-                "Administrator, Demo",
-                "Garcia, Maria",
-                "Jones, Bob",
-                "Smith, Alice",
-                "Sync, Clever",
-            ],
-        ),
-        ("99999", ["Sync, Clever"]),
-        ("SYNC", ["Sync, Clever"]),
-        ("psaccess=1", ["Administrator, Demo"]),
-        ("teachernumber=1001", ["Smith, Alice"]),
-        ("status=2", []),
-        ("999", []),
-    ],
-)
-async def test_staff_search(admin: Browser, search: str, names: list[str]) -> None:
-    await create_sync(admin)
-    page = await admin.get(f"/admin/faculty/search.html?search={search}")
-    assert text_of(page, '//table[@id="staffResults"]//td[@class="name"]') == names
-
-
-async def test_staff_search_rejects_unknown_fields(admin: Browser) -> None:
-    page = await admin.get("/admin/faculty/search.html?search=password=x")
-    assert alert(page) == "Unknown search field: password"
-    assert text_of(page, '//table[@id="staffResults"]//tr') == []
-
-
-async def test_edit_information(admin: Browser, state_path: Path) -> None:
-    await create_sync(admin)
-    page = await admin.get("/admin/faculty/edit.html?frn=0055")
-    fields = dict(Browser.form_fields(page, "editStaffForm"))
-    assert "[05]schoolID" not in fields and fields["[05]status"] == "1"
-    response = await admin.submit(
-        page,
-        "editStaffForm",
-        {"[05]title": "Integration", "[05]status": "2", "[05]StaffStatus": "0"},
-    )
-    assert confirmed(response)
-    staff = load_state(state_path).staff[-1]
-    assert (staff.title, staff.status, staff.affiliations[0].staff_type) == (
-        "Integration",
-        2,
-        0,
-    )
-    response = await admin.submit(page, "editStaffForm", {"[05]email_addr": None})
-    assert alert(response) == "Missing field [05]email_addr"
-    response = await admin.submit(page, "editStaffForm", {"[05]teachernumber": "1"})
-    assert alert(response) == "The ID 1 is already in use"
-
-
-async def test_unknown_staff_is_not_found(admin: Browser) -> None:
-    for frn in ("0059999", "xyz", ""):
-        response = await admin.get(f"/admin/faculty/edit.html?frn={frn}")
-        assert response.status_code == 404
-
-
-async def test_affiliations_tab(admin: Browser, state_path: Path) -> None:
-    await create_sync(admin)
-    url = "/admin/faculty/security/affiliations.html?frn=0055"
-    page = await admin.get(url)
-    fields = Browser.form_fields(page, "affiliationsForm")
-    assert ("homeschool", "0") in fields and ("active_0", "1") in fields
-    assert text_of(page, '//tr[@data-school="0"]/td[@class="school"]') == [
-        "District Office"
-    ]
-    changes = {"ptaccess": "1", "newschool": "100", "newstafftype": "1"}
-    assert confirmed(await admin.submit(page, "affiliationsForm", changes))
-    staff = load_state(state_path).staff[-1]
-    assert staff.ptaccess
-    assert [(a.school, a.active, a.staff_type) for a in staff.affiliations] == [
-        (0, True, 2),
-        (100, True, 1),
-    ]
-    page = await admin.get(url)
-    unhome: dict[str, str | None] = {"homeschool": "100", "active_0": None}
-    assert confirmed(await admin.submit(page, "affiliationsForm", unhome))
-    staff = load_state(state_path).staff[-1]
-    assert staff.home_school == 100 and not staff.affiliations[0].active
-    page = await admin.get(url)
-    response = await admin.submit(page, "affiliationsForm", {"active_100": None})
-    assert alert(response) == "The home school affiliation must be active"
+    return await admin.new_staff(values)
 
 
 async def configure_sign_in(admin: Browser, **extra: str | None) -> httpx.Response:

@@ -6,6 +6,7 @@ See ``driver.PortalDriver`` for behaviour, ``maps/`` for the per-flavor form map
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,8 @@ from pydantic import SecretStr
 from psconfig.drivers.portal.driver import DEFAULT_DDE_FIELDS, PortalDriver
 from psconfig.drivers.portal.portal_session import PortalSession
 from psconfig.drivers.portal.session import AsgiApp, Http, RetryPolicy
+from psconfig.drivers.portal.site_map import apply_site_map, load_site_map
+from psconfig.model import SignInScheme
 
 __all__ = [
     "DEFAULT_DDE_FIELDS",
@@ -32,6 +35,7 @@ def open_portal(
     password: SecretStr,
     *,
     flavor: FlavorChoice = "auto",
+    sign_in: SignInScheme = "auto",
     insecure: bool = False,
     sim_dir: Path | None = None,
     timeout: float = 30.0,
@@ -40,15 +44,21 @@ def open_portal(
     allow_toggle_for_read: bool = True,
     retry: RetryPolicy | None = None,
     app: AsgiApp | None = None,
+    site_map: Path | None = None,
 ) -> PortalDriver:
     """A driver for the portal at ``url``; it signs in on ``async with``.
 
     ``url`` is ``https://HOST``, ``http://127.0.0.1:PORT`` (``psconfig sim serve``) or
     ``sim://NAME`` (the in-process simulator, its state under ``sim_dir``).
+    ``sign_in`` pins the sign-in scheme (``pcas`` or ``plain``); ``auto`` reads it
+    from the sign-in page and refuses, posting nothing, when the page is unclear.
     ``insecure`` turns TLS verification off (test servers only). ``client_ip`` is the
     address the simulator sees (its lockout is per IP). ``app`` routes every request
     into that ASGI application instead (tests, embedding); ``retry`` tunes GET retries.
-    No I/O happens until the driver is entered.
+    ``site_map`` is a district's learned map (``doctor --learn``): its pins are laid
+    over the bundled map, and a pinned control that changed fails closed. It is
+    read now (a bad file fails before any request); no other I/O happens until the
+    driver is entered.
     """
     http = Http(
         url,
@@ -61,8 +71,11 @@ def open_portal(
         app=app,
     )
     session = PortalSession(
-        http, username, password, None if flavor == "auto" else flavor
+        http, username, password, None if flavor == "auto" else flavor, sign_in
     )
+    if site_map is not None:
+        learned, source = load_site_map(site_map), str(site_map)
+        session.site_map = partial(apply_site_map, site_map=learned, source=source)
     return PortalDriver(
         http,
         session,

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from psconfig.drivers.portal import labels
 from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.map_parts import FieldKind, FieldMap, Fields
 
@@ -30,17 +31,27 @@ _PAGE_KINDS: dict[FieldKind, frozenset[str]] = {
     "checkbox": frozenset({"checkbox"}),
     "checkboxes": frozenset({"checkbox", "checkboxes"}),
     "radio": frozenset({"radio"}),
+    "choice": frozenset({"select", "radio"}),
     "submit": frozenset({"submit"}),
 }
 
 
 def control_name(form: Form, field: FieldMap, **row: object) -> str:
-    """The control's name, after checking the page has it with the map's kind."""
-    name = field.named(**row)
+    """The control's name, after checking the page has it with the map's kind.
+
+    A labelled field is found by its label (``labels.resolve``), a row field by
+    its row's label, any other by its confirmed name.
+    """
+    if field.row_label is not None:
+        name = labels.row_name(form, field, next(iter(row.values()), ""))
+    elif field.label is not None:
+        name = labels.resolve(form, field, **row)
+    else:
+        name = field.named(**row)
     kind = form.kind(name)
     if kind not in _PAGE_KINDS[field.kind]:
         raise form.where.missing(
-            name, f"is a {kind} on the page, the map says {field.kind}"
+            field.named(**row), f"is a {kind} on the page, the map says {field.kind}"
         )
     return name
 
@@ -48,10 +59,10 @@ def control_name(form: Form, field: FieldMap, **row: object) -> str:
 def require_all(form: Form, fields: Fields) -> None:
     """Fail closed unless the form has every field of the page's map.
 
-    Row fields (``group_{group}``) are checked when their row is used.
+    Row fields (``group_{group}``, a row label) are checked when their row is used.
     """
     for _, field in fields.items():
-        if "{" not in field.name:
+        if field.row_label is None and "{" not in (field.name or ""):
             control_name(form, field)
 
 
@@ -101,7 +112,8 @@ class OptionalNumber(Number):
     """A select whose empty value is None (No Group Defined, Default Group Access)."""
 
     def read(self, form: Form, field: FieldMap, row: dict[str, object]) -> object:
-        if form.value(control_name(form, field, **row)) == "":
+        name = control_name(form, field, **row)
+        if normalize(form, field, name, form.value(name)) == "":
             return None
         return super().read(form, field, row)
 
@@ -159,7 +171,14 @@ FLAG, CHECKED_SET, LINES = Flag(), CheckedSet(), Lines()
 
 
 def normalize(form: Form, field: FieldMap, name: str, value: str) -> str:
-    """The normalized value of a posted one; unknown values fail closed."""
+    """The normalized value of a posted one; unknown values fail closed.
+
+    Where the map chooses options by text, the value's visible text decides.
+    """
+    if field.by_text:
+        return labels.normalized_of_text(
+            form.where, field, name, labels.text_of(form, name, value)
+        )
     found = field.normalized_of(value)
     if found is None:
         raise form.where.missing(name, f"has value {value!r}, which the map lacks")
@@ -167,7 +186,12 @@ def normalize(form: Form, field: FieldMap, name: str, value: str) -> str:
 
 
 def posted(form: Form, field: FieldMap, name: str, normalized: str) -> str:
-    """The posted value of a normalized one; unmapped values fail closed."""
+    """The posted value of a normalized one; unmapped values fail closed.
+
+    Where the map chooses options by text, the page's option with that text.
+    """
+    if field.by_text:
+        return labels.value_for(form, field, name, normalized)
     if field.options and normalized not in field.options:
         raise form.where.missing(name, f"has no mapped value for {normalized!r}")
     return field.value_of(normalized)

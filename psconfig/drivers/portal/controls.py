@@ -12,7 +12,8 @@ flavor, so the driver fails closed before it posts anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from psconfig.errors import FormMapError
@@ -24,6 +25,25 @@ TEXTUAL = frozenset(
 """Control kinds that hold typed text (what a capture redacts, what ``set`` fills)."""
 _NEVER_POSTED = frozenset({"file", "reset", "button", "image"})
 _BUTTONS = frozenset({"submit"})
+
+
+SPACES = re.compile(r"\s+")
+"""Runs of whitespace (a label's or a cell's text is compared collapsed)."""
+_TRAILER = re.compile(r"\s*(?::|\*|\[\?\])\s*$")
+
+
+def normalize_label(text: str) -> str:
+    """A visible label as compared: spaces collapsed, case folded.
+
+    A trailing ``:``, ``*`` or ``[?]`` is dropped, so "Allowed IPs [?]:" is
+    "allowed ips".
+    """
+    out = SPACES.sub(" ", text).strip()
+    while True:
+        trimmed = _TRAILER.sub("", out)
+        if trimmed == out:
+            return out.casefold()
+        out = trimmed
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,14 @@ class Option:
 
 @dataclass
 class Control:
-    """One form control. ``kind`` is the input type, ``select`` or ``textarea``."""
+    """One form control. ``kind`` is the input type, ``select`` or ``textarea``.
+
+    ``own`` is the control's own visible label, normalized (``label for``, a
+    wrapping label, ``aria-label``, ``aria-labelledby``): for a radio or a checkbox
+    of a group, the text of that one choice. ``context`` holds the labels of the
+    place it sits in (the cell before it in a table row, its fieldset's legend, a
+    labelled ``role=group``), normalized.
+    """
 
     name: str
     kind: str
@@ -57,6 +84,26 @@ class Control:
     options: list[Option] = field(default_factory=list)
     multiple: bool = False
     disabled: bool = False
+    labeller: Callable[[], tuple[str, tuple[str, ...]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Finds ``own`` and ``context`` on first use (most pages never ask)."""
+    _found: tuple[str, tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def _labels(self) -> tuple[str, tuple[str, ...]]:
+        if self._found is None:
+            self._found = self.labeller() if self.labeller else ("", ())
+        return self._found
+
+    @property
+    def own(self) -> str:
+        return self._labels()[0]
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        return self._labels()[1]
 
 
 class Form:
@@ -73,6 +120,8 @@ class Form:
         self.id, self.action, self.method = form_id, action, method
         self.controls = controls
         self.where = where
+        self.bound: dict[tuple[object, ...], object] = {}
+        """What ``labels`` found on this form, by label (labels do not change)."""
 
     # -- reading ---------------------------------------------------------------
 
@@ -123,9 +172,15 @@ class Form:
             return [o.value for o in found[0].options]
         return [c.value for c in found]
 
-    def option_labels(self, name: str) -> dict[str, str]:
-        """A select's option values mapped to their labels."""
-        return {o.value: o.label for o in self.named(name)[0].options}
+    def texts(self, name: str) -> dict[str, str]:
+        """Value -> visible text of each choice: select options, radios or boxes.
+
+        The text of a radio or a box is its own label; texts are normalized.
+        """
+        found = self.named(name)
+        if found[0].kind == "select":
+            return {o.value: normalize_label(o.label) for o in found[0].options}
+        return {c.value: c.own for c in found}
 
     # -- changing --------------------------------------------------------------
 
@@ -172,9 +227,10 @@ class Form:
         """The (name, value) pairs a browser posts, clicking button ``submit``.
 
         Without ``submit`` the first submit button counts as clicked, which is what
-        a browser does when the user presses Enter in the form.
+        a browser does when the user presses Enter in the form; ``""`` clicks none
+        (a script submitting the form, as a list that reloads its page does).
         """
-        if submit is not None:
+        if submit:
             self.named(submit)
         out: list[tuple[str, str]] = []
         clicked = submit

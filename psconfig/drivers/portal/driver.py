@@ -115,7 +115,7 @@ class PortalDriver:
         toggle = await self._reader.toggle()
         groups = asyncio.ensure_future(self._reader.groups(scope.groups))
         staff = asyncio.ensure_future(self._reader.staff(scope.staff_ids))
-        schools = asyncio.ensure_future(self._reader.schools())
+        schools = asyncio.ensure_future(self._reader.cached_schools())
         pages = asyncio.ensure_future(self._page_permissions(scope.pages, toggle))
         await all_or_none(groups, staff, schools, pages)
         return State(
@@ -199,11 +199,25 @@ class PortalDriver:
             fields if fields is not None else DEFAULT_DDE_FIELDS.get(table, ())
         )
         home, export = self.map.dde_home, self.map.dde_export
+        # Choosing the table reloads the page for it (a script submits the form
+        # without a button); Select All then selects that table's records.
         await self._dde_post(
             home.url,
             home.form,
             lambda form: bind.CHOICE.write(form, home.fields.table, {}, table),
-            button=home.fields.select_all.name,
+            button="",
+        )
+
+        def select_all(form: Form) -> None:
+            shown = bind.CHOICE.read(form, home.fields.table, {})
+            if shown != table:
+                raise DriverError(
+                    f"{home.url}: the page shows table {shown!r} after choosing "
+                    f"{table!r}: it did not reload for the table"
+                )
+
+        await self._dde_post(
+            home.url, home.form, select_all, button=home.fields.select_all.name
         )
         ef = export.fields
 

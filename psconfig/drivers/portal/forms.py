@@ -11,12 +11,28 @@ flavor, so the driver fails closed before it posts anything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from psconfig.drivers.portal.controls import TEXTUAL, Control, Form, Option, Where
+from psconfig.drivers.portal.controls import (
+    SPACES,
+    TEXTUAL,
+    Control,
+    Form,
+    Option,
+    Where,
+    normalize_label,
+)
+
+FORM_BY_LABEL = "@"
+"""A form key starting with this finds the form holding the control labelled so."""
+FORM_BY_NAME = "="
+"""A form key starting with this finds the form holding the control named so."""
+_CONTROLS = ("input", "select", "textarea", "button")
+_NOT_LABEL_TEXT = frozenset({"select", "textarea", "option", "script", "style"})
+_CELLS = frozenset({"td", "th"})
 
 
 class Row:
@@ -39,6 +55,12 @@ class Document:
         self.status = status
         self.where = Where(page=page, flavor=flavor)
         self._root = _parse(text)
+        self._label_index: _Labels | None = None
+
+    def _labels(self) -> _Labels:
+        if self._label_index is None:
+            self._label_index = _Labels(self._root)
+        return self._label_index
 
     @property
     def page(self) -> str:
@@ -63,31 +85,250 @@ class Document:
         return out
 
     def find_form(self, form_id: str | None = None) -> Form | None:
-        """The form with ``id`` (or ``name``) ``form_id``, or the first form."""
+        """The form with ``id`` (or ``name``) ``form_id``, or the first form.
+
+        A ``form_id`` of ``@LABEL`` is the one form holding a control labelled
+        LABEL; several such forms are a FormMapError (the page is ambiguous).
+        """
+        if form_id is not None and form_id.startswith(FORM_BY_LABEL):
+            return self._form_by_label(form_id[len(FORM_BY_LABEL) :])
+        if form_id is not None and form_id.startswith(FORM_BY_NAME):
+            name = form_id[len(FORM_BY_NAME) :]
+            return next((f for f in self.forms() if f.has(name)), None)
         for element in self._root.iter("form"):
             if form_id is None or form_id in (element.get("id"), element.get("name")):
                 return self._build(element)
         return None
 
+    def forms(self) -> list[Form]:
+        """Every form on the page, in document order."""
+        return [self._build(element) for element in self._root.iter("form")]
+
     def form(self, form_id: str) -> Form:
         """The form ``form_id``; a FormMapError when the page lacks it."""
         found = self.find_form(form_id)
         if found is None:
+            if form_id.startswith(FORM_BY_LABEL):
+                raise self.where.missing(
+                    form_id[1:], "labels no control (no form of the page has it)"
+                )
+            if form_id.startswith(FORM_BY_NAME):
+                raise self.where.missing(form_id[1:], "is on no form of the page")
             raise self.where.missing(f"form#{form_id}")
         return found
+
+    def _form_by_label(self, label: str) -> Form | None:
+        wanted = normalize_label(label)
+        found = [
+            form
+            for form in self.forms()
+            if any(wanted == c.own or wanted in c.context for c in form.controls)
+        ]
+        if len(found) > 1:
+            ids = [f.id or "(no id)" for f in found]
+            raise self.where.missing(label, f"labels controls in several forms {ids}")
+        return found[0] if found else None
+
+    def links(self) -> list[tuple[str, str]]:
+        """(absolute path, visible text) of every link on the page, in order."""
+        out = []
+        for anchor in self._root.iter("a"):
+            href = anchor.get("href")
+            if href:
+                text = _SPACES.sub(" ", anchor.text_content()).strip()
+                out.append((urljoin(self.page, str(href)), text))
+        return out
+
+    def link(self, text: str) -> str | None:
+        """The href of the one link whose visible text is ``text`` (normalized)."""
+        wanted = normalize_label(text)
+        hrefs = {
+            str(a.get("href"))
+            for a in self._root.iter("a")
+            if a.get("href") and normalize_label(a.text_content()) == wanted
+        }
+        if len(hrefs) > 1:
+            raise self.where.missing(
+                text, f"is the text of several links {sorted(hrefs)}"
+            )
+        return urljoin(self.page, hrefs.pop()) if hrefs else None
+
+    def table(self, label: str) -> list[dict[str, str]] | None:
+        """The rows of the table a visible label introduces, by column heading.
+
+        The label is the table's caption, ``aria-label``, or the heading (or other
+        element) right before it. Each row maps its column's heading to what the
+        cell shows: a select's chosen option text, else the cell's text. None when
+        no table carries the label; every row is returned as it is.
+        """
+        wanted = normalize_label(label)
+        for table in self._root.iter("table"):
+            if _table_label(table) == wanted:
+                return _table_rows(table)
+        return None
+
+    def labelled_text(self, label: str) -> str | None:
+        """The text a visible label introduces on the page.
+
+        The rest of the label's element ("Current Number of Security Groups: 12"),
+        else its next element or table cell.
+        """
+        wanted = normalize_label(label)
+        for element in self._root.iter():
+            if not isinstance(element, lxml_html.HtmlElement) or element.tag in (
+                "script",
+                "style",
+            ):
+                continue
+            head = _SPACES.sub(" ", element.text or "").strip()
+            if not normalize_label(head).startswith(wanted):
+                continue
+            rest = _after_label(head, wanted)
+            full = _SPACES.sub(" ", element.text_content()).strip()
+            rest = (rest + " " + full[len(head) :]).strip()
+            if rest:
+                return rest
+            sibling = element.getnext()
+            if sibling is not None:
+                return str(sibling.text_content()).strip()
+        return None
 
     def _build(self, element: lxml_html.HtmlElement) -> Form:
         action = urljoin(self.page, element.get("action") or self.page)
         parts = urlsplit(action)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         method = (element.get("method") or "get").lower()
-        controls = [
-            _control(e) for e in element.iter("input", "select", "textarea", "button")
-        ]
+        controls = [_control(e, self._labels) for e in element.iter(*_CONTROLS)]
         return Form(element.get("id") or "", path, method, controls, self.where)
 
 
-def _control(element: lxml_html.HtmlElement) -> Control:
+_SPACES = SPACES
+
+
+def _after_label(text: str, normalized: str) -> str:
+    """``text`` without the label ``normalized`` (and its ``:``) at its start."""
+    for end in range(len(text) + 1):
+        if normalize_label(text[:end]) == normalized:
+            return text[end:].lstrip(" :*").strip()
+    return ""
+
+
+def _label_text(element: lxml_html.HtmlElement) -> str:
+    """The visible text of a label, without the controls (option texts) inside."""
+    parts = [element.text or ""]
+    for child in element:
+        if (
+            isinstance(child, lxml_html.HtmlElement)
+            and child.tag not in _NOT_LABEL_TEXT
+        ):
+            parts.append(_label_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _table_label(table: lxml_html.HtmlElement) -> str:
+    caption = table.find("caption")
+    if caption is not None:
+        return normalize_label(_label_text(caption))
+    if table.get("aria-label"):
+        return normalize_label(str(table.get("aria-label")))
+    before = table.getprevious()
+    return normalize_label(_label_text(before)) if before is not None else ""
+
+
+def _table_rows(table: lxml_html.HtmlElement) -> list[dict[str, str]]:
+    heads: list[str] = []
+    rows = []
+    for tr in table.iter("tr"):
+        cells = [c for c in tr if c.tag in _CELLS]
+        if cells and all(c.tag == "th" for c in cells):
+            heads = [normalize_label(_label_text(c)) for c in cells]
+            continue
+        rows.append({h: _cell_value(c) for h, c in zip(heads, cells, strict=False)})
+    return rows
+
+
+def _cell_value(cell: lxml_html.HtmlElement) -> str:
+    select = next(cell.iter("select"), None)
+    if select is None:
+        return _SPACES.sub(" ", _label_text(cell)).strip()
+    options = list(select.iter("option"))
+    chosen = [o for o in options if o.get("selected") is not None] or options[:1]
+    return _SPACES.sub(" ", chosen[0].text_content()).strip() if chosen else ""
+
+
+def _has_control(element: lxml_html.HtmlElement) -> bool:
+    return next(element.iter(*_CONTROLS), None) is not None
+
+
+class _Labels:
+    """Finds the labels of controls on one page (see ``Control.own``)."""
+
+    def __init__(self, root: lxml_html.HtmlElement) -> None:
+        self._root = root
+        self._for: dict[str, str] = {}
+        for label in root.iter("label"):
+            target = label.get("for")
+            if target and target not in self._for:
+                self._for[target] = _label_text(label)
+        self._ids: dict[str, lxml_html.HtmlElement] | None = None
+
+    def _by_id(self, ident: str) -> str:
+        if self._ids is None:
+            self._ids = {str(e.get("id")): e for e in self._root.iter() if e.get("id")}
+        found = self._ids.get(ident)
+        return _label_text(found) if found is not None else ""
+
+    def _aria(self, element: lxml_html.HtmlElement) -> str:
+        refs = (element.get("aria-labelledby") or "").split()
+        if refs:
+            return " ".join(self._by_id(r) for r in refs)
+        return element.get("aria-label") or ""
+
+    def own(self, element: lxml_html.HtmlElement) -> str:
+        text = self._aria(element)
+        if not text and element.get("id"):
+            text = self._for.get(str(element.get("id")), "")
+        if not text:
+            for parent in element.iterancestors("label"):
+                text = _label_text(parent)
+                break
+        return normalize_label(text)
+
+    def context(self, element: lxml_html.HtmlElement) -> tuple[str, ...]:
+        found: list[str] = []
+        cell_seen = False
+        for parent in element.iterancestors():
+            tag = parent.tag
+            if tag in _CELLS and not cell_seen:
+                cell_seen = True
+                found.append(_cell_before(parent))
+            elif tag == "fieldset":
+                legend = parent.find("legend")
+                if legend is not None:
+                    found.append(_label_text(legend))
+            if parent.get("role") in ("group", "radiogroup"):
+                found.append(self._aria(parent))
+            if tag == "form":
+                break
+        return tuple(t for t in (normalize_label(f) for f in found) if t)
+
+
+def _cell_before(cell: lxml_html.HtmlElement) -> str:
+    """The text of the nearest cell before ``cell`` in its row holding no control."""
+    for sibling in cell.itersiblings(preceding=True):
+        if sibling.tag in _CELLS and not _has_control(sibling):
+            return _label_text(sibling)
+    return ""
+
+
+def _control(element: lxml_html.HtmlElement, labels: Callable[[], _Labels]) -> Control:
+    found = _bare_control(element)
+    found.labeller = lambda: (labels().own(element), labels().context(element))
+    return found
+
+
+def _bare_control(element: lxml_html.HtmlElement) -> Control:
     tag = element.tag
     name = element.get("name") or ""
     disabled = element.get("disabled") is not None
@@ -162,12 +403,13 @@ def personal_values(
     capture, not only where they were found.
     """
     root = _parse(text)
+    labels = _Labels(root)
     found: set[str] = set()
     for element in root.iter("input", "textarea"):
         kind = (element.get("type") or "text").lower()
         if element.tag == "input" and (kind not in TEXTUAL or kind == "hidden"):
             continue
-        if (element.get("name") or "") not in keep_inputs:
+        if not _kept(element, keep_inputs, labels):
             found.add(element.get("value") or element.text_content() or "")
     for xpath in text_xpaths:
         for item in _as_list(root.xpath(xpath)):
@@ -196,8 +438,10 @@ def redact_html(
       an email address or an IPv4 address is replaced throughout the text.
     """
     root = _parse(text)
+    labels = _Labels(root)
     for element in root.iter("input", "textarea"):
-        _redact_control(element, keep_inputs)
+        kept = _kept(element, keep_inputs, labels)
+        _redact_control(element, frozenset({element.get("name") or ""} if kept else ()))
     for xpath in text_xpaths:
         for item in _as_list(root.xpath(xpath)):
             if isinstance(item, lxml_html.HtmlElement):
@@ -236,6 +480,18 @@ def _scrub_tree(root: lxml_html.HtmlElement, personal: list[str]) -> None:
         for attr, value in element.attrib.items():
             if attr not in _STRUCTURAL_ATTRS and not attr.startswith("data-"):
                 element.set(attr, _scrub(value, personal))
+
+
+def _kept(
+    element: lxml_html.HtmlElement, keep: frozenset[str], labels: _Labels
+) -> bool:
+    """True for a structural input: kept by name, or by label (``@LABEL``)."""
+    if (element.get("name") or "") in keep:
+        return True
+    wanted = {normalize_label(k[1:]) for k in keep if k.startswith("@")}
+    if not wanted:
+        return False
+    return bool(wanted & {labels.own(element), *labels.context(element)})
 
 
 def _redact_control(element: lxml_html.HtmlElement, keep: frozenset[str]) -> None:

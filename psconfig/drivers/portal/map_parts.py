@@ -28,10 +28,13 @@ FieldKind = Literal[
     "checkbox",
     "checkboxes",
     "radio",
+    "choice",
     "submit",
 ]
+"""``choice`` is one of N shown as a select or as a radio group (pages whose markup
+no public source shows: the driver accepts either)."""
 
-_PLACEHOLDERS = frozenset({"number", "page", "frn", "query", "group", "school"})
+_PLACEHOLDERS = frozenset({"number", "page", "frn", "query", "group", "school", "id"})
 
 
 def _check_template(template: str) -> str:
@@ -68,26 +71,68 @@ Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
 class FieldMap(Frozen):
-    """One form control: its posted name, its kind and its option table.
+    """One form control: how to find it, its kind and its option table.
 
-    ``options`` maps a normalized value (what ``psconfig.model`` uses) to the value
-    the portal posts. Empty means the portal's values are used as they are (numbers,
-    times, district-defined codes); they are still checked against the page.
+    A control is found by ``label``, the visible text a person reads beside it
+    (``labels.resolve``), or by ``name`` alone where a public source confirms the
+    name. With both, ``name`` (empty: none) is a pin: the control the label
+    finds must have it.
+    ``row_label`` finds one control per table row instead, by a regex over the
+    row's label whose group captures the row key ("12 Read-Only Export" -> 12).
+    ``nth`` picks among several controls one label introduces, in page order
+    ("... from [start] to [end]").
+
+    Option tables: ``texts`` maps a normalized value (what ``psconfig.model``
+    uses) to the option's visible text; the driver chooses options by text and
+    never guesses a value. ``number_text`` reads a number out of an option text
+    ("Read-Only Export (12)"); ``time_text`` reads "05:30 PM" as "17:30".
+    ``options`` maps a normalized value to a posted
+    value, for names and values a public source confirms. With no table, the
+    portal's own values are used as they are, still checked against the page.
     """
 
-    name: Template
+    name: Template = ""
+    label: str | None = None
+    row_label: Regex | None = None
+    nth: Annotated[int, Field(ge=0)] | None = None
     kind: FieldKind
     options: dict[str, str] = Field(default_factory=dict)
+    texts: dict[str, str] = Field(default_factory=dict)
+    number_text: Regex | None = None
+    time_text: bool = False
 
     @model_validator(mode="after")
     def _options_bijective(self) -> FieldMap:
+        if not self.name and self.label is None and self.row_label is None:
+            raise ValueError("a field needs a label, a row_label or a name")
         if len(set(self.options.values())) != len(self.options):
-            raise ValueError(f"field {self.name!r}: two options share a value")
+            raise ValueError(f"field {self.shown()!r}: two options share a value")
+        folded = [t.casefold() for t in self.texts.values()]
+        if len(set(folded)) != len(folded):
+            raise ValueError(f"field {self.shown()!r}: two options share a text")
         return self
 
+    def shown(self, **params: object) -> str:
+        """How errors name the field: its label (or row) with its pin, or its name."""
+        filled = bool(params) or "{" not in self.name
+        name = (self.name.format(**params) if filled else self.name) or None
+        if self.label is not None:
+            return f"{self.label!r} ({name})" if name else repr(self.label)
+        if self.row_label is not None:
+            key = next(iter(params.values()), "?")
+            return f"row {key}" + (f" ({name})" if name else "")
+        return name or "?"
+
     def named(self, **params: object) -> str:
-        """The control name with row placeholders (``{group}``, ``{school}``) filled."""
-        return self.name.format(**params)
+        """The pinned name with row placeholders filled, or how errors name it."""
+        if self.name and self.label is None and self.row_label is None:
+            return self.name.format(**params)
+        return self.shown(**params)
+
+    @property
+    def by_text(self) -> bool:
+        """True when options are chosen by their visible text."""
+        return bool(self.texts) or self.number_text is not None or self.time_text
 
     def value_of(self, normalized: str) -> str:
         """The posted value for a normalized one; identity when there is no table."""
@@ -129,26 +174,31 @@ class Page(Frozen):
 
 
 class FormPage(Page):
-    """A page carrying one form, found by its ``id``."""
+    """A page carrying one form.
 
-    form: str
+    The form is found by its ``id`` (a pin) or, without one, as the form holding
+    the first labelled field ("@LABEL") or the first named one ("=NAME").
+    """
+
+    form: str = ""
     fields: Fields
+
+    @model_validator(mode="before")
+    @classmethod
+    def _form_key(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("form"):
+            return data
+        for field in dict(data.get("fields") or {}).values():
+            if isinstance(field, dict) and field.get("label"):
+                return {**data, "form": f"@{field['label']}"}
+        for field in dict(data.get("fields") or {}).values():
+            if isinstance(field, dict) and field.get("name"):
+                return {**data, "form": f"={field['name']}"}
+        return data
 
     def label(self) -> str:
         """A short page name for reports (the path without its query)."""
         return self.url.split("?", 1)[0]
-
-
-class Detect(Frozen):
-    """Sign-in page markers: all of ``all_of`` present, none of ``none_of``."""
-
-    all_of: tuple[str, ...] = ()
-    none_of: tuple[str, ...] = ()
-
-    def matches(self, page_text: str) -> bool:
-        return all(m in page_text for m in self.all_of) and not any(
-            m in page_text for m in self.none_of
-        )
 
 
 class Markers(Frozen):
@@ -163,7 +213,9 @@ class Capture(Frozen):
     """What ``doctor --capture`` keeps and blanks beyond its generic rules.
 
     ``keep_inputs`` are structural inputs whose values are safe and useful for fixing
-    a map (``ac``, ``page``); every other input value is replaced. The text of
+    a map (``ac``, ``page``), by name or, as ``@LABEL``, by their visible label
+    (names vary where pages are bound by label); every other input value is
+    replaced. The text of
     elements matched by ``redact_text_xpaths`` (names, staff IDs) is blanked.
     """
 

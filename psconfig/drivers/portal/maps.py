@@ -1,8 +1,8 @@
 """Form maps: what each PowerSchool flavor's admin pages look like, as validated data.
 
 Everything version-specific the driver knows (URLs, form ids, field names, option
-value <-> normalized value tables, success/failure markers, the version regex and the
-flavor-detection markers) lives in ``maps/<flavor>.json``. This module only loads and
+value <-> normalized value tables, success/failure markers and the version regex)
+lives in ``maps/<flavor>.json``. This module only loads and
 validates those files; the Python code reading and writing pages refers to fields by
 their normalized key (``group_edit.fields.access_level``) and never spells a portal
 field name itself, so a capture of a real server can fix a map without code changes.
@@ -23,7 +23,6 @@ from pydantic import ValidationError
 
 from psconfig.drivers.portal.map_parts import (
     Capture,
-    Detect,
     FieldMap,
     Fields,
     FormPage,
@@ -31,6 +30,7 @@ from psconfig.drivers.portal.map_parts import (
     Page,
     PathTemplate,
     Regex,
+    Template,
 )
 from psconfig.errors import FormMapError
 from psconfig.model import Flavor, Frozen
@@ -41,47 +41,64 @@ FLAVORS: tuple[Flavor, ...] = ("legacy", "modern")
 class SigninFields(Fields):
     username: FieldMap
     password: FieldMap
+    token: FieldMap
+
+
+class SigninOptionalFields(Fields):
+    """Inputs some sign-in pages carry and the driver fills only when present."""
+
     key: FieldMap
     dbpw: FieldMap
     ldappassword: FieldMap
-    token: FieldMap
 
 
 class Signin(FormPage):
     """The sign-in page; the scheme (hashed or plain) is detected per page load."""
 
     fields: SigninFields
+    optional_fields: SigninOptionalFields
     key_script_regex: Regex
-    hash_marker: str
     invalid_markers: tuple[str, ...]
     lockout_markers: tuple[str, ...]
     refused_markers: tuple[str, ...]
 
 
 class Home(Page):
+    """The start page and the header every page carries.
+
+    The current school is the text of the school picker's toggle button (20.x+,
+    research row 21); switching follows the picker item whose text is the school's
+    name. Older headers have a link whose text is ``school_link_text`` to
+    ``school_context`` instead.
+    """
+
     logout_url: PathTemplate
-    user_name_xpath: str
-    school_xpath: str
+    school_button_xpath: str
+    school_items_xpath: str
+    school_link_text: str
 
 
 class SchoolContextFields(Fields):
     school: FieldMap
+    submit: FieldMap
 
 
 class SchoolContext(FormPage):
+    """The older UI's school page, reached by the header's "School:" link."""
+
     fields: SchoolContextFields
 
 
 class GroupList(Page):
-    count_xpath: str
-    count_regex: Regex
-    rows_xpath: str
-    key_attr: str
-    name_xpath: str
+    """The group list: one link per group to its edit page, named by the group.
+
+    ``edit_link_regex`` captures the group number from a link's address.
+    """
+
+    edit_link_regex: Regex
 
 
 class GroupFields(Fields):
-    number: FieldMap
     name: FieldMap
     access_level: FieldMap
     can_modify_schedules: FieldMap
@@ -107,7 +124,7 @@ class GroupAddFields(Fields):
 
 class GroupAdd(FormPage):
     fields: GroupAddFields
-    current_count_xpath: str
+    current_count_label: str
 
 
 class ToggleFields(Fields):
@@ -120,26 +137,33 @@ class Toggle(FormPage):
 
 
 class PageEditorFields(Fields):
-    page: FieldMap
     filter: FieldMap
     set_all: FieldMap
     level: FieldMap
 
 
 class PageEditor(FormPage):
+    """A page's access-privileges editor, reached as a person reaches it.
+
+    That is by following the link whose text is ``link_text`` on the page (shown
+    only while the toggle is on); its address is whatever the link says, so
+    ``url`` is unused.
+    """
+
+    url: PathTemplate = "/"
     fields: PageEditorFields
-    not_enabled_marker: str
-    rows_xpath: str
-    key_attr: str
+    link_text: str
 
 
 class StaffSearch(Page):
+    """A staff list for a search (``url`` takes ``{query}``).
+
+    The list's markup is not public: records are found by their links
+    (``frn_regex``), and each one's staff ID is confirmed on its own pages.
+    """
+
+    id_query: Template
     admin_query: str
-    rows_xpath: str
-    key_attr: str
-    id_xpath: str
-    school_xpath: str
-    link_xpath: str
     frn_regex: Regex
 
 
@@ -158,7 +182,6 @@ class PersonFields(Fields):
 
 class StaffNewFields(PersonFields):
     school: FieldMap
-    save: FieldMap
 
 
 class StaffNew(FormPage):
@@ -167,6 +190,7 @@ class StaffNew(FormPage):
 
 class StaffEditFields(PersonFields):
     status: FieldMap
+    active_box: FieldMap
 
 
 class StaffEdit(FormPage):
@@ -175,17 +199,45 @@ class StaffEdit(FormPage):
 
 class AffiliationFields(Fields):
     teacher_access: FieldMap
-    home: FieldMap
-    active: FieldMap
-    staff_type: FieldMap
-    new_school: FieldMap
-    new_staff_type: FieldMap
+    grid: FieldMap
+    admin_login: FieldMap
+    admin_ldap: FieldMap
+
+
+class GridKeys(Frozen):
+    """The keys of one affiliation row in the grid's JSON (not public: pins)."""
+
+    school: str
+    name: str
+    home: str
+    active: str
+    staff_type: str
+
+
+class Grid(Frozen):
+    """The school affiliations jqGrid of Teachers and Affiliations.
+
+    Its rows are a JSON array in the page's script (``rows_regex`` ends where the
+    array starts); the schools its Add dialog offers likewise (``others_regex``).
+    On submit the page serializes the rows into the hidden ``fields.grid``.
+    """
+
+    rows_regex: Regex
+    others_regex: Regex
+    home_school_xpath: str
+    keys: GridKeys
+    staff_types: dict[str, int]
 
 
 class Affiliations(FormPage):
+    """Teachers and Affiliations.
+
+    ``admin_login``/``admin_ldap`` are the hidden copy of the admin sign-in that
+    the page's script removes before submitting.
+    """
+
     fields: AffiliationFields
-    rows_xpath: str
-    key_attr: str
+    grid: Grid
 
 
 class AdminAccessFields(Fields):
@@ -204,10 +256,22 @@ class AdminAccessFields(Fields):
     new_role_group: FieldMap
 
 
+class RolesTable(Frozen):
+    """The "Roles and Schools" table: one row per role, read as it is shown.
+
+    Columns are found by their headings; ``home_suffix_regex`` is what the school
+    cell adds to the home school's name (the guide: " (Home School)").
+    """
+
+    label: str
+    school_column: str
+    role_column: str
+    home_suffix_regex: str
+
+
 class AdminAccess(FormPage):
     fields: AdminAccessFields
-    rows_xpath: str
-    key_attr: str
+    roles: RolesTable
 
 
 class StaffDelete(FormPage):
@@ -240,7 +304,6 @@ class PortalMap(Frozen):
 
     flavor: Flavor
     description: str
-    detect: Detect
     version_regex: Regex
     builtin_groups: frozenset[int]
     markers: Markers
@@ -255,6 +318,7 @@ class PortalMap(Frozen):
     page_editor: PageEditor
     staff_search: StaffSearch
     staff_new: StaffNew
+    staff_new_pre2013: StaffNew
     staff_edit: StaffEdit
     affiliations: Affiliations
     admin_access: AdminAccess

@@ -28,7 +28,7 @@ from psconfig.errors import (
     ServerError,
     SessionExpiredError,
 )
-from psconfig.model import Flavor
+from psconfig.model import Flavor, SignInScheme
 
 _MAX_HOPS = 5
 
@@ -45,12 +45,18 @@ class PortalSession:
     """A signed-in session: detection, sign-in, redirects and one re-login on expiry."""
 
     def __init__(
-        self, http: Http, username: str, password: SecretStr, flavor: Flavor | None
+        self,
+        http: Http,
+        username: str,
+        password: SecretStr,
+        flavor: Flavor | None,
+        sign_in: SignInScheme = "auto",
     ) -> None:
         self.http = http
         self.username = username
         self._password = password
         self._flavor_choice = flavor
+        self._sign_in_pin: SignInScheme = sign_in
         self._relogin_lock = asyncio.Lock()
         self._generation = 0
         # The generation a re-login failed from, and why: requests that waited on
@@ -60,6 +66,7 @@ class PortalSession:
         self.version = "unknown"
         self.signin_page: Response | None = None
         self.secrets: set[str] = set()
+        self.site_map: Callable[[PortalMap], PortalMap] | None = None
 
     @property
     def portal_map(self) -> PortalMap:
@@ -72,7 +79,10 @@ class PortalSession:
         if page is None:
             page = await self.http.get(login.signin_path(self._flavor_choice))
         self.signin_page = page
-        self.map = login.choose_map(page.text, self._flavor_choice, page=page.path)
+        doc = Document(page.text, page=page.path, flavor=self._flavor_choice or "auto")
+        self.map = login.choose_map(doc, self._flavor_choice, self._sign_in_pin)
+        if self.site_map is not None:  # a district's learned pins (server.map)
+            self.map = self.site_map(self.map)
         self.version = login.version_of(page.text, self.map)
         return self.map
 
@@ -98,10 +108,10 @@ class PortalSession:
         if page is None:
             page = await self.http.get(portal_map.signin.url)
         doc = Document(page.text, page=page.path, flavor=portal_map.flavor)
-        form = doc.form(portal_map.signin.form)
+        form = login.signin_form(doc, portal_map.signin)
         secret = self._password.get_secret_value()
         self.secrets |= login.fill_signin(
-            form, doc, portal_map.signin, self.username, secret
+            form, doc, portal_map.signin, (self.username, secret), self._sign_in_pin
         )
         answer = await self._post_signin(form, page.path)
         login.check_signin(answer, portal_map, self.username)

@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
-from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.controls import Form, Where
+from psconfig.drivers.portal import bind, grid, labels
+from psconfig.drivers.portal.controls import Form, Where, normalize_label
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
@@ -36,6 +37,8 @@ from psconfig.model import (
 )
 
 T = TypeVar("T")
+_EDITOR_SLOT = "\x00"
+"""Where the edited page's path goes in a remembered editor address."""
 
 
 class PageToggleOffError(DriverError):
@@ -44,11 +47,19 @@ class PageToggleOffError(DriverError):
 
 @dataclass(frozen=True)
 class StaffRef:
-    """Where a staff member's pages are: its record number and home school."""
+    """Where a staff member's pages are: its staff ID and record (``frn``)."""
 
     id: str
     frn: str
-    school: int
+
+
+@dataclass(frozen=True)
+class AffiliationTab:
+    """What Teachers and Affiliations shows."""
+
+    teacher_access: bool
+    home_school: int
+    affiliations: list[Affiliation]
 
 
 async def gather_limited(
@@ -90,6 +101,8 @@ class Reader:
     def __init__(self, session: PortalSession, limit: int) -> None:
         self.session = session
         self.limit = limit
+        self._schools: asyncio.Future[dict[int, str]] | None = None
+        self._editor_template: str | None = None
 
     @property
     def map(self) -> PortalMap:
@@ -98,22 +111,24 @@ class Reader:
     # -- groups ----------------------------------------------------------------
 
     async def group_numbers(self) -> dict[int, str]:
-        """Group number -> name from the group list."""
+        """Group number -> name: the group list's links to each group's edit page."""
         groups = self.map.groups
         doc = await self.session.document(groups.url)
         out: dict[int, str] = {}
-        for row in doc.rows(groups.rows_xpath, groups.key_attr):
-            out[_int(doc, groups.key_attr, row.key)] = row.text(groups.name_xpath) or ""
+        for href, text in doc.links():
+            found = re.search(groups.edit_link_regex, href)
+            if found:
+                out[_int(doc, groups.edit_link_regex, found.group(1))] = text
         return out
 
     async def group_count(self) -> int:
-        """The list page's "Current Number of Security Groups"."""
-        groups = self.map.groups
-        doc = await self.session.document(groups.url)
-        text = doc.text(groups.count_xpath) or ""
-        found = re.search(groups.count_regex, text)
+        """Add Groups' "Current Number of Security Groups"."""
+        page = self.map.group_add
+        doc = await self.session.document(page.url)
+        text = doc.labelled_text(page.current_count_label) or ""
+        found = re.match(r"\s*([0-9]+)\b", text)
         if not found:
-            raise doc.where.missing(groups.count_xpath, "has no group count")
+            raise doc.where.missing(page.current_count_label, f"shows {text!r}")
         return int(found.group(1))
 
     async def groups(self, numbers: frozenset[int] | None) -> dict[int, Group]:
@@ -140,33 +155,65 @@ class Reader:
         doc = await self.session.document(page.url)
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        return bind.CHOICE.read(form, page.fields.enabled, {}) == "on"
+        on = bind.CHOICE.read(form, page.fields.enabled, {}) == "on"
+        if on:
+            self._learn_editor(doc)
+        return on
+
+    def _learn_editor(self, doc: Document) -> None:
+        """Remember where a page's editor link leads, its path made a slot.
+
+        Every page's link then differs only in the path it names.
+        """
+        link = doc.link(self.map.page_editor.link_text)
+        shown = quote(doc.page.split("?", 1)[0], safe="/")
+        if link is not None and link.count(shown) == 1 and _EDITOR_SLOT not in link:
+            self._editor_template = link.replace(shown, _EDITOR_SLOT)
 
     async def page_levels(self, path: str) -> dict[int, PageLevel]:
         """Every group's non-default level on ``path``'s access-privileges editor."""
         editor = self.map.page_editor
-        doc = await self.editor(path)
+        doc = await self.session.document(await self.editor_path(path))
         form = doc.form(editor.form)
         bind.require_all(form, editor.fields)
         out: dict[int, PageLevel] = {}
-        for row in doc.rows(editor.rows_xpath, editor.key_attr):
-            group = _int(doc, editor.key_attr, row.key)
+        for key in labels.rows(form, editor.fields.level):
+            group = _int(doc, "group row", key)
             level = bind.CHOICE.read(form, editor.fields.level, {"group": group})
             if level != "group_default":
                 out[group] = level  # type: ignore[assignment]
         return out
 
-    async def editor(self, path: str) -> Document:
-        """The access-privileges editor of ``path``; PageToggleOffError when off."""
+    async def editor_path(self, path: str) -> str:
+        """Where ``path``'s "Modify access privileges for this page" link leads.
+
+        PowerSchool shows the link only while page permissions are on (and to a
+        user who may edit them): without it, a PageToggleOffError. A page the
+        account may not open itself is edited at the address the link on its
+        start page shows, with that page's path in place of the start page's.
+        """
         editor = self.map.page_editor
+        if self._editor_template is not None:
+            return self._editor_template.replace(_EDITOR_SLOT, quote(path, safe="/"))
         try:
-            return await self.session.document(editor.path(page=path))
-        except PageDeniedError as exc:
-            if exc.doc.contains(editor.not_enabled_marker):
-                raise PageToggleOffError(
-                    f"{path}: page permissions are not enabled (the toggle is off)"
-                ) from None
-            raise
+            doc: Document | None = await self.session.document(path)
+        except PageDeniedError:
+            doc = None
+        found = doc.link(editor.link_text) if doc is not None else None
+        if found is None and doc is None:
+            found = await self._editor_via_home(path)
+        if found is None:
+            raise PageToggleOffError(
+                f"{path}: no {editor.link_text!r} link: page permissions are not "
+                "enabled (the toggle is off) or this account may not edit them"
+            )
+        return found
+
+    async def _editor_via_home(self, path: str) -> str | None:
+        self._learn_editor(await self.session.document(self.map.home.url))
+        if self._editor_template is None:
+            return None
+        return self._editor_template.replace(_EDITOR_SLOT, quote(path, safe="/"))
 
     async def page_permissions(
         self, pages: Iterable[str]
@@ -180,84 +227,139 @@ class Reader:
     # -- schools ---------------------------------------------------------------
 
     async def schools(self) -> dict[int, str]:
-        """School number -> name from the school-context switcher."""
-        page = self.map.school_context
-        doc = await self.session.document(page.url)
-        form = doc.form(page.form)
-        name = bind.control_name(form, page.fields.school)
-        return {
-            _int(doc, name, v): label for v, label in form.option_labels(name).items()
-        }
+        """School number -> name, from an administrator's Teachers and Affiliations.
+
+        The header's school picker shows names only; the affiliation grid's rows
+        and the schools its Add dialog offers are every school, with numbers.
+        """
+        search = self.map.staff_search
+        frns = await self.search(search.admin_query)
+        if not frns:
+            raise DriverError(
+                f"{search.path(query=search.admin_query)}: no staff member with "
+                "admin sign-in is listed, so the schools cannot be read"
+            )
+        page = self.map.affiliations
+        doc = await self.session.document(page.path(frn=frns[0]))
+        return grid.school_names(doc, page.grid)
 
     # -- staff -----------------------------------------------------------------
 
-    async def search(self, query: str) -> list[StaffRef]:
+    async def search(self, query: str) -> list[str]:
+        """The records (``frn``) a staff search lists, in page order, once each.
+
+        The list's markup is not public, so a record is any link to one.
+        """
         search = self.map.staff_search
         doc = await self.session.document(search.path(query=query))
-        refs = []
-        for row in doc.rows(search.rows_xpath, search.key_attr):
-            link = row.text(search.link_xpath) or ""
-            found = re.search(search.frn_regex, link)
-            if not found:
-                raise doc.where.missing(
-                    search.link_xpath, f"has no record link {link!r}"
-                )
-            school = _int(doc, search.school_xpath, row.text(search.school_xpath) or "")
-            refs.append(
-                StaffRef(row.text(search.id_xpath) or "", found.group(1), school)
-            )
-        return refs
+        out: list[str] = []
+        for href, _ in doc.links():
+            found = re.search(search.frn_regex, href)
+            if found and found.group(1) not in out:
+                out.append(found.group(1))
+        return out
+
+    async def staff_id(self, frn: str) -> str:
+        """The staff ID a record's Edit Information shows."""
+        page = self.map.staff_edit
+        doc = await self.session.document(page.path(frn=frn))
+        form = doc.form(page.form)
+        return str(bind.TEXT.read(form, page.fields.id, {}))
 
     async def find_staff(self, staff_id: str) -> StaffRef | None:
-        """The staff member with exactly this ID, or None."""
-        matches = [r for r in await self.search(staff_id) if r.id == staff_id]
-        return matches[0] if matches else None
+        """The staff member with exactly this ID, or None.
+
+        Each listed record's ID is confirmed on its own page; two records with the
+        ID are an error (PowerSchool would not know which one psconfig means).
+        """
+        search = self.map.staff_search
+        query = search.id_query.format(id=staff_id)
+        frns = await self.search(query)
+        ids = await gather_limited(
+            [partial(self.staff_id, f) for f in frns], self.limit
+        )
+        matches = [f for f, found in zip(frns, ids, strict=True) if found == staff_id]
+        if len(matches) > 1:
+            raise DriverError(
+                f"{search.path(query=query)}: staff ID {staff_id!r} is on several "
+                f"records ({', '.join(matches)}); fix the duplicate in PowerSchool"
+            )
+        return StaffRef(staff_id, matches[0]) if matches else None
 
     async def staff(self, ids: frozenset[str] | None) -> dict[str, Staff]:
-        """The staff members with ``ids`` that exist, or all with admin sign-in."""
+        """The staff members with ``ids`` that exist, or all with admin sign-in.
+
+        Every listed record is read whole; its staff ID is the one its own Edit
+        Information shows (a search may list more than the exact ID).
+        """
+        search = self.map.staff_search
         if ids is None:
-            refs = await self.search(self.map.staff_search.admin_query)
+            queries = [search.admin_query]
         else:
-            found = await gather_limited(
-                [partial(self.find_staff, i) for i in sorted(ids)], self.limit
-            )
-            refs = [r for r in found if r is not None]
-        read = await gather_limited(
-            [partial(self.staff_member, r) for r in refs], self.limit
+            queries = [search.id_query.format(id=i) for i in sorted(ids)]
+        listed = await gather_limited(
+            [partial(self.search, q) for q in queries], self.limit
         )
-        return {s.id: s for s in read}
+        frns = list(dict.fromkeys(f for found in listed for f in found))
+        read = await gather_limited(
+            [partial(self.staff_member, StaffRef("", f)) for f in frns], self.limit
+        )
+        out: dict[str, Staff] = {}
+        for frn, staff in zip(frns, read, strict=True):
+            if ids is not None and staff.id not in ids:
+                continue
+            if staff.id in out:
+                raise DriverError(
+                    f"{search.path(query=search.id_query.format(id=staff.id))}: "
+                    f"staff ID {staff.id!r} is on several records (one is {frn}); "
+                    "fix the duplicate in PowerSchool"
+                )
+            out[staff.id] = staff
+        return out
 
     async def staff_member(self, ref: StaffRef) -> Staff:
         """One staff member from its edit, affiliations and admin-access pages."""
-        person, (teacher, affiliations), admin = await asyncio.gather(
-            self.person(ref), self.affiliation_page(ref), self.admin_page(ref)
+        person, tab, admin = await asyncio.gather(
+            self.person(ref, with_id=True),
+            self.affiliation_page(ref),
+            self.admin_page(ref),
         )
         data = {
-            "id": ref.id,
-            "school": ref.school,
+            "school": tab.home_school,
             **person,
-            "teacher_access": teacher,
-            "affiliations": affiliations,
+            "teacher_access": tab.teacher_access,
+            "affiliations": tab.affiliations,
             "admin_access": admin,
         }
         return validated(Staff, data, self._where(ref))
 
-    async def person(self, ref: StaffRef) -> dict[str, object]:
-        """The Edit Information values of a staff member (``bind.STAFF_EDIT``)."""
+    async def person(
+        self, ref: StaffRef, *, with_id: bool = False
+    ) -> dict[str, object]:
+        """The Edit Information values of a staff member (``bind.STAFF_EDIT``).
+
+        The status is the hidden ``[05]status`` (1 or 2) the Active box mirrors.
+        """
         page = self.map.staff_edit
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        return bind.read_all(form, page.fields, bind.STAFF_EDIT)
+        values = bind.read_all(form, page.fields, bind.STAFF_EDIT)
+        if with_id:
+            values["id"] = bind.TEXT.read(form, page.fields.id, {})
+        return values
 
-    async def affiliation_page(self, ref: StaffRef) -> tuple[bool, list[Affiliation]]:
-        """Teachers and Affiliations: PowerTeacher access and the affiliation rows."""
+    async def affiliation_page(self, ref: StaffRef) -> AffiliationTab:
+        """Teachers and Affiliations: PowerTeacher access, home school, the grid."""
         page = self.map.affiliations
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        teacher = bind.FLAG.read(form, page.fields.teacher_access, {})
-        return bool(teacher), self.affiliations(form, doc)
+        teacher = bool(bind.FLAG.read(form, page.fields.teacher_access, {}))
+        xpath = page.grid.home_school_xpath
+        home = _int(doc, xpath, doc.text(xpath) or "")
+        rows = grid.affiliations(doc, page.grid, home)
+        return AffiliationTab(teacher, home, rows)
 
     async def admin_page(self, ref: StaffRef) -> AdminAccess:
         """Admin Access and Roles of a staff member."""
@@ -265,32 +367,50 @@ class Reader:
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
-        return self.admin_access(form, doc)
+        return self.admin_access(form, doc, await self.roles(doc))
 
     def _where(self, ref: StaffRef) -> Where:
         return Where(page=self.map.staff_edit.path(frn=ref.frn), flavor=self.map.flavor)
 
-    def affiliations(self, form: Form, doc: Document) -> list[Affiliation]:
-        page = self.map.affiliations
-        home = form.value(bind.control_name(form, page.fields.home))
+    async def cached_schools(self) -> dict[int, str]:
+        """``schools()``, read once per reader (roles name their schools)."""
+        if self._schools is None:
+            self._schools = asyncio.ensure_future(self.schools())
+        return await asyncio.shield(self._schools)
+
+    async def roles(self, doc: Document) -> list[Role]:
+        """Every row of "Roles and Schools" as it is: two rows are two roles.
+
+        A row names its school (the guide: "District Office (Home School)") and
+        shows its role ("Read-Only Export (12)", "Default Group Access"); a school
+        or a role text the map does not know fails closed.
+        """
+        table = self.map.admin_access.roles
+        rows = doc.table(table.label)
+        if rows is None:
+            raise doc.where.missing(table.label, "labels no table")
+        numbers = {n.casefold(): k for k, n in (await self.cached_schools()).items()}
+        field = self.map.admin_access.fields.role
         out = []
-        for row in doc.rows(page.rows_xpath, page.key_attr):
-            school = _int(doc, page.key_attr, row.key)
-            values = bind.read_all(
-                form, page.fields, bind.AFFILIATION_ROW, school=school
-            )
-            data = {"school": school, "home": row.key == home, **values}
-            out.append(validated(Affiliation, data, doc.where))
+        for row in rows:
+            shown = row.get(normalize_label(table.school_column), "")
+            name = re.sub(table.home_suffix_regex, "", shown)
+            if name.casefold() not in numbers:
+                raise doc.where.missing(
+                    table.label, f"names an unknown school {shown!r}"
+                )
+            text = normalize_label(row.get(normalize_label(table.role_column), ""))
+            group = labels.normalized_of_text(doc.where, field, table.label, text)
+            data: dict[str, object] = {
+                "school": numbers[name.casefold()],
+                "group": int(group) if group else None,
+            }
+            out.append(validated(Role, data, doc.where))
         return out
 
-    def admin_access(self, form: Form, doc: Document) -> AdminAccess:
+    def admin_access(self, form: Form, doc: Document, roles: list[Role]) -> AdminAccess:
         page = self.map.admin_access
         values = bind.read_all(form, page.fields, bind.ADMIN)
-        roles = []
-        for row in doc.rows(page.rows_xpath, page.key_attr):
-            school = _int(doc, page.key_attr, row.key)
-            role = bind.read_all(form, page.fields, bind.ROLE_ROW, school=school)
-            roles.append(validated(Role, {"school": school, **role}, doc.where))
         window = self.sign_in_window(form, doc)
         data = {**values, "sign_in_window": window, "roles": roles}
         return validated(AdminAccess, data, doc.where)
@@ -299,8 +419,8 @@ class Reader:
         fields = self.map.admin_access.fields
         if bind.CHOICE.read(form, fields.sign_in_times, {}) == "any_time":
             return "any_time"
-        start = bind.TEXT.read(form, fields.window_start, {})
-        end = bind.TEXT.read(form, fields.window_end, {})
+        start = bind.CHOICE.read(form, fields.window_start, {})
+        end = bind.CHOICE.read(form, fields.window_end, {})
         return validated(TimeWindow, {"start": start, "end": end}, doc.where)
 
 

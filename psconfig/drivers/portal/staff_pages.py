@@ -1,16 +1,17 @@
 """The three staff forms: Edit Information, Teachers and Affiliations, Admin Access.
 
 Each ``write_*`` posts one form with only the values that differ and reads it back.
-Rows that do not exist yet (a new affiliation, a new role) are added one per post
-through the form's "add" row, as the page allows, before the main post sets every
-row. ``staff_writer`` decides which forms an operation needs and in what order.
+Affiliations travel as the grid's JSON (``grid``), new schools included. Roles
+that do not exist yet are added one per post through the form's "add" row, as the
+page allows, before the main post sets every row. ``staff_writer`` decides which
+forms an operation needs and in what order.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from psconfig.drivers.portal import bind
+from psconfig.drivers.portal import bind, grid
 from psconfig.drivers.portal.controls import Form, Where
 from psconfig.drivers.portal.map_parts import FieldMap
 from psconfig.drivers.portal.maps import PortalMap
@@ -33,26 +34,37 @@ class StaffPages:
         return self.w.map
 
     async def write_edit(self, ref: StaffRef, before: Staff, after: Staff) -> None:
+        """Edit Information, the status in the hidden ``[05]status``.
+
+        The Active box follows the status, as the page's script keeps them
+        (research row 60).
+        """
         page = self.map.staff_edit
         todo = bind.changed(bind.STAFF_EDIT, before, after)
         if not todo:
             return
         path = page.path(frn=ref.frn)
 
+        def fill(form: Form) -> None:
+            bind.write_all(form, page.fields, todo, after)
+            active = after.status == "current"
+            bind.FLAG.write(form, page.fields.active_box, {}, active)
+
         async def verify() -> None:
             back = self._merged(after, await self.w.reader.person(ref), path)
             self.w.mismatch(path, todo, page.fields, back, after)
 
-        await self.w.write(
-            path,
-            page,
-            lambda form: bind.write_all(form, page.fields, todo, after),
-            verify,
-        )
+        await self.w.write(path, page, fill, verify)
 
     async def write_affiliations(
         self, ref: StaffRef, before: Staff, after: Staff
     ) -> None:
+        """Teachers and Affiliations: the flag, and the grid's rows as JSON.
+
+        New schools are rows added to the JSON, as the grid's Add dialog does. The
+        hidden copy of the admin sign-in is left out, as the page's script leaves
+        it out unless told to copy the teacher sign-in over it.
+        """
         page = self.map.affiliations
         fields, path = page.fields, page.path(frn=ref.frn)
         if (before.teacher_access, before.affiliations) == (
@@ -60,25 +72,22 @@ class StaffPages:
             after.affiliations,
         ):
             return
-        old = {a.school: a for a in before.affiliations}
-        new = {a.school: a for a in after.affiliations}
-        for school in sorted(new.keys() - old.keys()):
-            await self.add_row(ref, fields.new_school, new[school])
+        doc = await self.w.session.document(path)
+        rows = grid.serialized(doc, page.grid, after.affiliations)
 
         def fill(form: Form) -> None:
             bind.write_all(
                 form, fields, bind.changed(bind.TEACHER_ACCESS, before, after), after
             )
-            for school, aff in new.items():
-                prior = old.get(school)
-                todo = bind.changed(bind.AFFILIATION_ROW, prior, aff)
-                bind.write_all(form, fields, todo, aff, school=school)
-                if aff.home and not (prior and prior.home):
-                    form.set(bind.control_name(form, fields.home), str(school))
+            bind.TEXT.write(form, fields.grid, {}, rows)
+            drop(form, fields.admin_login, fields.admin_ldap)
 
         async def verify() -> None:
-            teacher, rows = await self.w.reader.affiliation_page(ref)
-            values = {"teacher_access": teacher, "affiliations": rows}
+            tab = await self.w.reader.affiliation_page(ref)
+            values = {
+                "teacher_access": tab.teacher_access,
+                "affiliations": tab.affiliations,
+            }
             back = self._merged(after, values, path)
             self.w.mismatch(path, list(bind.TEACHER_ACCESS), fields, back, after)
             self._check_affiliations(path, back.affiliations, after.affiliations)
@@ -136,36 +145,22 @@ class StaffPages:
 
         await self.w.write(path, page, fill, verify)
 
-    async def add_row(
-        self, ref: StaffRef, school_field: FieldMap, row: Affiliation | Role
-    ) -> None:
-        """Add one affiliation or role through its form's "add" row."""
-        affiliation = isinstance(row, Affiliation)
-        page = self.map.affiliations if affiliation else self.map.admin_access
+    async def add_row(self, ref: StaffRef, school_field: FieldMap, row: Role) -> None:
+        """Add one role through Admin Access and Roles' "add" row."""
+        page = self.map.admin_access
         path = page.path(frn=ref.frn)
 
         def fill(form: Form) -> None:
             bind.NUMBER.write(form, school_field, {}, row.school)
-            if isinstance(row, Affiliation):
-                type_field = self.map.affiliations.fields.new_staff_type
-                bind.CHOICE.write(form, type_field, {}, row.staff_type)
-            else:
-                group_field = self.map.admin_access.fields.new_role_group
-                bind.OPTIONAL_NUMBER.write(form, group_field, {}, row.group)
+            group_field = self.map.admin_access.fields.new_role_group
+            bind.OPTIONAL_NUMBER.write(form, group_field, {}, row.group)
 
         async def verify() -> None:
-            if affiliation:
-                schools = {
-                    a.school for a in (await self.w.reader.affiliation_page(ref))[1]
-                }
-            else:
-                schools = {
-                    r.school for r in (await self.w.reader.admin_page(ref)).roles
-                }
+            schools = {r.school for r in (await self.w.reader.admin_page(ref)).roles}
             if row.school not in schools:
                 raise WriteNotAppliedError(
                     page=path,
-                    field=school_field.name,
+                    field=school_field.named(),
                     detail=f"no row for school {row.school}",
                 )
 
@@ -188,25 +183,17 @@ class StaffPages:
     def _check_affiliations(
         self, path: str, back: tuple[Affiliation, ...], want: tuple[Affiliation, ...]
     ) -> None:
-        fields = self.map.affiliations.fields
+        grid_field = self.map.affiliations.fields.grid.named()
         got = {a.school: a for a in back}
         for aff in want:
             have = got.get(aff.school)
-            if have is None:
+            if have != aff:
+                shown = "no row" if have is None else f"{have!r}"
                 raise WriteNotAppliedError(
                     page=path,
-                    field=fields.new_school.name,
-                    detail=f"no row for school {aff.school}",
+                    field=grid_field,
+                    detail=f"school {aff.school} reads back {shown}, posted {aff!r}",
                 )
-            if have.home != aff.home:
-                raise WriteNotAppliedError(
-                    page=path,
-                    field=fields.home.name,
-                    detail=f"home is {have.home!r} for school {aff.school}",
-                )
-            self.w.mismatch(
-                path, bind.AFFILIATION_ROW, fields, have, aff, school=aff.school
-            )
 
     def _check_roles(
         self, path: str, back: tuple[Role, ...], want: tuple[Role, ...]
@@ -228,3 +215,9 @@ class StaffPages:
                 field=fields.remove_role.named(school=school),
                 detail="the role is still there",
             )
+
+
+def drop(form: Form, *fields: FieldMap) -> None:
+    """Leave ``fields`` out of the post, as a page's script removes inputs."""
+    names = {field.named() for field in fields}
+    form.controls = [c for c in form.controls if c.name not in names]

@@ -1,11 +1,12 @@
 """Staff operations: create, update, set password, delete, deactivate.
 
-A staff member spans three forms (Edit Information, Teachers and Affiliations, Admin
-Access and Roles, each written by ``staff_pages``); an update writes only the forms
-whose values differ. Revoking admin sign-in is written first and granting it last,
-so a half-applied change never leaves more access than either end state. A move of
-the home school writes Teachers and Affiliations before Edit Information, whose
-Staff Type is the home row's.
+Creating one (switching the session's school, New Staff Member and its duplicate
+check) is ``staff_create``'s. A staff member spans three forms (Edit Information,
+Teachers and Affiliations, Admin Access and Roles, each written by
+``staff_pages``); an update writes only the forms whose values differ. Revoking
+admin sign-in is written first and granting it last, so a half-applied change never
+leaves more access than either end state. A move of the home school writes Teachers
+and Affiliations before Edit Information, whose Staff Type is the home row's.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.reader import StaffRef
 from psconfig.drivers.portal.session import UncertainWriteError
+from psconfig.drivers.portal.staff_create import StaffCreator
 from psconfig.drivers.portal.staff_pages import StaffPages
 from psconfig.errors import (
-    AccessDeniedError,
     ConnectError,
     DriverError,
     WriteNotAppliedError,
@@ -45,6 +46,7 @@ class StaffWriter:
     def __init__(self, writer: Writer) -> None:
         self.w = writer
         self.pages = StaffPages(writer)
+        self.creator = StaffCreator(writer)
 
     @property
     def map(self) -> PortalMap:
@@ -69,8 +71,8 @@ class StaffWriter:
     async def create(self, op: CreateStaff) -> None:
         """Switch to the staff member's school, create it, then set its security."""
         after = op.after
-        await self.switch_school(after.school)
-        ref = await self.new_record(after)
+        await self.creator.switch_school(after.school)
+        ref = await self.creator.new_record(after)
         current = await self.w.reader.staff_member(ref)
         await self.update_pages(ref, current, after, self.w.secret(op.password))
 
@@ -127,63 +129,6 @@ class StaffWriter:
 
     # -- steps -------------------------------------------------------------------
 
-    async def switch_school(self, school: int) -> None:
-        """Make ``school`` the session's current school (District Office is 0)."""
-        home, page = self.map.home, self.map.school_context
-
-        async def current() -> str | None:
-            return (await self.w.session.document(home.url)).text(home.school_xpath)
-
-        if await current() == str(school):
-            return
-
-        def fill(form: Form) -> None:
-            name = bind.control_name(form, page.fields.school)
-            if str(school) not in form.choices(name):
-                raise AccessDeniedError(
-                    f"{page.url}: {self.w.session.username!r} may not switch to "
-                    f"school {school}"
-                )
-            form.set(name, str(school))
-
-        async def verify() -> None:
-            now = await current()
-            if now != str(school):
-                raise WriteNotAppliedError(
-                    page=page.url,
-                    field=page.fields.school.name,
-                    detail=f"the session's school is {now!r}, not {school}",
-                )
-
-        await self.w.write(page.url, page, fill, verify)
-
-    async def new_record(self, after: Staff) -> StaffRef:
-        """Post New Staff Member; the school comes from the session's context."""
-        page = self.map.staff_new
-        found: list[StaffRef] = []
-
-        def fill(form: Form) -> None:
-            name = bind.control_name(form, page.fields.school)
-            if form.value(name) != str(after.school):
-                raise DriverError(
-                    f"{page.url}: the form is for school {form.value(name)!r}, not "
-                    f"{after.school}: switching the school context did not take"
-                )
-            bind.write_all(form, page.fields, bind.STAFF_NEW, after)
-
-        async def verify() -> None:
-            ref = await self.w.reader.find_staff(after.id)
-            if ref is None:
-                raise WriteNotAppliedError(
-                    page=page.url,
-                    field=page.fields.id.name,
-                    detail=f"no staff member has ID {after.id!r} after saving",
-                )
-            found.append(ref)
-
-        await self.w.write(page.url, page, fill, verify)
-        return found[-1]
-
     async def update_pages(
         self, ref: StaffRef, before: Staff, after: Staff, password: str | None
     ) -> None:
@@ -210,7 +155,7 @@ class StaffWriter:
 
     def _refuse_impossible(self, before: Staff, after: Staff) -> None:
         # The staff member's school is its home school, which moves with the
-        # home-school radio of Teachers and Affiliations; nothing else moves it.
+        # home school of the Teachers and Affiliations grid; nothing else moves it.
         homes = {a.school for a in after.affiliations if a.home}
         if before.school != after.school and homes != {after.school}:
             raise DriverError(

@@ -14,6 +14,7 @@ it was not saved; if the read-back fails too, the error says the outcome is unkn
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
 from pydantic import BaseModel, SecretStr
@@ -23,8 +24,8 @@ from psconfig.drivers.portal.controls import Form
 from psconfig.drivers.portal.forms import Document
 from psconfig.drivers.portal.map_parts import Fields, FormPage
 from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
-from psconfig.drivers.portal.reader import Reader, StaffRef
+from psconfig.drivers.portal.portal_session import PortalSession
+from psconfig.drivers.portal.reader import PageToggleOffError, Reader, StaffRef
 from psconfig.drivers.portal.response import Response
 from psconfig.drivers.portal.session import UncertainWriteError
 from psconfig.drivers.portal.staff_writer import StaffWriter
@@ -53,13 +54,21 @@ class Writer:
         self.session = session
         self.reader = reader
         self.staff = StaffWriter(self)
+        self._bound = False
 
     @property
     def map(self) -> PortalMap:
         return self.session.portal_map
 
     async def apply(self, op: Op) -> None:
-        """Perform ``op`` and confirm it by reading back."""
+        """Perform ``op`` and confirm it by reading back.
+
+        Before the first write of a session every page bound by label is bound
+        (``bind_all``), so a change whose pages do not all bind writes nothing.
+        """
+        if not self._bound:
+            await self.bind_all()
+            self._bound = True
         if isinstance(op, EnsureGroup):
             await self.ensure_group(op)
         elif isinstance(op, SetPageToggle):
@@ -68,6 +77,30 @@ class Writer:
             await self.set_page_permissions(op)
         else:
             await self.staff.apply(op)
+
+    async def bind_all(self) -> None:
+        """Bind every field of the pages found by label, writing nothing.
+
+        Edit Group (group 1), Add Groups, the toggle and an administrator's Admin
+        Access and Roles: a plan may not have read them (a group or a staff member
+        it creates), and an apply must not post its first form and then find a page
+        it cannot bind. The page editor exists only while the toggle is on; it is
+        bound where it is used.
+        """
+        add = self.map.group_add
+
+        async def add_groups() -> None:
+            form = (await self.session.document(add.url)).form(add.form)
+            bind.require_all(form, add.fields)
+
+        async def admin() -> None:
+            refs = await self.reader.search(self.map.staff_search.admin_query)
+            if refs:
+                await self.reader.admin_page(StaffRef("", refs[0]))
+
+        await asyncio.gather(
+            self.reader.group(1), add_groups(), self.reader.toggle(), admin()
+        )
 
     # -- the write shape ---------------------------------------------------------
 
@@ -196,7 +229,7 @@ class Writer:
             if now < number:
                 raise WriteNotAppliedError(
                     page=page.url,
-                    field=page.fields.count.name,
+                    field=page.fields.count.named(),
                     detail=f"{now} groups exist, group {number} was wanted",
                 )
 
@@ -217,7 +250,7 @@ class Writer:
             if await self.reader.toggle() != on:
                 raise WriteNotAppliedError(
                     page=page.url,
-                    field=page.fields.enabled.name,
+                    field=page.fields.enabled.named(),
                     detail=f"is not {wanted}",
                 )
 
@@ -237,9 +270,18 @@ class Writer:
         }
         if not todo:
             return
-        path = editor.path(page=op.page)
+        try:
+            path = await self.reader.editor_path(op.page)
+        except PageToggleOffError:
+            raise DriverError(
+                f"{op.page}: cannot set page permissions while the page-permission "
+                "toggle is off (turn it on first: toggle on or during_apply)"
+            ) from None
 
         def fill(form: Form) -> None:
+            # "Set All Groups To" applies to every group the filter leaves: keep it
+            # at its empty choice whatever the page preselected.
+            bind.CHOICE.write(form, editor.fields.set_all, {}, "")
             for group, level in todo.items():
                 bind.CHOICE.write(form, editor.fields.level, {"group": group}, level)
 
@@ -254,15 +296,7 @@ class Writer:
                         detail=f"reads back {got!r}, posted {level!r}",
                     )
 
-        try:
-            await self.write(path, editor, fill, verify)
-        except PageDeniedError as exc:
-            if not exc.doc.contains(editor.not_enabled_marker):
-                raise
-            raise DriverError(
-                f"{op.page}: cannot set page permissions while the page-permission "
-                "toggle is off (turn it on first: toggle on or during_apply)"
-            ) from None
+        await self.write(path, editor, fill, verify)
 
     # -- staff lookups shared with StaffWriter ---------------------------------------
 
