@@ -89,6 +89,8 @@ def run_job(
     path_prepend: Sequence[Path] = (),
     skip_ids: Collection[str] = (),
     actions: Mapping[str, Path] | None = None,
+    env: Mapping[str, str] | None = None,
+    step_timeout: float = 60,
 ) -> JobResult:
     """Run the ``run:`` steps of ``job`` in ``workdir`` and report what happened.
 
@@ -97,11 +99,15 @@ def run_job(
     Steps whose ``id`` is in ``skip_ids`` (an install that would need the network),
     in the job or in a composite action, are reported as skipped. ``actions`` maps
     an action (``owner/name``, the part before ``@``) to the local folder holding
-    its ``action.yml``, to run it instead of recording it.
+    its ``action.yml``, to run it instead of recording it. ``env`` adds variables
+    the runner itself would have (a package cache); a step taking longer than
+    ``step_timeout`` seconds fails the test.
     """
     data = load_workflow(workflow)
     spec = data["jobs"][job]
     runner = _Runner(workdir, dict(context), path_prepend, dict(actions or {}))
+    runner.timeout = step_timeout
+    runner.env.update(env or {})
     runner.env.update(runner.expand_all(data.get("env", {})))
     runner.env.update(runner.expand_all(spec.get("env", {})))
     shell = _shell(data, spec)
@@ -132,6 +138,7 @@ class _Runner:
         self.workdir = workdir
         self.context = context
         self.actions = actions
+        self.timeout: float = 60
         self.outputs: dict[str, dict[str, str]] = {}
         self.failed = False
         temp = workdir / "_runner_temp"
@@ -158,6 +165,9 @@ class _Runner:
         return {name: self.expand(value) for name, value in env.items()}
 
     def _lookup(self, name: str) -> str:
+        if " || " in name:  # the first operand that is not empty, as GitHub's ||
+            values = (self._lookup(part.strip()) for part in name.split(" || "))
+            return next((value for value in values if value), "")
         parts = name.split(".")
         if len(parts) == 4 and parts[0] == "steps" and parts[2] == "outputs":
             return self.outputs.get(parts[1], {}).get(parts[3], "")
@@ -212,6 +222,7 @@ class _Runner:
         context = {**self.context, "github.action_path": str(folder)}
         context |= {f"inputs.{k}": v for k, v in inputs.items()}
         inner = _Runner(self.workdir, context, (), self.actions)
+        inner.timeout = self.timeout
         inner.summary = self.summary
         inner.env = {**self.env, **self.expand_all(step.get("env", {}))}
         inner.env["GITHUB_ACTION_PATH"] = str(folder)
@@ -258,7 +269,7 @@ class _Runner:
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=self.timeout,
             check=False,
         )
         if "id" in step:
