@@ -19,7 +19,7 @@ from tests.ci import gha
 from tests.ci.conftest import ACTION_NAME, EXAMPLES, REPO_ROOT, WORKFLOWS
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+?)@(\S+)(?:\s+#\s*(\S+))?\s*$")
-LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*\./\s*$")
+LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*\./\s*(#.*)?$")
 SECRET = re.compile(r"\$\{\{\s*secrets\.(\w+)\s*\}\}")
 ADMIN_SECRETS = {"PS_ADMIN_USER", "PS_ADMIN_PASSWORD"}
 ALL_SECRETS = ADMIN_SECRETS | {"CLEVER_SYNC_PASSWORD"}
@@ -104,12 +104,17 @@ def test_ci_runs_the_readme_test_command_on_every_supported_python() -> None:
     assert data["concurrency"]["cancel-in-progress"] == (
         "${{ github.event_name == 'pull_request' }}"
     )
-    [job] = data["jobs"].values()
+    assert set(data["jobs"]) == {"test", "action"}
+    job = data["jobs"]["test"]
     versions = job["strategy"]["matrix"]["python"]
     assert versions == ["3.11", "3.12", "3.13"]
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))
     assert pyproject["project"]["requires-python"] == f">={versions[0]}"
     assert [s["run"] for s in job["steps"] if "run" in s] == ["make test"]
+    # The action itself, from this commit, on a hosted runner.
+    action = data["jobs"]["action"]
+    [local] = [s for s in action["steps"] if s.get("uses") == "./"]
+    assert local["with"]["command"] == "validate"
 
 
 def test_plan_runs_on_pull_request_and_only_with_secrets_from_this_repo() -> None:
