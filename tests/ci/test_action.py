@@ -163,7 +163,7 @@ def test_the_action_installs_from_its_checkout_with_hashes_and_runs(
         text=True,
         check=True,
     ).stdout
-    frozen = {
+    frozen: dict[str, str] = {
         canonicalize_name(name): version
         for name, _, version in (line.partition("==") for line in freeze.split())
     }
