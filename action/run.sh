@@ -87,21 +87,27 @@ args+=("${extra[@]}")
 # The district plans of a plan document: one plan, or a fleet run's `districts`.
 PLANS='(if has("districts") then .districts[].plan else . end) | select(. != null)'
 
+# Why the fresh plan is not the reviewed one, a line per spec ('' when it is).
+# The reviewed plan is an artifact of a pull-request run, so its text is shown
+# only through `safe`: no newline or control character reaches a log or comment.
 stale_reasons() {
   jq -r -n --slurpfile reviewed "$1" --slurpfile fresh "$2" '
+    def safe: tostring | gsub("[^A-Za-z0-9._:/@+= -]"; "?");
     def by_spec: ['"$PLANS"'
-      | {key: .spec.path, value: {digest: .spec.digest, url: .target.url, changes}}]
+      | {key: (.spec.path | tostring),
+         value: {digest: .spec.digest, url: .target.url, changes}}]
       | from_entries;
     ($reviewed[0] | by_spec) as $was | ($fresh[0] | by_spec) as $now
     | ([$was, $now] | map(keys) | add | unique)[] as $spec
-    | if $was[$spec] == null then "\($spec): planned now but not in the reviewed plan"
-      elif $now[$spec] == null then "\($spec): in the reviewed plan but not planned now"
+    | ($spec | safe) as $name
+    | if $was[$spec] == null then "\($name): planned now but not in the reviewed plan"
+      elif $now[$spec] == null then "\($name): in the reviewed plan but not planned now"
       elif $was[$spec].digest != $now[$spec].digest then
-        "\($spec): the spec changed after the plan was reviewed"
+        "\($name): the spec changed after the plan was reviewed"
       elif $was[$spec].url != $now[$spec].url then
-        "\($spec): the reviewed plan was made for \($was[$spec].url), the spec now targets \($now[$spec].url)"
+        "\($name): the reviewed plan was made for \($was[$spec].url | safe), the spec now targets \($now[$spec].url | safe)"
       elif $was[$spec].changes != $now[$spec].changes then
-        "\($spec): PowerSchool changed since the reviewed plan was made, so the changes computed now differ"
+        "\($name): PowerSchool changed since the reviewed plan was made, so the changes computed now differ"
       else empty end'
 }
 

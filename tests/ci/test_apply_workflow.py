@@ -348,3 +348,36 @@ def test_a_failed_apply_fails_the_job_and_still_uploads_the_audit_log(
     assert "psconfig apply failed (exit 1)" in comment
     assert "apply stopped at group.12" in comment
     assert job.step(UPLOAD).outcome == "success"
+
+
+def test_text_from_the_reviewed_artifact_cannot_inject_commands(
+    fakes: Fakes, run_example: RunJob
+) -> None:
+    # A pull request can change its own plan workflow, so the artifact is untrusted.
+    hostile = "specs/x.yaml\n::add-mask::ghs_fake_token\n<img src=x>"
+    merged(fakes, a_plan(hostile))
+    plans_now(fakes, a_plan())
+
+    job = run_example("apply.yml", "apply", {"github.event_name": "push"})
+
+    assert job.conclusion == "failure"
+    assert apply_calls(fakes) == []
+    # Workflow commands act at the start of a line; none comes from the artifact.
+    lines = job.log.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("::add-mask")]
+    [comment] = pr_comments(fakes)
+    assert "specs/x.yaml?::add-mask::ghs_fake_token??img src=x?" in comment
+    assert "<img" not in comment
+
+
+def test_a_reviewed_artifact_that_is_not_a_plan_applies_nothing(
+    fakes: Fakes, run_example: RunJob
+) -> None:
+    merged(fakes, "not a plan")
+    plans_now(fakes, a_plan())
+
+    job = run_example("apply.yml", "apply", {"github.event_name": "push"})
+
+    assert job.conclusion == "failure"
+    assert fakes.psconfig_calls() == []
+    assert "is not a JSON plan" in pr_comments(fakes)[0]
