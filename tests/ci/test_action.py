@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 
 import psconfig
 from tests.ci import gha
-from tests.ci.conftest import ACTION_NAME, CONTEXT, REPO_ROOT
+from tests.ci.conftest import ACTION_NAME, CONTEXT, REPO_ROOT, Fakes
 from tools import lock
 
 LOCK = REPO_ROOT / "requirements.lock"
@@ -293,3 +293,77 @@ def test_make_install_runs_the_same_install_and_links_the_command() -> None:
     assert 'PSCONFIG_VENV="/opt/x"' in result.stdout
     assert "bash action/install.sh" in result.stdout
     assert 'ln -sf "/opt/x/bin/psconfig" "/usr/y/psconfig"' in result.stdout
+
+
+def run_with_fakes(
+    tmp_path: Path, fakes: Fakes, inputs: dict[str, str]
+) -> gha.JobResult:
+    """The action with its install skipped: the fake psconfig runs."""
+    workflow = tmp_path / "w.yml"
+    lines = "".join(
+        f"          {key}: {json.dumps(value)}\n" for key, value in inputs.items()
+    )
+    workflow.write_text(
+        ONE_STEP.split("        with:\n")[0] + "        with:\n" + lines,
+        encoding="utf-8",
+    )
+    (tmp_path / "specs").mkdir(exist_ok=True)
+    return gha.run_job(
+        workflow,
+        "j",
+        workdir=tmp_path,
+        context=CONTEXT,
+        path_prepend=[fakes.bin],
+        skip_ids={"install"},
+        actions={ACTION_NAME: REPO_ROOT},
+    )
+
+
+def test_apply_passes_its_intents_and_approves_for_ci(
+    tmp_path: Path, fakes: Fakes
+) -> None:
+    job = run_with_fakes(
+        tmp_path,
+        fakes,
+        {"command": "apply", "allow-delete": "true", "args": "--lock-timeout 30"},
+    )
+
+    assert job.conclusion == "success", job.log
+    [call] = fakes.psconfig_calls()
+    audit = str(tmp_path / "_runner_temp" / "psconfig" / "audit.jsonl")
+    assert call["argv"] == [
+        "apply", "specs", "--auto-approve", "--audit-log", audit,
+        "--allow-delete", "--lock-timeout", "30",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"command": "apply", "allow-delete": "yes"}, "expected true or false"),
+        ({"command": "plan", "format": "yaml"}, "format must be text, json"),
+    ],
+)
+def test_bad_inputs_fail_before_psconfig_runs(
+    tmp_path: Path, fakes: Fakes, inputs: dict[str, str], message: str
+) -> None:
+    job = run_with_fakes(tmp_path, fakes, inputs)
+
+    assert job.conclusion == "failure"
+    assert message in job.log
+    assert fakes.psconfig_calls() == []
+
+
+@pytest.mark.parametrize(
+    ("code", "fails"), [(0, False), (2, False), (1, True), (3, True)]
+)
+def test_only_errors_and_refusals_fail_the_step(
+    tmp_path: Path, fakes: Fakes, code: int, fails: bool
+) -> None:
+    fakes.psconfig_returns(code, "report\n")
+
+    job = run_with_fakes(tmp_path, fakes, {"command": "drift", "format": "markdown"})
+
+    assert (job.conclusion == "failure") is fails
+    report = tmp_path / "_runner_temp" / "psconfig" / "drift.md"
+    assert report.read_text(encoding="utf-8") == "report\n"
