@@ -9,9 +9,7 @@
 # requirements.lock, psconfig built from this checkout with no package index.
 # The base image is pinned by digest (Dependabot's docker ecosystem bumps it);
 # both stages use the same one, so the copied environment finds its Python.
-ARG BASE=python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
-
-FROM ${BASE} AS build
+FROM python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254 AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml requirements.lock README.md ./
@@ -20,7 +18,7 @@ COPY psconfig psconfig
 RUN PSCONFIG_SOURCE=/src PSCONFIG_VENV=/opt/psconfig PSCONFIG_PYTHON=python3 \
     bash action/install.sh
 
-FROM ${BASE}
+FROM python:3.12-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
 # No root at run time: a fixed, unprivileged user (runAsNonRoot can check it).
 RUN groupadd --system --gid 10001 psconfig \
  && useradd --system --uid 10001 --gid psconfig --home-dir /work --create-home psconfig

@@ -26,6 +26,7 @@ from tests.ci import gha
 from tests.ci.conftest import ACTION, REPO_ROOT, WORKFLOWS
 
 HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
+DEPENDABOT = REPO_ROOT / ".github" / "dependabot.yml"
 ACTION_SCRIPTS = sorted((REPO_ROOT / "action").glob("*.sh"))
 ZIZMOR_FLAGS = ("--offline", "--no-config", "--no-progress", "--color=never")
 PERSONAS = ("regular", "auditor")
@@ -101,6 +102,14 @@ def test_workflows_match_the_github_workflow_schema(schema: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_dependabot_config_matches_its_schema() -> None:
+    result = run_tool(
+        tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", DEPENDABOT
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_action_matches_the_github_action_schema() -> None:
     result = run_tool(
         tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", ACTION
@@ -112,7 +121,13 @@ def test_the_action_matches_the_github_action_schema() -> None:
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_workflows_action_and_hooks_pass_zizmor_offline(persona: str) -> None:
     result = run_tool(
-        tool("zizmor"), *ZIZMOR_FLAGS, f"--persona={persona}", *WORKFLOWS, ACTION, HOOKS
+        tool("zizmor"),
+        *ZIZMOR_FLAGS,
+        f"--persona={persona}",
+        *WORKFLOWS,
+        ACTION,
+        HOOKS,
+        DEPENDABOT,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
