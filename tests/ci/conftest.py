@@ -26,6 +26,10 @@ EXAMPLES = REPO_ROOT / "examples" / "github"
 WORKFLOWS = sorted(
     [*(REPO_ROOT / ".github" / "workflows").glob("*.y*ml"), *EXAMPLES.glob("*.y*ml")]
 )
+ACTION = REPO_ROOT / "action.yml"
+# How the example workflows name this repository's action (OWNER is a placeholder
+# districts replace); the emulator runs it from this checkout.
+ACTION_NAME = "OWNER/psconfig"
 
 CONTEXT = {
     "secrets.PS_ADMIN_USER": "ps-admin",
@@ -38,6 +42,12 @@ CONTEXT = {
     "github.run_attempt": "1",
     "github.event.pull_request.number": "7",
     "github.event.pull_request.head.sha": "0123456789abcdef0123456789abcdef01234567",
+    "github.event_name": "pull_request",
+    "github.sha": "fedcba9876543210fedcba9876543210fedcba98",
+    "github.ref": "refs/heads/main",
+    "inputs.plan_run": "",
+    "inputs.allow_delete": "",
+    "inputs.allow_add_groups": "",
 }
 RUN_URL = "https://github.com/springfield-usd/psconfig-specs/actions/runs/4242"
 
@@ -75,11 +85,26 @@ class Fakes:
         config = {"exit": exit_code, "stdout": stdout, "stderr": stderr}
         (self.state / "psconfig.json").write_text(json.dumps(config), encoding="utf-8")
 
+    def psconfig_returns_for(
+        self, command: str, exit_code: int, stdout: str = "", stderr: str = ""
+    ) -> None:
+        """What psconfig returns for ``command`` (``plan`` or ``plan:json``) only."""
+        path = self.state / "psconfig.json"
+        config = json.loads(path.read_text(encoding="utf-8"))
+        result = {"exit": exit_code, "stdout": stdout, "stderr": stderr}
+        config.setdefault("by_command", {})[command] = result
+        path.write_text(json.dumps(config), encoding="utf-8")
+
+    def use_real_psconfig(self, live_env: Mapping[str, str]) -> None:
+        """Run the real psconfig; a plan ``--live`` signs in with ``live_env``."""
+        config = {"real": True, "live_env": dict(live_env)}
+        (self.state / "psconfig.json").write_text(json.dumps(config), encoding="utf-8")
+
     def psconfig_calls(self) -> list[dict[str, Any]]:
         return _jsonl(self.state / "psconfig-calls.jsonl")
 
     def seed_github(self, **data: Any) -> None:
-        """Replace the fake GitHub's comments, issues, labels (and fail_writes)."""
+        """Replace the fake GitHub state: comments, issues, labels, pulls, runs."""
         state = {"comments": {}, "issues": [], "labels": {}} | data
         (self.state / "github.json").write_text(json.dumps(state), encoding="utf-8")
 
@@ -88,6 +113,20 @@ class Fakes:
             (self.state / "github.json").read_text(encoding="utf-8")
         )
         return state
+
+    def update_github(self, **data: Any) -> None:
+        """Set some keys of the fake GitHub's state, keeping the rest."""
+        state = self.github() | data
+        (self.state / "github.json").write_text(json.dumps(state), encoding="utf-8")
+
+    def add_run(self, **run: Any) -> int:
+        """Record a finished workflow run (with ``artifacts``); its ID."""
+        runs: list[dict[str, Any]] = self.github().get("runs", [])
+        run_id = 9000 + len(runs) + 1
+        defaults = {"event": "pull_request", "conclusion": "success", "artifacts": {}}
+        runs.append(defaults | run | {"databaseId": run_id})
+        self.update_github(runs=runs)
+        return run_id
 
     def gh_calls(self) -> list[list[str]]:
         return [list(call) for call in _jsonl(self.state / "gh-calls.jsonl")]
@@ -119,24 +158,24 @@ def workspace(tmp_path: Path) -> Path:
 def run_example(workspace: Path, fakes: Fakes) -> RunJob:
     """Run one job of an example workflow with the fakes, skipping the pip install.
 
-    ``real_psconfig=True`` puts this environment's psconfig ahead of the fake one.
+    The action runs from this checkout with its install step skipped, so it runs
+    the ``psconfig`` on PATH: the fake (which can run the real one, see
+    ``Fakes.use_real_psconfig``).
     """
 
     def run(
         workflow: str,
         job: str,
         context: Mapping[str, str] | None = None,
-        *,
-        real_psconfig: bool = False,
     ) -> gha.JobResult:
-        bins = [Path(sys.executable).parent] if real_psconfig else []
         return gha.run_job(
             EXAMPLES / workflow,
             job,
             workdir=workspace,
             context={**CONTEXT, **(context or {})},
-            path_prepend=[*bins, fakes.bin],
+            path_prepend=[fakes.bin],
             skip_ids={"install"},
+            actions={ACTION_NAME: REPO_ROOT},
         )
 
     return run

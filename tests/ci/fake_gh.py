@@ -1,8 +1,10 @@
 """Stand-in for the GitHub CLI (``gh``) in workflow tests, backed by a JSON file.
 
 It implements exactly the ``gh`` calls our example workflows make, against one
-repository's pull-request comments, issues and labels kept in
-``$FAKE_STATE/github.json``, with the real CLI's observable behaviour: ``GH_TOKEN``
+repository's pull-request comments, issues, labels, pull requests (their labels,
+label events and merge commits), collaborators' permissions and workflow runs with
+their artifacts, kept in ``$FAKE_STATE/github.json``, with the real CLI's
+observable behaviour: ``GH_TOKEN``
 and ``GH_REPO`` are required, ``--jq`` prints strings raw (delegated to ``jq``),
 ``api --paginate`` applies ``--jq`` page by page (pages of two here, so paging is
 exercised), ``-F key=@file`` reads the file, an issue cannot get a missing label.
@@ -75,6 +77,24 @@ def _parser() -> argparse.ArgumentParser:
                 sub.add_argument(flag, action="append")
             else:
                 sub.add_argument(flag)
+    run = commands.add_parser("run").add_subparsers(required=True)
+    run_list = run.add_parser("list")
+    for flag in ("--workflow", "--branch", "--commit", "--event", "--status"):
+        run_list.add_argument(flag)
+    run_list.add_argument("--limit", type=int, default=20)
+    run_list.add_argument("--json", required=True)
+    run_list.add_argument("--jq", "-q")
+    run_list.set_defaults(handler=_run_list, write=False)
+    run_view = run.add_parser("view")
+    run_view.add_argument("run_id")
+    run_view.add_argument("--json", required=True)
+    run_view.add_argument("--jq", "-q")
+    run_view.set_defaults(handler=_run_view, write=False)
+    download = run.add_parser("download")
+    download.add_argument("run_id")
+    download.add_argument("--name", "-n", required=True)
+    download.add_argument("--dir", "-D", default=".")
+    download.set_defaults(handler=_run_download, write=False)
     label = commands.add_parser("label").add_subparsers(required=True)
     create = label.add_parser("create")
     create.add_argument("name")
@@ -140,6 +160,14 @@ def _api(args: argparse.Namespace, data: dict[str, Any]) -> None:
             comment = {"id": _next_id(data), "user": {"login": BOT}}
             thread.append(comment | _fields(args.field))
             return _respond(args, thread[-1])
+    if method == "GET" and (found := _read_only(path, data)) is not None:
+        if not isinstance(found, list):
+            sys.stdout.write(_jq(args.jq, found))
+            return
+        pages = [found[i : i + PAGE_SIZE] for i in range(0, len(found), PAGE_SIZE)]
+        for page in (pages or [[]])[: None if args.paginate else 1]:
+            sys.stdout.write(_jq(args.jq, page))
+        return
     if (match := re.fullmatch(r"issues/comments/(\d+)", path)) and method == "PATCH":
         for comment in (c for thread in comments.values() for c in thread):
             if comment["id"] == int(match[1]):
@@ -147,6 +175,75 @@ def _api(args: argparse.Namespace, data: dict[str, Any]) -> None:
                 return _respond(args, comment)
         raise GhError("HTTP 404: Not Found")
     raise GhError(f"fake gh: unsupported api call {method} {path}")
+
+
+def _read_only(path: str, data: dict[str, Any]) -> Any:
+    """GET of a pull request's facts: None when ``path`` is not one of them."""
+    pulls: list[dict[str, Any]] = data.setdefault("pulls", [])
+    if match := re.fullmatch(r"commits/(\w+)/pulls", path):
+        return [
+            p for p in pulls if match[1] in (p["merge_commit_sha"], p["head"]["sha"])
+        ]
+    if match := re.fullmatch(r"issues/(\d+)", path):
+        for pull in pulls:
+            if pull["number"] == int(match[1]):
+                return {"number": pull["number"], "labels": pull["labels"]}
+        raise GhError("HTTP 404: Not Found")
+    if match := re.fullmatch(r"issues/(\d+)/events", path):
+        return list(data.setdefault("events", {}).get(match[1], []))
+    if match := re.fullmatch(r"collaborators/([^/]+)/permission", path):
+        permission = data.setdefault("permissions", {}).get(match[1], "none")
+        return {"permission": permission, "user": {"login": match[1]}}
+    return None
+
+
+def _runs(data: dict[str, Any]) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = data.setdefault("runs", [])
+    return runs
+
+
+def _run(data: dict[str, Any], run_id: str) -> dict[str, Any]:
+    for run in _runs(data):
+        if str(run["databaseId"]) == run_id:
+            return run
+    raise GhError(f"could not find any workflow run with ID {run_id}")
+
+
+def _run_list(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    wanted = {
+        "path": args.workflow,
+        "headBranch": args.branch,
+        "headSha": args.commit,
+        "event": args.event,
+        "conclusion": args.status,
+    }
+    found = [
+        run
+        for run in reversed(_runs(data))  # newest first, like gh
+        if all(
+            value is None
+            or (run[key].rsplit("/", 1)[-1] if key == "path" else run[key]) == value
+            for key, value in wanted.items()
+        )
+    ]
+    fields = args.json.split(",")
+    rows = [{key: run[key] for key in fields} for run in found[: args.limit]]
+    sys.stdout.write(_jq(args.jq, rows))
+
+
+def _run_view(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    run = _run(data, args.run_id)
+    sys.stdout.write(_jq(args.jq, {key: run[key] for key in args.json.split(",")}))
+
+
+def _run_download(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    files = _run(data, args.run_id).get("artifacts", {}).get(args.name)
+    if files is None:
+        raise GhError("no valid artifacts found to download")
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
 
 
 def _respond(args: argparse.Namespace, value: Any) -> None:

@@ -4,11 +4,14 @@ It runs each ``run:`` step the way a hosted Linux runner does for ``shell: bash`
 (``bash --noprofile --norc -eo pipefail FILE``), with the workflow, job and step
 ``env:`` merged, ``${{ }}`` expressions resolved from a context the test supplies,
 and the ``GITHUB_OUTPUT`` / ``GITHUB_ENV`` / ``GITHUB_STEP_SUMMARY`` files wired
-between steps. ``uses:`` steps are never run: they are recorded with their expanded
-``with:`` inputs. Anything it cannot emulate faithfully (another shell,
-``working-directory``, ``continue-on-error``, an ``if:`` that is not a status
-function, an unknown expression) raises ``Unsupported``, so a workflow change that
-outgrows the emulator fails loudly instead of passing quietly.
+between steps. ``uses:`` steps are recorded with their expanded ``with:`` inputs and
+not run, except a composite action the test maps to a local checkout (``actions``):
+its steps run like the job's, with ``inputs.*`` (defaults applied) and
+``github.action_path``, and its ``outputs:`` become the step's outputs. Anything
+it cannot emulate faithfully (another shell, ``working-directory``,
+``continue-on-error``, an ``if:`` that is not a status function, an unknown
+expression, an input the action does not declare) raises ``Unsupported``, so a
+workflow change that outgrows the emulator fails loudly instead of passing quietly.
 """
 
 from __future__ import annotations
@@ -85,17 +88,26 @@ def run_job(
     context: Mapping[str, str],
     path_prepend: Sequence[Path] = (),
     skip_ids: Collection[str] = (),
+    actions: Mapping[str, Path] | None = None,
+    env: Mapping[str, str] | None = None,
+    step_timeout: float = 60,
 ) -> JobResult:
     """Run the ``run:`` steps of ``job`` in ``workdir`` and report what happened.
 
     ``context`` maps dotted expression names (``secrets.X``, ``github.repository``)
     to values; ``steps.ID.outputs.NAME`` and ``env.NAME`` come from the run itself.
-    Steps whose ``id`` is in ``skip_ids`` (an install that would need the network)
-    are reported as skipped.
+    Steps whose ``id`` is in ``skip_ids`` (an install that would need the network),
+    in the job or in a composite action, are reported as skipped. ``actions`` maps
+    an action (``owner/name``, the part before ``@``) to the local folder holding
+    its ``action.yml``, to run it instead of recording it. ``env`` adds variables
+    the runner itself would have (a package cache); a step taking longer than
+    ``step_timeout`` seconds fails the test.
     """
     data = load_workflow(workflow)
     spec = data["jobs"][job]
-    runner = _Runner(workdir, dict(context), path_prepend)
+    runner = _Runner(workdir, dict(context), path_prepend, dict(actions or {}))
+    runner.timeout = step_timeout
+    runner.env.update(env or {})
     runner.env.update(runner.expand_all(data.get("env", {})))
     runner.env.update(runner.expand_all(spec.get("env", {})))
     shell = _shell(data, spec)
@@ -117,10 +129,16 @@ def _shell(workflow: Mapping[str, Any], job: Mapping[str, Any]) -> str:
 
 class _Runner:
     def __init__(
-        self, workdir: Path, context: dict[str, str], path_prepend: Sequence[Path]
+        self,
+        workdir: Path,
+        context: dict[str, str],
+        path_prepend: Sequence[Path],
+        actions: dict[str, Path],
     ) -> None:
         self.workdir = workdir
         self.context = context
+        self.actions = actions
+        self.timeout: float = 60
         self.outputs: dict[str, dict[str, str]] = {}
         self.failed = False
         temp = workdir / "_runner_temp"
@@ -147,6 +165,9 @@ class _Runner:
         return {name: self.expand(value) for name, value in env.items()}
 
     def _lookup(self, name: str) -> str:
+        if " || " in name:  # the first operand that is not empty, as GitHub's ||
+            values = (self._lookup(part.strip()) for part in name.split(" || "))
+            return next((value for value in values if value), "")
         parts = name.split(".")
         if len(parts) == 4 and parts[0] == "steps" and parts[2] == "outputs":
             return self.outputs.get(parts[1], {}).get(parts[3], "")
@@ -167,12 +188,62 @@ class _Runner:
             return StepResult(name, "skipped", step.get("uses"))
         if "uses" in step:
             inputs = self.expand_all(step.get("with", {}))
+            local = self.actions.get(str(step["uses"]).split("@", 1)[0])
+            if local is not None:
+                return self._composite(step, name, local, inputs, skip_ids)
             return StepResult(name, "success", str(step["uses"]), inputs)
         if step.get("shell", shell) != "bash":
             raise Unsupported(f"step {name!r}: only `shell: bash` is emulated")
         result = self._run_script(step, name)
         self.failed = self.failed or result.outcome == "failure"
         return result
+
+    def _composite(
+        self,
+        step: Mapping[str, Any],
+        name: str,
+        folder: Path,
+        given: Mapping[str, str],
+        skip_ids: Collection[str],
+    ) -> StepResult:
+        """Run a composite action's steps as one step of this job."""
+        action = load_workflow(folder / "action.yml")
+        if action["runs"]["using"] != "composite":
+            raise Unsupported(f"{folder}: only composite actions are emulated")
+        declared: dict[str, Any] = action.get("inputs", {})
+        if unknown := set(given) - set(declared):
+            raise Unsupported(f"step {name!r}: inputs {sorted(unknown)} not declared")
+        inputs = {k: str(v.get("default", "")) for k, v in declared.items()}
+        inputs |= given
+        if missing := [
+            k for k, v in declared.items() if v.get("required") and not inputs[k]
+        ]:
+            raise Unsupported(f"step {name!r}: required inputs {missing} not given")
+        context = {**self.context, "github.action_path": str(folder)}
+        context |= {f"inputs.{k}": v for k, v in inputs.items()}
+        inner = _Runner(self.workdir, context, (), self.actions)
+        inner.timeout = self.timeout
+        inner.summary = self.summary
+        inner.env = {**self.env, **self.expand_all(step.get("env", {}))}
+        inner.env["GITHUB_ACTION_PATH"] = str(folder)
+        results = [inner.step(s, "", skip_ids) for s in action["runs"]["steps"]]
+        outputs = {
+            key: inner.expand(value.get("value", ""))
+            for key, value in action.get("outputs", {}).items()
+        }
+        if "id" in step:
+            self.outputs[str(step["id"])] = outputs
+        self.failed = self.failed or inner.failed
+        codes = [r.exit_code for r in results if r.exit_code]
+        return StepResult(
+            name,
+            "failure" if inner.failed else "success",
+            str(step["uses"]),
+            given,
+            codes[-1] if codes else 0,
+            "".join(r.stdout for r in results),
+            "".join(r.stderr for r in results),
+        )
 
     def _should_run(self, condition: object) -> bool:
         if condition is None:
@@ -198,7 +269,7 @@ class _Runner:
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=self.timeout,
             check=False,
         )
         if "id" in step:

@@ -2,11 +2,13 @@
 
 Contract: exit 2 opens or updates ONE issue labelled ``psconfig-drift`` (CRITICAL
 in the title for privilege escalations), commenting only when the findings
-changed; exit 0 closes it; exit 1 fails the job and leaves the issue alone.
+changed; exit 0 closes it; exit 1 fails the job and leaves the issue alone. The
+live state drift read is published as the artifact pull-request plans use.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.ci.conftest import RUN_URL, Fakes, RunJob
@@ -167,5 +169,21 @@ def test_drift_needs_the_admin_sign_in_only(fakes: Fakes, run_example: RunJob) -
     run_example("drift.yml", "drift")
 
     [call] = fakes.psconfig_calls()
-    assert call["argv"] == ["drift", "specs", "--format", "markdown"]
+    assert call["argv"][:4] == ["drift", "specs", "--format", "markdown"]
     assert set(call["env"]) == {"PS_ADMIN_USER", "PS_ADMIN_PASSWORD"}
+
+
+def test_drift_publishes_the_live_state_snapshot(
+    fakes: Fakes, run_example: RunJob
+) -> None:
+    fakes.psconfig_returns(2, DRIFT_MD)
+
+    job = run_example("drift.yml", "drift")
+
+    [call] = fakes.psconfig_calls()
+    assert call["argv"][4] == "--snapshot-out"
+    upload = job.step("Publish the live-state snapshot")
+    assert upload.outcome == "success"
+    assert upload.inputs["name"] == "psconfig-live-snapshot"
+    assert upload.inputs["path"] == call["argv"][5]
+    assert Path(call["argv"][5]).is_file()

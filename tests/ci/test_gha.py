@@ -91,3 +91,90 @@ def test_outputs_env_and_summary_flow_between_steps(tmp_path: Path) -> None:
 def test_what_it_cannot_emulate_raises(tmp_path: Path, steps: str) -> None:
     with pytest.raises(gha.Unsupported):
         run(tmp_path, steps)
+
+
+def test_or_takes_the_first_non_empty_operand(tmp_path: Path) -> None:
+    job = run(
+        tmp_path,
+        """\
+      - name: x
+        env:
+          A: ${{ github.head_ref || github.ref_name }}
+        run: echo "$A"
+""",
+        {"github.head_ref": "", "github.ref_name": "main"},
+    )
+    assert job.step("x").stdout == "main\n"
+
+
+ACTION = """\
+name: local
+inputs:
+  who: {required: true}
+  greeting: {default: hello}
+outputs:
+  said:
+    value: ${{ steps.say.outputs.said }}
+runs:
+  using: composite
+  steps:
+    - id: say
+      shell: bash
+      env:
+        WHO: ${{ inputs.who }}
+        GREETING: ${{ inputs.greeting }}
+        WHERE: ${{ github.action_path }}
+      run: |
+        echo "said=$GREETING $WHO" >> "$GITHUB_OUTPUT"
+        test "$WHERE" = "$GITHUB_ACTION_PATH"
+        echo "$SECRET_VALUE" > /dev/null
+"""
+
+
+def test_a_mapped_composite_action_runs_with_inputs_and_outputs(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "action"
+    folder.mkdir()
+    (folder / "action.yml").write_text(ACTION, encoding="utf-8")
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(
+        HEADER
+        + """\
+    steps:
+      - id: a
+        uses: me/local@0123
+        env:
+          SECRET_VALUE: s
+        with:
+          who: world
+      - name: after
+        env:
+          SAID: ${{ steps.a.outputs.said }}
+        run: echo "$SAID"
+""",
+        encoding="utf-8",
+    )
+
+    job = gha.run_job(
+        workflow, "j", workdir=tmp_path, context={}, actions={"me/local": folder}
+    )
+
+    assert job.conclusion == "success", job.log
+    assert job.step("after").stdout == "hello world\n"
+
+
+def test_a_composite_action_rejects_an_undeclared_input(tmp_path: Path) -> None:
+    folder = tmp_path / "action"
+    folder.mkdir()
+    (folder / "action.yml").write_text(ACTION, encoding="utf-8")
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(
+        HEADER + "    steps:\n      - uses: me/local@1\n        with: {whom: x}\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(gha.Unsupported):
+        gha.run_job(
+            workflow, "j", workdir=tmp_path, context={}, actions={"me/local": folder}
+        )
