@@ -272,10 +272,15 @@ class Doctor:
         return doc
 
     def _roles(self, doc: Document, page: AdminAccess) -> None:
+        """The roles table, and the "Add User Access Roles" dialog's controls."""
         rows = doc.table(page.roles.label)
         status: Status = "ok" if rows is not None else "fail"
         detail = f"{len(rows)} roles" if rows is not None else "labels no table"
         self.add("field", status, detail, page=doc.page, field=page.roles.label)
+        form = doc.find_form(page.form)
+        if form is not None:
+            for _, field in page.add_role.fields.items():
+                self._field(doc, form, field, {})
 
     def _learn(self, key: str, doc: Document, page: FormPage) -> None:
         if self.learner is not None:

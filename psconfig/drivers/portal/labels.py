@@ -161,6 +161,27 @@ def _check_pin(form: Form, field: FieldMap, found: str, **row: object) -> None:
         )
 
 
+def in_row(form: Form, field: FieldMap, names: list[str], **row: object) -> str:
+    """The one control among a table row's ``names`` that ``field``'s label finds.
+
+    A row's action ("Remove") is found by its label inside that row; none or
+    several fail closed naming the page, the label and the row's controls.
+    """
+    if field.label is None:
+        raise ValueError("in_row() needs a labelled field")
+    wanted = normalize_label(field.label)
+    labelled = {c.name for c in _labelled(form, wanted) if _fits(c, field.kind)}
+    found = [name for name in dict.fromkeys(names) if name in labelled]
+    if len(found) != 1:
+        shown = ", ".join(f"{k}={v}" for k, v in row.items())
+        what = "labels no control" if not found else f"labels several {found}"
+        raise form.where.missing(
+            field.label, f"{what} in the row {shown} (its controls: {names})"
+        )
+    _check_pin(form, field, found[0], **row)
+    return found[0]
+
+
 def rows(form: Form, field: FieldMap) -> dict[str, str]:
     """Row key -> control name for a ``row_label`` field ("12 Read-Only Export").
 

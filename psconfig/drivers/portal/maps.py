@@ -250,10 +250,6 @@ class AdminAccessFields(Fields):
     window_start: FieldMap
     window_end: FieldMap
     allowed_ips: FieldMap
-    role: FieldMap
-    remove_role: FieldMap
-    new_role_school: FieldMap
-    new_role_group: FieldMap
 
 
 class RolesTable(Frozen):
@@ -267,11 +263,32 @@ class RolesTable(Frozen):
     school_column: str
     role_column: str
     home_suffix_regex: str
+    role: FieldMap
+    """The role cell's texts ("Read-Only Export (12)", "Default Group Access")."""
+    remove: FieldMap
+    """A row's remove action, found by its label inside the row ("Remove")."""
+
+
+class AddRoleFields(Fields):
+    schools: FieldMap
+    """The dialog's school boxes, each chosen by its school's name."""
+    role: FieldMap
+
+
+class AddRole(Frozen):
+    """The "Add User Access Roles" dialog behind "Roles and Schools [?] Add".
+
+    One school or several, then a role; its controls post with the page's form.
+    """
+
+    title: str
+    fields: AddRoleFields
 
 
 class AdminAccess(FormPage):
     fields: AdminAccessFields
     roles: RolesTable
+    add_role: AddRole
 
 
 class StaffDelete(FormPage):

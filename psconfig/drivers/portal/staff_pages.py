@@ -1,18 +1,20 @@
 """The three staff forms: Edit Information, Teachers and Affiliations, Admin Access.
 
 Each ``write_*`` posts one form with only the values that differ and reads it back.
-Affiliations travel as the grid's JSON (``grid``), new schools included. Roles
-that do not exist yet are added one per post through the form's "add" row, as the
-page allows, before the main post sets every row. ``staff_writer`` decides which
-forms an operation needs and in what order.
+Affiliations travel as the grid's JSON (``grid``), new schools included. Roles are
+rows of "Roles and Schools": a role leaves through its row's "Remove" action and
+arrives through the "Add User Access Roles" dialog (one role, at one school or
+several, per post), every control found by its label. ``staff_writer`` decides
+which forms an operation needs and in what order.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
-from psconfig.drivers.portal import bind, grid
-from psconfig.drivers.portal.controls import Form, Where
+from psconfig.drivers.portal import bind, grid, labels
+from psconfig.drivers.portal.controls import Form, Where, normalize_label
 from psconfig.drivers.portal.map_parts import FieldMap
 from psconfig.drivers.portal.maps import PortalMap
 from psconfig.drivers.portal.reader import StaffRef, validated
@@ -101,70 +103,114 @@ class StaffPages:
         after: AdminAccess,
         password: str | None,
     ) -> None:
+        """Admin Access and Roles: the scalars, removed rows, then added roles.
+
+        Roles are rows, not one per school: a removed role is its row's "Remove"
+        action, an added one goes through the "Add User Access Roles" dialog
+        (schools chosen by name, the role by its text), one post per role, the
+        first riding along with the main post. Every control is found by label.
+        """
         page = self.map.admin_access
-        fields, path = page.fields, page.path(frn=ref.frn)
+        path = page.path(frn=ref.frn)
         if before == after and password is None:
             return
-        old = {r.school: r for r in before.roles}
-        new = {r.school: r for r in after.roles}
-        added = [new[school] for school in sorted(new.keys() - old.keys())]
-        # The form adds one role per post: all but the first go ahead on their own,
-        # the first rides along with the main post (usually the only one).
-        for role in added[1:]:
-            await self.add_row(ref, fields.new_role_school, role)
+        removed = list((Counter(before.roles) - Counter(after.roles)).elements())
+        batches = _batches(Counter(after.roles) - Counter(before.roles))
         scalars = bind.changed(bind.ADMIN, before, after)
+        names = await self.w.reader.cached_schools() if batches else {}
+        rows = await self._rows(path) if removed else []
 
         def fill(form: Form) -> None:
-            bind.write_all(form, fields, scalars, after)
-            if added:
-                bind.NUMBER.write(form, fields.new_role_school, {}, added[0].school)
-                bind.OPTIONAL_NUMBER.write(
-                    form, fields.new_role_group, {}, added[0].group
-                )
+            bind.write_all(form, page.fields, scalars, after)
+            if batches:
+                self._fill_add(form, batches[0], names)
             if before.sign_in_window != after.sign_in_window:
                 self._write_window(form, after.sign_in_window)
-            for school, role in new.items():
-                prior = old.get(school)
-                if prior is not None and prior.group != role.group:
-                    bind.write_all(form, fields, bind.ROLE_ROW, role, school=school)
-            for school in old.keys() - new.keys():
-                bind.FLAG.write(form, fields.remove_role, {"school": school}, True)
+            for name in self._removals(form, rows, removed):
+                form.set_checked(name, True)
             if password is not None:
-                bind.TEXT.write(form, fields.password, {}, password)
+                bind.TEXT.write(form, page.fields.password, {}, password)
+
+        expected = _after_post(Counter(before.roles) - Counter(removed), batches[:1])
 
         async def verify() -> None:
             back = await self.w.reader.admin_page(ref)
-            self.w.mismatch(path, scalars, fields, back, after)
+            self.w.mismatch(path, scalars, page.fields, back, after)
             if back.sign_in_window != after.sign_in_window:
                 raise WriteNotAppliedError(
                     page=path,
-                    field=fields.sign_in_times.name,
+                    field=page.fields.sign_in_times.name,
                     detail=f"reads back {back.sign_in_window!r}",
                 )
-            self._check_roles(path, back.roles, after.roles)
+            self._check_roles(path, back.roles, expected)
 
         await self.w.write(path, page, fill, verify)
+        for batch in batches[1:]:
+            expected = _after_post(Counter(expected), [batch])
+            await self.add_roles(ref, batch, names, expected)
 
-    async def add_row(self, ref: StaffRef, school_field: FieldMap, row: Role) -> None:
-        """Add one role through Admin Access and Roles' "add" row."""
+    async def add_roles(
+        self,
+        ref: StaffRef,
+        batch: tuple[int | None, list[int]],
+        names: dict[int, str],
+        expected: tuple[Role, ...],
+    ) -> None:
+        """One role at one or more schools, through the add dialog alone."""
         page = self.map.admin_access
         path = page.path(frn=ref.frn)
 
         def fill(form: Form) -> None:
-            bind.NUMBER.write(form, school_field, {}, row.school)
-            group_field = self.map.admin_access.fields.new_role_group
-            bind.OPTIONAL_NUMBER.write(form, group_field, {}, row.group)
+            self._fill_add(form, batch, names)
 
         async def verify() -> None:
-            schools = {r.school for r in (await self.w.reader.admin_page(ref)).roles}
-            if row.school not in schools:
-                raise WriteNotAppliedError(
-                    page=path,
-                    field=school_field.named(),
-                    detail=f"no row for school {row.school}",
-                )
+            back = (await self.w.reader.admin_page(ref)).roles
+            self._check_roles(path, back, expected)
 
         await self.w.write(path, page, fill, verify)
+
+    async def _rows(self, path: str) -> list[tuple[Role, list[str]]]:
+        """Each row of "Roles and Schools": its role and its controls' names."""
+        doc = await self.w.session.document(path)
+        table = self.map.admin_access.roles
+        roles = await self.w.reader.roles(doc)
+        controls = doc.table_controls(table.label) or []
+        return list(zip(roles, controls, strict=False))
+
+    def _removals(
+        self, form: Form, rows: list[tuple[Role, list[str]]], removed: list[Role]
+    ) -> list[str]:
+        """The "Remove" control of one row per removed role (first rows first)."""
+        field = self.map.admin_access.roles.remove
+        left = list(rows)
+        out = []
+        for role in removed:
+            index = next(i for i, (shown, _) in enumerate(left) if shown == role)
+            _, names = left.pop(index)
+            out.append(labels.in_row(form, field, names, school=role.school))
+        return out
+
+    def _fill_add(
+        self, form: Form, batch: tuple[int | None, list[int]], names: dict[int, str]
+    ) -> None:
+        """Choose the batch's schools by name and its role by text in the dialog."""
+        fields = self.map.admin_access.add_role.fields
+        group, schools = batch
+        box = bind.control_name(form, fields.schools)
+        texts = form.texts(box)
+        chosen = []
+        for school in schools:
+            wanted = normalize_label(names.get(school, f"School {school}"))
+            values = [value for value, text in texts.items() if text == wanted]
+            if len(values) != 1:
+                offered = sorted(texts.values())
+                detail = "offers no school" if not values else "offers several schools"
+                raise form.where.missing(
+                    fields.schools.shown(), f"{detail} {wanted!r} (offered: {offered})"
+                )
+            chosen.append(values[0])
+        form.set_checked_values(box, chosen)
+        bind.OPTIONAL_NUMBER.write(form, fields.role, {}, group)
 
     def _merged(self, staff: Staff, values: dict[str, object], path: str) -> Staff:
         """``staff`` with the values one page read back (validated, rows sorted)."""
@@ -198,23 +244,57 @@ class StaffPages:
     def _check_roles(
         self, path: str, back: tuple[Role, ...], want: tuple[Role, ...]
     ) -> None:
-        fields = self.map.admin_access.fields
-        got = {r.school: r for r in back}
-        for role in want:
-            have = got.pop(role.school, None)
-            if have is None:
-                raise WriteNotAppliedError(
-                    page=path,
-                    field=fields.new_role_school.name,
-                    detail=f"no role for school {role.school}",
-                )
-            self.w.mismatch(path, bind.ROLE_ROW, fields, have, role, school=role.school)
-        for school in sorted(got):
+        """Every role reads back as a row, and no other row is left."""
+        table = self.map.admin_access.roles
+        missing = Counter(want) - Counter(back)
+        extra = Counter(back) - Counter(want)
+        for role in sorted(missing, key=_role_key):
             raise WriteNotAppliedError(
                 page=path,
-                field=fields.remove_role.named(school=school),
-                detail="the role is still there",
+                field=self.map.admin_access.add_role.title,
+                detail=f"no role {_shown(role)} in {table.label!r}",
             )
+        for role in sorted(extra, key=_role_key):
+            raise WriteNotAppliedError(
+                page=path,
+                field=table.remove.shown(school=role.school),
+                detail=f"the role {_shown(role)} is still there",
+            )
+
+
+def _role_key(role: Role) -> tuple[int, int]:
+    return role.school, -1 if role.group is None else role.group
+
+
+def _shown(role: Role) -> str:
+    group = "Default Group Access" if role.group is None else f"group {role.group}"
+    return f"{group} at school {role.school}"
+
+
+def _after_post(
+    roles: Counter[Role], batches: list[tuple[int | None, list[int]]]
+) -> tuple[Role, ...]:
+    """``roles`` with the ``batches`` added: what a post should read back."""
+    for group, schools in batches:
+        roles += Counter(Role(school=school, group=group) for school in schools)
+    return tuple(sorted(roles.elements(), key=_role_key))
+
+
+def _batches(added: Counter[Role]) -> list[tuple[int | None, list[int]]]:
+    """Added roles as (group, schools) posts: the dialog gives one role per post.
+
+    A school appears once per post, so a second identical role needs its own post.
+    """
+    out: list[tuple[int | None, list[int]]] = []
+    for role in sorted(added.elements(), key=_role_key):
+        batch = next(
+            (b for b in out if b[0] == role.group and role.school not in b[1]), None
+        )
+        if batch is None:
+            out.append((role.group, [role.school]))
+        else:
+            batch[1].append(role.school)
+    return out
 
 
 def drop(form: Form, *fields: FieldMap) -> None:

@@ -96,7 +96,7 @@ class Writer:
         async def admin() -> None:
             refs = await self.reader.search(self.map.staff_search.admin_query)
             if refs:
-                await self.reader.admin_page(StaffRef("", refs[0]))
+                await self.reader.admin_page(StaffRef("", refs[0]), to_write=True)
 
         await asyncio.gather(
             self.reader.group(1), add_groups(), self.reader.toggle(), admin()
