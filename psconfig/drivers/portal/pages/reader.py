@@ -19,11 +19,11 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
-from psconfig.drivers.portal import bind, grid, labels
-from psconfig.drivers.portal.controls import Form, Where, normalize_label
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
+from psconfig.drivers.portal.forms import bind, grid, labels
+from psconfig.drivers.portal.forms.controls import Form, Where, normalize_label
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http.portal_session import PageDeniedError, PortalSession
+from psconfig.drivers.portal.pagemap.maps import PortalMap
 from psconfig.errors import DriverError, FormMapError
 from psconfig.model import (
     AdminAccess,

@@ -3,7 +3,7 @@
 Where no public source shows a page's markup, the form map names each field by the
 label PowerSchool's documentation and the Clever guide show ("Access Level",
 "Turn modify permissions"), and this module finds the control that label belongs
-to on the page as served. ``forms`` records every way HTML attaches a label to a
+to on the page as served. ``document`` records every way HTML attaches a label to a
 control (``label for``, a wrapping label, the cell before it in a table row,
 ``aria-label``, ``aria-labelledby``, a fieldset's legend, a labelled
 ``role=group``); labels are compared exactly after ``normalize_label``, so "Access
@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from psconfig.drivers.portal.controls import Control, Form, Where, normalize_label
-from psconfig.drivers.portal.map_parts import FieldMap
+from psconfig.drivers.portal.forms.controls import Control, Form, Where, normalize_label
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap
 from psconfig.errors import FormMapError
 
 _KINDS: dict[str, frozenset[str]] = {

@@ -13,22 +13,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from psconfig.drivers.portal import bind, grid, labels
-from psconfig.drivers.portal.controls import Form, Where, normalize_label
-from psconfig.drivers.portal.map_parts import FieldMap
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.reader import StaffRef, validated
+from psconfig.drivers.portal.forms import bind, grid, labels
+from psconfig.drivers.portal.forms.controls import Form, Where, normalize_label
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap
+from psconfig.drivers.portal.pagemap.maps import PortalMap
+from psconfig.drivers.portal.pages.reader import StaffRef, validated
 from psconfig.errors import WriteNotAppliedError
 from psconfig.model import AdminAccess, Affiliation, Role, SignInWindow, Staff
 
 if TYPE_CHECKING:
-    from psconfig.drivers.portal.writer import Writer
+    from psconfig.drivers.portal.pages.form_writer import FormWriter
 
 
 class StaffPages:
-    """Writes a staff member's forms through ``Writer``'s write shape."""
+    """Writes a staff member's forms through ``FormWriter``'s write shape."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: FormWriter) -> None:
         self.w = writer
 
     @property

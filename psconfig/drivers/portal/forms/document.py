@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from psconfig.drivers.portal.controls import (
+from psconfig.drivers.portal.forms.controls import (
     SPACES,
     TEXTUAL,
     Control,
