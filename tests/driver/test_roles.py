@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from psconfig.drivers.portal import AsgiApp
+from psconfig.drivers.portal.pagemap.maps import PortalMap
 from psconfig.errors import FormMapError
 from psconfig.model import Role, Scope, Staff, UpdateStaff
 from psconfig.sim import SimApp, SimState
@@ -148,3 +149,61 @@ async def test_a_remove_action_the_row_lacks_fails_closed(
     assert "labels no control in the row school=100" in str(caught.value)
     assert [r.path for r in sim.requests if r.is_write] == ["/admin/home.html"]
     assert _sim_roles(sim) == [(0, None), (100, None)]
+
+
+def _pin_role(name: str) -> Callable[[PortalMap], PortalMap]:
+    """The bundled map with the add dialog's "Role" pinned to ``name``."""
+
+    def pinned(portal_map: PortalMap) -> PortalMap:
+        page = portal_map.admin_access
+        fields = page.add_role.fields
+        role = fields.role.model_copy(update={"name": name})
+        add = page.add_role.model_copy(
+            update={"fields": fields.model_copy(update={"role": role})}
+        )
+        admin = page.model_copy(update={"add_role": add})
+        return portal_map.model_copy(update={"admin_access": admin})
+
+    return pinned
+
+
+@pytest.mark.parametrize(
+    ("pin", "agrees"), [("newrole_group", True), ("newrole_school", False)]
+)
+async def test_a_pin_must_agree_with_the_label(
+    sim: SimApp, edit_state: Edit, pin: str, agrees: bool
+) -> None:
+    # The old guessed name is only a pin: the label decides, and a pin naming
+    # another control fails closed before anything is posted.
+    _sync_with(edit_state, 0, [SimRole(school=0)])
+    scope = Scope(staff_ids=None)
+    async with portal(sim) as drv:
+        before = _sync((await drv.read(scope)).staff)
+    after = _with_roles(before, Role(school=0), Role(school=100, group=12))
+    sim.reset_requests()
+    drv = portal(sim)
+    drv._session.site_map = _pin_role(pin)
+    async with drv:
+        if agrees:
+            await drv.apply(UpdateStaff(before=before, after=after))
+        else:
+            with pytest.raises(FormMapError, match="but the map pins 'newrole_school'"):
+                await drv.apply(UpdateStaff(before=before, after=after))
+    want = [(0, None), (100, 12)] if agrees else [(0, None)]
+    assert _sim_roles(sim) == want
+
+
+async def test_removing_a_role_the_page_does_not_show_fails_closed(
+    sim: SimApp, edit_state: Edit
+) -> None:
+    # A stale plan: it removes a row someone else removed already.
+    _sync_with(edit_state, 0, [SimRole(school=0)])
+    scope = Scope(staff_ids=None)
+    async with portal(sim) as drv:
+        live = _sync((await drv.read(scope)).staff)
+        stale = _with_roles(live, Role(school=0), Role(school=0, group=2))
+        sim.reset_requests()
+        with pytest.raises(FormMapError, match="has no row group 2 at school 0"):
+            await drv.apply(UpdateStaff(before=stale, after=live))
+    assert not [r for r in sim.requests if r.is_write]
+    assert _sim_roles(sim) == [(0, None)]

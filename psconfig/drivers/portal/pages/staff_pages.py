@@ -185,7 +185,10 @@ class StaffPages:
         left = list(rows)
         out = []
         for role in removed:
-            index = next(i for i, (shown, _) in enumerate(left) if shown == role)
+            index = next((i for i, (shown, _) in enumerate(left) if shown == role), -1)
+            if index < 0:
+                label = self.map.admin_access.roles.label
+                raise form.where.missing(label, f"has no row {_shown(role)}")
             _, names = left.pop(index)
             out.append(labels.in_row(form, field, names, school=role.school))
         return out
