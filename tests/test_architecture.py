@@ -11,7 +11,10 @@ design notes (ARCHITECTURE.md) in executable form:
 - imports point downward: cli -> engine / render / spec / drivers / sim ->
   model / errors; the simulator never imports the drivers (it must not share their
   form maps), the engine knows drivers only through ``drivers.base``;
-- the CLI imports its heavy dependencies lazily, so ``psconfig --version`` is fast.
+- the CLI imports its heavy dependencies lazily, so ``psconfig --version`` is fast;
+- inside the portal driver, each folder imports only the folders below it
+  (``PORTAL_PARTS``, as each folder's ``__init__`` docstring says), and no module
+  imports one that imports it back.
 
 A part that is not written yet breaks nothing; a new module outside the map fails
 until the map says where it belongs.
@@ -39,9 +42,9 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "typer": ("psconfig.cli",),
     "rich": ("psconfig.cli",),
     "ruamel": ("psconfig.spec.loader",),
-    "httpx": ("psconfig.drivers.portal.session",),
-    "stamina": ("psconfig.drivers.portal.session",),
-    "lxml": ("psconfig.drivers.portal.forms",),
+    "httpx": ("psconfig.drivers.portal.http.session",),
+    "stamina": ("psconfig.drivers.portal.http.session",),
+    "lxml": ("psconfig.drivers.portal.forms.document",),
     "deepdiff": ("psconfig.engine.diff",),
     "filelock": ("psconfig.engine.lock",),
     "starlette": ("psconfig.sim",),
@@ -101,6 +104,20 @@ PARTS: dict[str, tuple[str, ...]] = {
     ),
 }
 EXACT_PARTS = {"psconfig", "psconfig.drivers"}
+
+PORTAL = "psconfig.drivers.portal"
+PORTAL_PARTS: dict[str, tuple[str, ...]] = {
+    # the driver's folders (and its top modules) -> the folders they may import
+    "pagemap": (),  # the page maps: data every other folder reads
+    "forms": ("pagemap",),  # documents, controls, labels, binding
+    "http": ("forms", "pagemap"),  # HTTP, sign-in, the portal session
+    "pages": ("http", "forms", "pagemap"),  # reading and writing pages
+    "learning": ("http", "forms", "pagemap"),  # doctor, --learn, --capture
+    "driver": ("pages", "http", "forms", "pagemap"),  # the Driver on top
+    "__init__": ("driver", "pages", "http", "forms", "pagemap", "learning"),
+}
+CYCLE_EXEMPT = ("psconfig.spec",)
+"""Parts whose modules still import each other in a loop (older than this check)."""
 """Parts that are a package's ``__init__`` alone, not everything beneath it."""
 
 TERMINAL_CALLS = {"print", "input", "exit", "quit", "breakpoint"}
@@ -328,12 +345,87 @@ def test_the_cli_loads_heavy_modules_lazily() -> None:
     )
 
 
+def portal_part(module: str) -> str | None:
+    """The driver folder (or top module) ``module`` belongs to; None outside."""
+    if not within(module, PORTAL):
+        return None
+    rest = module[len(PORTAL) + 1 :]
+    return rest.split(".")[0] if rest else "__init__"
+
+
+def portal_violations(found: Iterable[Import]) -> list[str]:
+    wrong = []
+    for imp in found:
+        source, target = portal_part(imp.module), portal_part(imp.target)
+        if source is None or target is None or source == target:
+            continue
+        if target not in PORTAL_PARTS.get(source, ()):
+            wrong.append(f"{imp.where}: portal {source}/ may not import {imp.target}")
+    return wrong
+
+
+def test_every_portal_module_sits_in_a_folder() -> None:
+    stray = [
+        m for m in MODULES if (part := portal_part(m)) and part not in PORTAL_PARTS
+    ]
+    assert not stray, f"put these in a folder of {PORTAL} (PORTAL_PARTS): {stray}"
+
+
+def test_portal_folders_import_only_the_folders_below() -> None:
+    wrong = portal_violations(ALL_IMPORTS)
+    assert not wrong, "\n".join(wrong)
+
+
+def cycles(found: Iterable[Import]) -> list[list[str]]:
+    """Groups of modules that import each other in a loop (Tarjan's algorithm)."""
+    graph: dict[str, set[str]] = {}
+    for imp in found:
+        if imp.target != imp.module:
+            graph.setdefault(imp.module, set()).add(imp.target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while (top := stack.pop()) != node:
+                group.append(top)
+            if group:
+                out.append(sorted([node, *group]))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    # TYPE_CHECKING and lazy imports count: a loop is a loop for the reader too.
+    internal = [imp for imp in ALL_IMPORTS if imp.target in MODULES]
+    found = [
+        group
+        for group in cycles(internal)
+        if not all(any(within(m, p) for p in CYCLE_EXEMPT) for m in group)
+    ]
+    assert not found, f"import cycles: {found}"
+
+
 # The checks above must be able to fail: each catches a planted violation.
 
 
 def test_the_checks_catch_planted_violations() -> None:
     planted = [
-        Import("psconfig.sim.app", "psconfig.drivers.portal.maps", 1),
+        Import("psconfig.sim.app", "psconfig.drivers.portal.pagemap.maps", 1),
         Import("psconfig.engine.apply", "psconfig.sim", 2),
         Import("psconfig.model", "psconfig.spec.models", 3),
         Import("psconfig.spec.models", "psconfig.engine.plan", 4),
@@ -347,7 +439,7 @@ def test_the_checks_catch_planted_violations() -> None:
     ]
     assert len(third_party_violations(libraries)) == 4
     allowed = [
-        Import("psconfig.drivers.portal.session", "httpx", 1),
+        Import("psconfig.drivers.portal.http.session", "httpx", 1),
         Import("psconfig.cli.plan", "psconfig.engine.run", 2),
         Import("psconfig.sim.pages_dde", "starlette.responses", 3),
     ]
@@ -357,3 +449,18 @@ def test_the_checks_catch_planted_violations() -> None:
         "raise SystemExit(3)\ninput()\nlogger.info('fine')\n"
     )
     assert len(terminal_calls(source)) == 5
+    portal = [
+        Import(f"{PORTAL}.forms.bind", f"{PORTAL}.pages.reader", 1),
+        Import(f"{PORTAL}.pagemap.maps", f"{PORTAL}.forms.controls", 2),
+        Import(f"{PORTAL}.learning.doctor", f"{PORTAL}.pages.writer", 3),
+        Import(f"{PORTAL}.http.login", PORTAL, 4),
+    ]
+    assert len(portal_violations(portal)) == 4
+    fine = [Import(f"{PORTAL}.pages.writer", f"{PORTAL}.forms.bind", 1)]
+    assert portal_violations(fine) == []
+    loop = [
+        Import(f"{PORTAL}.pages.writer", f"{PORTAL}.pages.staff_writer", 1),
+        Import(f"{PORTAL}.pages.staff_writer", f"{PORTAL}.pages.staff_pages", 2),
+        Import(f"{PORTAL}.pages.staff_pages", f"{PORTAL}.pages.writer", 3),
+    ]
+    assert cycles(loop) == [sorted(i.module for i in loop)]

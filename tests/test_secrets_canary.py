@@ -38,7 +38,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from psconfig.cli import _register_all, app
-from psconfig.drivers.portal.pcas import b64_md5
+from psconfig.drivers.portal.http.pcas import b64_md5
 from psconfig.sim import create_app, plugin_api, save_state, seed_state
 from psconfig.sim.pcas import cached_hash
 from psconfig.sim.state import SimState

@@ -30,7 +30,7 @@ from psconfig.errors import PsconfigError
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from psconfig.drivers.portal.doctor import DoctorReport
+    from psconfig.drivers.portal.learning.doctor import DoctorReport
     from psconfig.model import ServerInfo, SignInScheme, State
 
 USER_ENV = "PS_ADMIN_USER"
@@ -170,7 +170,7 @@ def doctor(
     """Check that a server's pages match psconfig's form map (exit 1 if not)."""
     import asyncio
 
-    from psconfig.drivers.portal.doctor import replay_capture, run_doctor
+    from psconfig.drivers.portal.learning.doctor import replay_capture, run_doctor
 
     with handle_errors():
         if (out is not None or toggle) and not (learn or replay):
@@ -198,7 +198,7 @@ def doctor(
             )
         _print_report(report, capture)
         if out is not None and report.site_map is not None:
-            from psconfig.drivers.portal.site_map import write_site_map
+            from psconfig.drivers.portal.pagemap.site_map import write_site_map
 
             write_site_map(out, report.site_map)
             pins = sum(len(p.fields) for p in report.site_map.pages.values())
@@ -258,7 +258,7 @@ async def _read_for_import(
     sign_in: SignInScheme,
 ) -> tuple[State, ServerInfo]:
     from psconfig.drivers.portal import open_portal
-    from psconfig.drivers.portal.importer import import_scope, integration_state
+    from psconfig.drivers.portal.pages.importer import import_scope, integration_state
 
     async with open_portal(
         server,

@@ -147,7 +147,7 @@ def _found_on_server(spec: Path, given: dict[str, object]) -> dict[str, object]:
     import asyncio
 
     from psconfig.drivers.portal import open_portal
-    from psconfig.drivers.portal.importer import import_scope
+    from psconfig.drivers.portal.pages.importer import import_scope
     from psconfig.errors import PsconfigError
     from psconfig.spec.starter import found_on_server
 

@@ -171,7 +171,7 @@ def _verify(
 
     from psconfig.cli.common import write_atomic
     from psconfig.cli.target import load_spec_warning, server_url
-    from psconfig.drivers.portal.probes import load_probes
+    from psconfig.drivers.portal.pages.probes import load_probes
     from psconfig.engine.verify import VerifyOptions, verify_spec
     from psconfig.errors import PsconfigError
 

@@ -17,7 +17,7 @@ from psconfig.errors import AccessDeniedError, DriverError
 
 
 class ExportDef(Protocol):
-    """A DDE export a probe runs (``psconfig.drivers.portal.probes.ExportCheck``)."""
+    """A DDE export a probe runs (``drivers.portal.pages.probes.ExportCheck``)."""
 
     @property
     def table(self) -> str: ...
@@ -27,7 +27,7 @@ class ExportDef(Protocol):
 
 
 class ProbeDef(Protocol):
-    """One probe definition (``psconfig.drivers.portal.probes.Probe``)."""
+    """One probe definition (``psconfig.drivers.portal.pages.probes.Probe``)."""
 
     @property
     def id(self) -> str: ...

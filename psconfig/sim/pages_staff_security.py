@@ -21,7 +21,6 @@ from psconfig.sim.html import (
     field_row,
     hidden,
     join,
-    select,
 )
 from psconfig.sim.pages_staff import BASE, frn, target
 from psconfig.sim.pcas import hash_password
@@ -77,12 +76,6 @@ def _form(ctx: Ctx, form_id: str, action: str, *body: object) -> Markup:
     )
 
 
-def _other_schools(ctx: Ctx, taken: set[int]) -> list[tuple[str, str]]:
-    """An empty option plus every school not in ``taken`` (for an "add" row)."""
-    schools = sorted(ctx.state.schools.items())
-    return [("", ""), *((str(n), name) for n, name in schools if n not in taken)]
-
-
 def _group_options(ctx: Ctx, empty: str) -> list[tuple[str, str]]:
     groups = [(str(g.number), f"{g.name} ({g.number})") for g in ctx.state.groups]
     return [("", empty), *groups]
@@ -117,27 +110,107 @@ def _window_controls(v: Variant, staff: SimStaff) -> Markup:
     )
 
 
+def _role_text(ctx: Ctx, group: int | None) -> str:
+    """What the Roles (Group Name) cell shows: "NAME (N)" or the default access."""
+    if group is None:
+        return "Default Group Access"
+    names = {g.number: g.name for g in ctx.state.groups}
+    return f"{names.get(group, f'Group {group}')} ({group})"
+
+
+def _remove_control(v: Variant, index: int) -> Markup:
+    """A row's remove action: a box labelled "Remove" (attached per variant)."""
+    name = v.name(f"removerole_{index}")
+    box = el("input", {"type": "checkbox", "name": name, "value": "1"})
+    style = "wrap" if v.canonical else ("wrap", "aria", "for")[v.seed % 3]
+    if style == "wrap":
+        return el("label", {}, box, " Remove")
+    if style == "aria":
+        return el(
+            "input",
+            {"type": "checkbox", "name": name, "value": "1", "aria-label": "Remove"},
+        )
+    ident = v.ident(f"removerole_{index}")
+    target = el("input", {"type": "checkbox", "name": name, "value": "1", "id": ident})
+    return join(target, " ", el("label", {"for": ident}, "Remove"))
+
+
 def _role_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
-    """The guide's columns: School, Roles (Group Name), Action; a row per role."""
-    groups = _group_options(ctx, "Default Group Access")
+    """The guide's columns: School, Roles (Group Name), Action; a row per role.
+
+    Two roles at one school are two rows; each row's Action is its own "Remove".
+    """
+    v = variant(ctx)
     heads = ("School", "Roles (Group Name)", "Action")
     head = el("tr", {}, *(el("th", {}, h) for h in heads))
     return [head] + [
         el(
             "tr",
-            {"data-school": r.school} if variant(ctx).canonical else {},
+            {"data-school": r.school} if v.canonical else {},
             el("td", {"class": "school"}, _role_school(ctx, staff, r.school)),
-            el(
-                "td",
-                {},
-                select(
-                    f"role_{r.school}", groups, "" if r.group is None else str(r.group)
-                ),
-            ),
-            el("td", {}, checkbox(f"removerole_{r.school}", "1", False, "Remove")),
+            el("td", {}, _role_text(ctx, r.group)),
+            el("td", {}, _remove_control(v, index)),
         )
-        for r in sorted(staff.roles, key=lambda r: r.school)
+        for index, r in enumerate(staff.roles)
     ]
+
+
+EXTERNAL = -1
+"""The dialog's "External Systems" choice (RoleDefTeachersMap.IsDistrict)."""
+
+
+def _add_schools(ctx: Ctx) -> tuple[tuple[str, str, int], ...]:
+    schools = [(str(n), name, n) for n, name in sorted(ctx.state.schools.items())]
+    table = [*schools, ("ext", "External Systems", EXTERNAL)]
+    return variant(ctx).options("newrole_schools", table)
+
+
+def _add_groups(ctx: Ctx) -> tuple[tuple[str, str, int | None], ...]:
+    groups = [
+        (str(g.number), _role_text(ctx, g.number), g.number) for g in ctx.state.groups
+    ]
+    table: list[tuple[str, str, int | None]] = [
+        ("", "Default Group Access", None),
+        *groups,
+    ]
+    return variant(ctx).options("newrole_group", table)
+
+
+def _add_dialog(ctx: Ctx) -> Markup:
+    """The "Add User Access Roles" dialog: school(s) or External Systems, a role.
+
+    Rendered open inside the form (the page's script would show it on "Add").
+    """
+    v = variant(ctx)
+    name = v.name("newrole_schools")
+    boxes = Markup(
+        " ".join(
+            checkbox(name, value, False, text) for value, text, _ in _add_schools(ctx)
+        )
+    )
+    table = _add_groups(ctx)
+    options = [(value, text) for value, text, _ in table]
+    default = next(value for value, _, group in table if group is None)
+    role_name = v.name("newrole_group")
+    role = (
+        radio_control(role_name, options, default)
+        if v.radios("newrole_group")
+        else select_control(role_name, options, default)
+    )
+    fields = [
+        v.field("newrole_schools", "Schools", lambda attrs: boxes, group=True),
+        v.field("newrole_group", "Role", role, group=v.radios("newrole_group")),
+    ]
+    if v.decoy("newrole_group"):
+        decoy = select_control(v.name("newrole_group_pt"), options, default)
+        fields.append(v.field("newrole_group_pt", "Role (PowerTeacher)", decoy))
+    title = "Add User Access Roles"
+    return el(
+        "div",
+        {"role": "dialog", "aria-label": title, "class": "dialog"},
+        el("h3", {}, title),
+        v.block(*fields),
+    )
 
 
 def _role_school(ctx: Ctx, staff: SimStaff, school: int) -> str:
@@ -194,16 +267,6 @@ def _sign_in_rows(ctx: Ctx, staff: SimStaff) -> list[Markup]:
 def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
     """``GET .../security/adminaccess.html?frn=005D`` (password never rendered)."""
     staff = target(ctx)
-    free = _other_schools(ctx, {r.school for r in staff.roles})
-    groups = _group_options(ctx, "Default Group Access")
-    add = el(
-        "p",
-        {},
-        "Add role at ",
-        select("newrole_school", free, ""),
-        " as ",
-        select("newrole_group", groups, ""),
-    )
     form = _form(
         ctx,
         variant(ctx).name("adminAccessForm"),
@@ -211,7 +274,7 @@ def admin_access_page(ctx: Ctx, message: Markup | None) -> Response:
         variant(ctx).block(*_sign_in_rows(ctx, staff)),
         el("h2", {}, "Roles and Schools"),
         el("table", {"id": variant(ctx).name("rolesTable")}, _role_rows(ctx, staff)),
-        add,
+        _add_dialog(ctx),
     )
     title = f"Admin Access and Roles: {staff.lastfirst}"
     return layout.page(ctx, title, el("h1", {}, title), message, form)
@@ -255,18 +318,23 @@ def _login_id(ctx: Ctx, staff: SimStaff, enabled: bool) -> str:
 
 
 def _roles(ctx: Ctx, staff: SimStaff) -> list[SimRole]:
-    groups = {g.number for g in ctx.state.groups}
-    kept = []
-    for role in staff.roles:
-        group = _int_or_none(ctx, f"role_{role.school}", groups)
-        if not ctx.form.checked(f"removerole_{role.school}"):
-            kept.append(SimRole(school=role.school, group=group))
-    free = set(ctx.state.schools) - {r.school for r in staff.roles}
-    school = _int_or_none(ctx, "newrole_school", free)
-    group = _int_or_none(ctx, "newrole_group", groups)
-    if school is not None:
-        kept.append(SimRole(school=school, group=group))
-    return sorted(kept, key=lambda r: r.school)
+    """Rows not marked "Remove", then the dialog's role at each chosen school."""
+    v = variant(ctx)
+    kept = [
+        role
+        for index, role in enumerate(staff.roles)
+        if not ctx.form.checked(v.name(f"removerole_{index}"))
+    ]
+    schools = {value: number for value, _, number in _add_schools(ctx)}
+    chosen = []
+    for value in ctx.form.getlist(v.name("newrole_schools")):
+        if value not in schools or schools[value] == EXTERNAL:
+            raise Invalid(f"Invalid value for newrole_schools: {value!r}")
+        chosen.append(schools[value])
+    if chosen:
+        group = ctx.form.choice(v.name("newrole_group"), _add_groups(ctx))
+        kept += [SimRole(school=school, group=group) for school in chosen]
+    return kept
 
 
 def save_admin_access(ctx: Ctx) -> None:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from psconfig.cli import _register_all, app
 from psconfig.drivers.portal import open_portal
-from psconfig.drivers.portal.importer import import_scope, integration_state
+from psconfig.drivers.portal.pages.importer import import_scope, integration_state
 from psconfig.model import Flavor
 from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 from psconfig.spec import dump_spec, load_spec

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from psconfig.drivers.portal import AsgiApp
-from psconfig.drivers.portal.doctor import DoctorReport, run_doctor
+from psconfig.drivers.portal.learning.doctor import DoctorReport, run_doctor
 from psconfig.model import Flavor
 from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, SimApp, SimState
 from tests.driver.asgi import CookieSpy, Rewrite

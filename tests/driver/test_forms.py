@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from psconfig.drivers.portal.forms import REDACTED, Document, redact_html
+from psconfig.drivers.portal.forms.document import REDACTED, Document, redact_html
 from psconfig.errors import FormMapError
 
 PAGE = """<html><body>

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from psconfig.drivers.portal import bind, labels
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.map_parts import FieldMap
+from psconfig.drivers.portal.forms import bind, labels
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap
 from psconfig.errors import FormMapError
 
 LEVEL = FieldMap(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from psconfig.drivers.portal import login, pcas
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import load_map
-from psconfig.drivers.portal.response import Response
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http import login, pcas
+from psconfig.drivers.portal.http.response import Response
+from psconfig.drivers.portal.pagemap.maps import load_map
 from psconfig.errors import FormMapError, LockedOutError, LoginError, SignInSchemeError
 from psconfig.model import Flavor, SignInScheme
 

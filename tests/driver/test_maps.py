@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from psconfig.drivers.portal.map_parts import FormPage
-from psconfig.drivers.portal.maps import FLAVORS, PortalMap, load_map, parse_map
+from psconfig.drivers.portal.pagemap.map_parts import FormPage
+from psconfig.drivers.portal.pagemap.maps import FLAVORS, PortalMap, load_map, parse_map
 from psconfig.errors import FormMapError
 from psconfig.model import Flavor
 
@@ -21,8 +21,8 @@ def form_pages(portal_map: PortalMap) -> list[tuple[str, FormPage]]:
 
 def _text(flavor: str) -> str:
     return (
-        resources.files("psconfig.drivers.portal")
-        .joinpath("maps")
+        resources.files("psconfig.drivers.portal.pagemap")
+        .joinpath("data")
         .joinpath(f"{flavor}.json")
         .read_text("utf-8")
     )

@@ -8,7 +8,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psconfig.drivers.portal import pcas
+from psconfig.drivers.portal.http import pcas
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
 

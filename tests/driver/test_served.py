@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from psconfig.drivers.portal import open_portal
-from psconfig.drivers.portal.doctor import run_doctor
+from psconfig.drivers.portal.learning.doctor import run_doctor
 from psconfig.model import EnsureGroup, Scope
 from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, load_state
 from tests.driver.conftest import FAST

@@ -138,7 +138,7 @@ async def _create_sync_user(admin: Browser) -> None:
         "password": SYNC_PASSWORD,
         "groupvalue": "12",
         "logintimes": "any",
-        "newrole_school": "0",
+        "newrole_schools": "0",
     }
     assert confirmed(await admin.submit(page, "adminAccessForm", changes))
 

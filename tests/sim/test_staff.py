@@ -35,7 +35,7 @@ async def configure_sign_in(admin: Browser, **extra: str | None) -> httpx.Respon
         "password": SYNC_PASSWORD,
         "groupvalue": "12",
         "logintimes": "any",
-        "newrole_school": "0",
+        "newrole_schools": "0",
         "newrole_group": "",
         **extra,
     }
@@ -83,20 +83,26 @@ async def test_admin_access_window_ips_and_roles(
     ]
     page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
     fields = Browser.form_fields(page, "adminAccessForm")
-    assert ("logintimes", "restricted") in fields and ("role_0", "") in fields
-    # Empty password: unchanged. Give the role a group, add one, then remove one.
+    assert ("logintimes", "restricted") in fields
+    assert text_of(page, "//table[@id='rolesTable']//td[2]") == ["Default Group Access"]
+    # Empty password: unchanged. Add a second role at the same school and one at
+    # another through the dialog, then remove a row by its own "Remove".
     hash_before = staff.password
-    changes = {"role_0": "9", "newrole_school": "100", "newrole_group": "10"}
+    changes = {"newrole_schools": "0", "newrole_group": "9"}
+    assert confirmed(await admin.submit(page, "adminAccessForm", changes))
+    page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
+    changes = {"newrole_schools": "100", "newrole_group": "10"}
     assert confirmed(await admin.submit(page, "adminAccessForm", changes))
     staff = load_state(state_path).staff[-1]
     assert staff.password == hash_before
-    assert [(r.school, r.group) for r in staff.roles] == [(0, 9), (100, 10)]
+    roles = [(r.school, r.group) for r in staff.roles]
+    assert roles == [(0, None), (0, 9), (100, 10)]
     page = await admin.get("/admin/faculty/security/adminaccess.html?frn=0055")
-    assert confirmed(
-        await admin.submit(page, "adminAccessForm", {"removerole_100": "1"})
-    )
+    assert text_of(page, "//table[@id='rolesTable']//td[2]")[1].endswith("(9)")
+    assert confirmed(await admin.submit(page, "adminAccessForm", {"removerole_0": "1"}))
     assert [(r.school, r.group) for r in load_state(state_path).staff[-1].roles] == [
-        (0, 9)
+        (0, 9),
+        (100, 10),
     ]
 
 
@@ -117,7 +123,7 @@ async def test_admin_access_window_ips_and_roles(
             "The sign-in window must end after it starts",
         ),
         ({"allowloginend": None}, "Missing field allowloginend"),
-        ({"newrole_school": "42"}, "Invalid value for newrole_school: '42'"),
+        ({"newrole_schools": "42"}, "Invalid value for newrole_schools: '42'"),
     ],
     ids=[
         "taken",

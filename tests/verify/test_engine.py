@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from psconfig.drivers.portal.probes import load_probes
+from psconfig.drivers.portal.pages.probes import load_probes
 from psconfig.engine.access import SignIn
 from psconfig.engine.delivery import DeliveryError, FileDelivery, write_private
 from psconfig.engine.rotate import (

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from psconfig.drivers.portal import open_portal
-from psconfig.drivers.portal.probes import Probe, load_probes, parse_probes
+from psconfig.drivers.portal.pages.probes import Probe, load_probes, parse_probes
 from psconfig.errors import DriverError
 from psconfig.sim import (
     DEMO_ADMIN_PASSWORD,

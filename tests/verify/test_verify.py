@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from psconfig.drivers.portal.probes import load_probes
+from psconfig.drivers.portal.pages.probes import load_probes
 from psconfig.sim import SimSettings, SimState
 from psconfig.sim.state import SimAffiliation
 from tests.verify.helpers import (

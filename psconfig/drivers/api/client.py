@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
-from psconfig.drivers.portal.response import Response
-from psconfig.drivers.portal.session import Http
+from psconfig.drivers.portal.http.response import Response
+from psconfig.drivers.portal.http.session import Http
 from psconfig.errors import AccessDeniedError, LoginError, ServerError
 
 TOKEN_PATH = "/oauth/access_token"

@@ -23,7 +23,7 @@ from psconfig.drivers.api.fields import (
     USERS,
     USERS_FIELDS,
 )
-from psconfig.drivers.portal.session import AsgiApp, Http
+from psconfig.drivers.portal.http.session import AsgiApp, Http
 from psconfig.errors import DriverError, RefusedError, ServerError
 from psconfig.model import (
     AdminAccess,

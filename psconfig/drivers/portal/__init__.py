@@ -1,7 +1,10 @@
 """The PowerSchool admin-portal driver: ``open_portal`` gives a signed-in ``Driver``.
 
-See ``driver.PortalDriver`` for behaviour, ``maps/`` for the per-flavor form maps and
-``doctor`` for the checks behind ``psconfig doctor``.
+See ``driver.PortalDriver`` for behaviour. The parts sit in folders that show the
+flow, each importing only those before it: ``pagemap`` (the per-flavor form maps),
+``forms`` (documents, controls, binding by label), ``http`` (HTTP, sign-in, the
+portal session), ``pages`` (reading and writing pages) and ``learning`` (the checks
+behind ``psconfig doctor``, ``--learn`` and ``--capture``).
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from typing import Literal
 from pydantic import SecretStr
 
 from psconfig.drivers.portal.driver import DEFAULT_DDE_FIELDS, PortalDriver
-from psconfig.drivers.portal.portal_session import PortalSession
-from psconfig.drivers.portal.session import AsgiApp, Http, RetryPolicy
-from psconfig.drivers.portal.site_map import apply_site_map, load_site_map
+from psconfig.drivers.portal.http.portal_session import PortalSession
+from psconfig.drivers.portal.http.session import AsgiApp, Http, RetryPolicy
+from psconfig.drivers.portal.pagemap.site_map import apply_site_map, load_site_map
 from psconfig.model import SignInScheme
 
 __all__ = [

@@ -20,13 +20,13 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Literal, Self
 
-from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PortalSession
-from psconfig.drivers.portal.reader import Reader, all_or_none
-from psconfig.drivers.portal.session import Http
-from psconfig.drivers.portal.writer import Writer
+from psconfig.drivers.portal.forms import bind
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.http.portal_session import PortalSession
+from psconfig.drivers.portal.http.session import Http
+from psconfig.drivers.portal.pagemap.maps import PortalMap
+from psconfig.drivers.portal.pages.reader import Reader, all_or_none
+from psconfig.drivers.portal.pages.writer import Writer
 from psconfig.errors import DriverError, FormMapError, ServerRefusedError
 from psconfig.model import Op, PageLevel, Scope, ServerInfo, State
 

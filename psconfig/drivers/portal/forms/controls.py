@@ -1,6 +1,6 @@
 """A form's controls, and what a browser posts from them (no HTML parsing here).
 
-``forms.Document`` builds a ``Form`` from a page: every control the server sent
+``document.Document`` builds a ``Form`` from a page: every control the server sent
 (hidden ones included) with its current value, which the driver changes field by
 field and turns back into the pairs a browser would post (``pairs``): unchecked
 checkboxes and radios are absent, a select posts its selected option (or its first

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.reader import StaffRef
-from psconfig.drivers.portal.session import UncertainWriteError
-from psconfig.drivers.portal.staff_create import StaffCreator
-from psconfig.drivers.portal.staff_pages import StaffPages
+from psconfig.drivers.portal.forms import bind
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.http.session import UncertainWriteError
+from psconfig.drivers.portal.pagemap.maps import PortalMap
+from psconfig.drivers.portal.pages.reader import StaffRef
+from psconfig.drivers.portal.pages.staff_create import StaffCreator
+from psconfig.drivers.portal.pages.staff_pages import StaffPages
 from psconfig.errors import (
     ConnectError,
     DriverError,
@@ -35,15 +35,15 @@ from psconfig.model import (
 )
 
 if TYPE_CHECKING:
-    from psconfig.drivers.portal.writer import Writer
+    from psconfig.drivers.portal.pages.form_writer import FormWriter
 
 StaffOp = CreateStaff | UpdateStaff | SetStaffPassword | DeleteStaff | DeactivateStaff
 
 
 class StaffWriter:
-    """The staff half of ``Writer`` (same session, reader and write shape)."""
+    """The staff half of the writer (same session, reader and write shape)."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: FormWriter) -> None:
         self.w = writer
         self.pages = StaffPages(writer)
         self.creator = StaffCreator(writer)

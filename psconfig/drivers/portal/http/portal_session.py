@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
 
-from psconfig.drivers.portal import login
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.response import Response
-from psconfig.drivers.portal.session import Http
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http import login
+from psconfig.drivers.portal.http.response import Response
+from psconfig.drivers.portal.http.session import Http
+from psconfig.drivers.portal.pagemap.maps import PortalMap
 from psconfig.errors import (
     AccessDeniedError,
     ConnectError,

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import Grid
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.pagemap.maps import Grid
 from psconfig.errors import FormMapError
 from psconfig.model import Affiliation
 

@@ -19,13 +19,13 @@ import json
 from typing import Literal
 from urllib.parse import quote
 
-from psconfig.drivers.portal import labels
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.map_parts import FieldMap, FormPage
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PortalSession
-from psconfig.drivers.portal.site_map import PagePins, SiteMap
+from psconfig.drivers.portal.forms import labels
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http.portal_session import PortalSession
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap, FormPage
+from psconfig.drivers.portal.pagemap.maps import PortalMap
+from psconfig.drivers.portal.pagemap.site_map import PagePins, SiteMap
 from psconfig.errors import DriverError, FormMapError
 from psconfig.model import Frozen
 

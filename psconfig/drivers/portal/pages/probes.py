@@ -1,11 +1,11 @@
 """The verify probes: what the sync account must and must not be able to do, as data.
 
-``maps/probes.json`` lists, beside the form maps, one probe per page or action: an
-id, what it does, the admin-portal path, the method (a POST resubmits the page's form
-as served, with ``data`` filled in), the expected outcome (``allowed`` or ``denied``)
-and the reason, traced to the Clever guide. A probe with ``export`` runs a DDE export
-of that table instead and needs at least ``min_records`` records. ``{group}`` in a
-path stands for the sync account's default group.
+``pagemap/data/probes.json`` lists, beside the form maps, one probe per page or
+action: an id, what it does, the admin-portal path, the method (a POST resubmits the
+page's form as served, with ``data`` filled in), the expected outcome (``allowed``
+or ``denied``) and the reason, traced to the Clever guide. A probe with ``export``
+runs a DDE export of that table instead and needs at least ``min_records`` records.
+``{group}`` in a path stands for the sync account's default group.
 
 The file is validated on load: unknown keys, duplicate ids, paths outside
 ``/admin/``, unknown placeholders, an export expected to be denied or ``data`` on a
@@ -123,11 +123,11 @@ def _where(text: str, loc: tuple[int | str, ...]) -> str:
 
 @cache
 def load_probes() -> tuple[Probe, ...]:
-    """The bundled probes (``maps/probes.json``), validated, cached per process."""
+    """The bundled probes (``pagemap/data/probes.json``), validated, cached."""
     text = (
-        resources.files("psconfig.drivers.portal")
-        .joinpath("maps")
+        resources.files("psconfig.drivers.portal.pagemap")
+        .joinpath("data")
         .joinpath(PROBES_FILE)
         .read_text("utf-8")
     )
-    return parse_probes(text, source=f"maps/{PROBES_FILE}")
+    return parse_probes(text, source=f"pagemap/data/{PROBES_FILE}")

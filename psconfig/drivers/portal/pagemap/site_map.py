@@ -24,8 +24,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from psconfig.drivers.portal.map_parts import FieldMap, Fields, FormPage
-from psconfig.drivers.portal.maps import PortalMap
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap, Fields, FormPage
+from psconfig.drivers.portal.pagemap.maps import PortalMap
 from psconfig.errors import FormMapError, PsconfigError
 from psconfig.model import Flavor, Frozen
 

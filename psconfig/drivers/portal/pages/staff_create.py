@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from psconfig.drivers.portal import bind
-from psconfig.drivers.portal.controls import Form, normalize_label
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.reader import StaffRef
-from psconfig.drivers.portal.session import UncertainWriteError
+from psconfig.drivers.portal.forms import bind
+from psconfig.drivers.portal.forms.controls import Form, normalize_label
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http.session import UncertainWriteError
+from psconfig.drivers.portal.pagemap.maps import PortalMap
+from psconfig.drivers.portal.pages.reader import StaffRef
 from psconfig.errors import (
     AccessDeniedError,
     ConnectError,
@@ -31,13 +31,13 @@ from psconfig.errors import (
 from psconfig.model import Staff
 
 if TYPE_CHECKING:
-    from psconfig.drivers.portal.writer import Writer
+    from psconfig.drivers.portal.pages.form_writer import FormWriter
 
 
 class StaffCreator:
-    """Switches the session's school and creates records through ``Writer``."""
+    """Switches the session's school and creates records through ``FormWriter``."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: FormWriter) -> None:
         self.w = writer
 
     @property

@@ -19,11 +19,11 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
-from psconfig.drivers.portal import bind, grid, labels
-from psconfig.drivers.portal.controls import Form, Where, normalize_label
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.portal_session import PageDeniedError, PortalSession
+from psconfig.drivers.portal.forms import bind, grid, labels
+from psconfig.drivers.portal.forms.controls import Form, Where, normalize_label
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http.portal_session import PageDeniedError, PortalSession
+from psconfig.drivers.portal.pagemap.maps import PortalMap
 from psconfig.errors import DriverError, FormMapError
 from psconfig.model import (
     AdminAccess,
@@ -361,12 +361,17 @@ class Reader:
         rows = grid.affiliations(doc, page.grid, home)
         return AffiliationTab(teacher, home, rows)
 
-    async def admin_page(self, ref: StaffRef) -> AdminAccess:
-        """Admin Access and Roles of a staff member."""
+    async def admin_page(self, ref: StaffRef, *, to_write: bool = False) -> AdminAccess:
+        """Admin Access and Roles of a staff member.
+
+        ``to_write`` also binds the "Add User Access Roles" dialog's controls.
+        """
         page = self.map.admin_access
         doc = await self.session.document(page.path(frn=ref.frn))
         form = doc.form(page.form)
         bind.require_all(form, page.fields)
+        if to_write:
+            bind.require_all(form, page.add_role.fields)
         return self.admin_access(form, doc, await self.roles(doc))
 
     def _where(self, ref: StaffRef) -> Where:
@@ -390,7 +395,7 @@ class Reader:
         if rows is None:
             raise doc.where.missing(table.label, "labels no table")
         numbers = {n.casefold(): k for k, n in (await self.cached_schools()).items()}
-        field = self.map.admin_access.fields.role
+        field = table.role
         out = []
         for row in rows:
             shown = row.get(normalize_label(table.school_column), "")

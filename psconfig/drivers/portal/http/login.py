@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from psconfig.drivers.portal import pcas
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.maps import FLAVORS, PortalMap, Signin, load_map
-from psconfig.drivers.portal.response import Response
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http import pcas
+from psconfig.drivers.portal.http.response import Response
+from psconfig.drivers.portal.pagemap.maps import FLAVORS, PortalMap, Signin, load_map
 from psconfig.errors import (
     FormMapError,
     LockedOutError,

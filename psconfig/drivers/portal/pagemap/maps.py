@@ -2,7 +2,7 @@
 
 Everything version-specific the driver knows (URLs, form ids, field names, option
 value <-> normalized value tables, success/failure markers and the version regex)
-lives in ``maps/<flavor>.json``. This module only loads and
+lives in ``pagemap/data/<flavor>.json``. This module only loads and
 validates those files; the Python code reading and writing pages refers to fields by
 their normalized key (``group_edit.fields.access_level``) and never spells a portal
 field name itself, so a capture of a real server can fix a map without code changes.
@@ -21,7 +21,7 @@ from importlib import resources
 
 from pydantic import ValidationError
 
-from psconfig.drivers.portal.map_parts import (
+from psconfig.drivers.portal.pagemap.map_parts import (
     Capture,
     FieldMap,
     Fields,
@@ -250,10 +250,6 @@ class AdminAccessFields(Fields):
     window_start: FieldMap
     window_end: FieldMap
     allowed_ips: FieldMap
-    role: FieldMap
-    remove_role: FieldMap
-    new_role_school: FieldMap
-    new_role_group: FieldMap
 
 
 class RolesTable(Frozen):
@@ -267,11 +263,32 @@ class RolesTable(Frozen):
     school_column: str
     role_column: str
     home_suffix_regex: str
+    role: FieldMap
+    """The role cell's texts ("Read-Only Export (12)", "Default Group Access")."""
+    remove: FieldMap
+    """A row's remove action, found by its label inside the row ("Remove")."""
+
+
+class AddRoleFields(Fields):
+    schools: FieldMap
+    """The dialog's school boxes, each chosen by its school's name."""
+    role: FieldMap
+
+
+class AddRole(Frozen):
+    """The "Add User Access Roles" dialog behind "Roles and Schools [?] Add".
+
+    One school or several, then a role; its controls post with the page's form.
+    """
+
+    title: str
+    fields: AddRoleFields
 
 
 class AdminAccess(FormPage):
     fields: AdminAccessFields
     roles: RolesTable
+    add_role: AddRole
 
 
 class StaffDelete(FormPage):
@@ -356,15 +373,15 @@ def load_map(flavor: Flavor) -> PortalMap:
     """The bundled form map of ``flavor``, validated (cached per process)."""
     name = f"{flavor}.json"
     text = (
-        resources.files("psconfig.drivers.portal")
-        .joinpath("maps")
+        resources.files("psconfig.drivers.portal.pagemap")
+        .joinpath("data")
         .joinpath(name)
         .read_text("utf-8")
     )
-    portal_map = parse_map(text, source=f"maps/{name}")
+    portal_map = parse_map(text, source=f"pagemap/data/{name}")
     if portal_map.flavor != flavor:
         raise FormMapError(
-            page=f"maps/{name}",
+            page=f"pagemap/data/{name}",
             field="flavor",
             flavor=flavor,
             detail=f"says {portal_map.flavor!r}",

@@ -18,9 +18,9 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from psconfig.drivers.portal import labels
-from psconfig.drivers.portal.controls import Form
-from psconfig.drivers.portal.map_parts import FieldKind, FieldMap, Fields
+from psconfig.drivers.portal.forms import labels
+from psconfig.drivers.portal.forms.controls import Form
+from psconfig.drivers.portal.pagemap.map_parts import FieldKind, FieldMap, Fields
 
 _PAGE_KINDS: dict[FieldKind, frozenset[str]] = {
     "text": frozenset({"text", "email", "search", "tel", "url", "number", "date"}),

@@ -3,7 +3,7 @@
 Where no public source shows a page's markup, the form map names each field by the
 label PowerSchool's documentation and the Clever guide show ("Access Level",
 "Turn modify permissions"), and this module finds the control that label belongs
-to on the page as served. ``forms`` records every way HTML attaches a label to a
+to on the page as served. ``document`` records every way HTML attaches a label to a
 control (``label for``, a wrapping label, the cell before it in a table row,
 ``aria-label``, ``aria-labelledby``, a fieldset's legend, a labelled
 ``role=group``); labels are compared exactly after ``normalize_label``, so "Access
@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from psconfig.drivers.portal.controls import Control, Form, Where, normalize_label
-from psconfig.drivers.portal.map_parts import FieldMap
+from psconfig.drivers.portal.forms.controls import Control, Form, Where, normalize_label
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap
 from psconfig.errors import FormMapError
 
 _KINDS: dict[str, frozenset[str]] = {
@@ -159,6 +159,27 @@ def _check_pin(form: Form, field: FieldMap, found: str, **row: object) -> None:
             field.label or pin,
             f"is the control {found!r} on the page, but the map pins {pin!r}",
         )
+
+
+def in_row(form: Form, field: FieldMap, names: list[str], **row: object) -> str:
+    """The one control among a table row's ``names`` that ``field``'s label finds.
+
+    A row's action ("Remove") is found by its label inside that row; none or
+    several fail closed naming the page, the label and the row's controls.
+    """
+    if field.label is None:
+        raise ValueError("in_row() needs a labelled field")
+    wanted = normalize_label(field.label)
+    labelled = {c.name for c in _labelled(form, wanted) if _fits(c, field.kind)}
+    found = [name for name in dict.fromkeys(names) if name in labelled]
+    if len(found) != 1:
+        shown = ", ".join(f"{k}={v}" for k, v in row.items())
+        what = "labels no control" if not found else f"labels several {found}"
+        raise form.where.missing(
+            field.label, f"{what} in the row {shown} (its controls: {names})"
+        )
+    _check_pin(form, field, found[0], **row)
+    return found[0]
 
 
 def rows(form: Form, field: FieldMap) -> dict[str, str]:

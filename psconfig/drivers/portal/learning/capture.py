@@ -4,7 +4,7 @@ Redaction is two-pass. First the personal values of every visited page are
 collected (input values, names and staff IDs at the map's ``capture`` XPaths); then
 each page is written with those values, every secret the session handled (passwords
 and their hashes, keys, cookies) and anything shaped like an email or IPv4 address
-replaced (``forms.redact_html``). Files are created with mode 0600 in a folder made
+replaced (``document.redact_html``). Files are created with mode 0600 in a folder made
 with mode 0700, each written atomically; ``index.json`` lists them.
 """
 
@@ -16,9 +16,9 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from psconfig.drivers.portal.forms import personal_values, redact_html
-from psconfig.drivers.portal.maps import PortalMap
-from psconfig.drivers.portal.response import Response
+from psconfig.drivers.portal.forms.document import personal_values, redact_html
+from psconfig.drivers.portal.http.response import Response
+from psconfig.drivers.portal.pagemap.maps import PortalMap
 from psconfig.errors import PsconfigError
 
 

@@ -8,7 +8,7 @@ checked only when the toggle is already on ("skipped: toggle off" otherwise).
 
 Nothing here raises for a failed check: each becomes a row of the ``DoctorReport``
 (``check``, ``page``, ``field``, ``status``, ``detail``). With ``capture`` the pages
-visited are saved under that folder, redacted (``forms.redact_html``: no passwords,
+visited are saved under that folder, redacted (``document.redact_html``: no passwords,
 tokens, keys, cookies, names, staff IDs, emails or IPs), with file mode 0600.
 """
 
@@ -23,17 +23,28 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from psconfig.drivers.portal import bind, labels, login
-from psconfig.drivers.portal.capture import write_capture
-from psconfig.drivers.portal.controls import Form, normalize_label
-from psconfig.drivers.portal.forms import Document
-from psconfig.drivers.portal.learn import Finding, Learner, learn_page, stock_source
-from psconfig.drivers.portal.map_parts import FieldMap, FormPage, Page
-from psconfig.drivers.portal.maps import FLAVORS, AdminAccess, PortalMap, load_map
-from psconfig.drivers.portal.portal_session import PortalSession
-from psconfig.drivers.portal.response import Response
-from psconfig.drivers.portal.session import SIM_SCHEME, AsgiApp, Http, RetryPolicy
-from psconfig.drivers.portal.site_map import SiteMap
+from psconfig.drivers.portal.forms import bind, labels
+from psconfig.drivers.portal.forms.controls import Form, normalize_label
+from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.http import login
+from psconfig.drivers.portal.http.portal_session import PortalSession
+from psconfig.drivers.portal.http.response import Response
+from psconfig.drivers.portal.http.session import SIM_SCHEME, AsgiApp, Http, RetryPolicy
+from psconfig.drivers.portal.learning.capture import write_capture
+from psconfig.drivers.portal.learning.learn import (
+    Finding,
+    Learner,
+    learn_page,
+    stock_source,
+)
+from psconfig.drivers.portal.pagemap.map_parts import FieldMap, FormPage, Page
+from psconfig.drivers.portal.pagemap.maps import (
+    FLAVORS,
+    AdminAccess,
+    PortalMap,
+    load_map,
+)
+from psconfig.drivers.portal.pagemap.site_map import SiteMap
 from psconfig.errors import DriverError, PsconfigError
 from psconfig.model import Frozen, SignInScheme
 
@@ -272,10 +283,15 @@ class Doctor:
         return doc
 
     def _roles(self, doc: Document, page: AdminAccess) -> None:
+        """The roles table, and the "Add User Access Roles" dialog's controls."""
         rows = doc.table(page.roles.label)
         status: Status = "ok" if rows is not None else "fail"
         detail = f"{len(rows)} roles" if rows is not None else "labels no table"
         self.add("field", status, detail, page=doc.page, field=page.roles.label)
+        form = doc.find_form(page.form)
+        if form is not None:
+            for _, field in page.add_role.fields.items():
+                self._field(doc, form, field, {})
 
     def _learn(self, key: str, doc: Document, page: FormPage) -> None:
         if self.learner is not None:

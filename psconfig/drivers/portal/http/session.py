@@ -31,7 +31,7 @@ import httpx
 import stamina
 
 from psconfig import __version__
-from psconfig.drivers.portal.response import Response
+from psconfig.drivers.portal.http.response import Response
 from psconfig.errors import ConnectError, ServerError
 from psconfig.model import Frozen
 

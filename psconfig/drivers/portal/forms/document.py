@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from psconfig.drivers.portal.controls import (
+from psconfig.drivers.portal.forms.controls import (
     SPACES,
     TEXTUAL,
     Control,
@@ -167,6 +167,21 @@ class Document:
                 return _table_rows(table)
         return None
 
+    def table_controls(self, label: str) -> list[list[str]] | None:
+        """The names of the controls in each row of ``table(label)``, row by row.
+
+        Rows are those ``table`` returns, in the same order (header rows left out).
+        """
+        wanted = normalize_label(label)
+        for table in self._root.iter("table"):
+            if _table_label(table) == wanted:
+                return [
+                    [str(c.get("name")) for c in tr.iter(*_CONTROLS) if c.get("name")]
+                    for tr in table.iter("tr")
+                    if not _is_head(tr)
+                ]
+        return None
+
     def labelled_text(self, label: str) -> str | None:
         """The text a visible label introduces on the page.
 
@@ -234,6 +249,11 @@ def _table_label(table: lxml_html.HtmlElement) -> str:
         return normalize_label(str(table.get("aria-label")))
     before = table.getprevious()
     return normalize_label(_label_text(before)) if before is not None else ""
+
+
+def _is_head(tr: lxml_html.HtmlElement) -> bool:
+    cells = [c for c in tr if c.tag in _CELLS]
+    return bool(cells) and all(c.tag == "th" for c in cells)
 
 
 def _table_rows(table: lxml_html.HtmlElement) -> list[dict[str, str]]:
