@@ -26,7 +26,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from psconfig.model import DDE_PAGES, DISTRICT_OFFICE, Desired, Group, Staff
+from psconfig.model import (
+    DDE_PAGES,
+    DISTRICT_OFFICE,
+    Desired,
+    Group,
+    Staff,
+    admits_any_address,
+)
 from psconfig.spec.locate import DPath
 from psconfig.spec.refs import BUILTIN_PERMISSION_GROUPS
 
@@ -257,12 +264,13 @@ def _password(ctx: Context, staff: Staff) -> Iterator[Finding]:
 def _reach(staff: Staff) -> Iterator[Finding]:
     """Where the account may sign in from, and what else it may open."""
     sid, admin = staff.id, staff.admin_access
-    if not admin.allowed_ips:
+    if admits_any_address(admin.allowed_ips):
+        written = " (a range covering every address)" if admin.allowed_ips else ""
         yield Finding(
             "PS011",
             ("staff", sid, "admin_access", "allowed_ips"),
-            f"sync account {sid} may sign in from any IP address; list the "
-            "sync service's addresses in allowed_ips",
+            f"sync account {sid} may sign in from any IP address{written}; list "
+            "the sync service's addresses in allowed_ips",
         )
     if "teacher_access" in staff.model_fields_set and staff.teacher_access:
         yield Finding(
