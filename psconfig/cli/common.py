@@ -50,8 +50,10 @@ _LOCATED = re.compile(r"^.+:\d+:\d+: (?:error|warning|notice): ")
 
 
 def err(message: str) -> None:
-    """Write one line to stderr."""
-    typer.echo(message, err=True)
+    """Write a message to stderr, every character visible (``render.printable``)."""
+    from psconfig.render.printable import printable
+
+    typer.echo(printable(message), err=True)
 
 
 def error_text(message: str, *, path: str | None = None) -> str:

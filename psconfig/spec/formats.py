@@ -168,7 +168,9 @@ ServerUrl = Annotated[
 StaffId = Annotated[
     str,
     BeforeValidator(_staff_id),
-    Field(min_length=1, max_length=20, pattern=r"^\S+$"),
+    # ASCII digits only: str.isdigit() and regex \d also take Arabic-Indic or
+    # full-width digits, which render like 99999 and are another ID.
+    Field(min_length=1, max_length=20, pattern=r"^[0-9]+$"),
     WithJsonSchema({"type": ["string", "integer"], "description": "The staff ID."}),
 ]
 GroupNumber = Annotated[int, Field(ge=1, le=500)]
