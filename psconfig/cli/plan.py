@@ -15,15 +15,16 @@ spec prints exactly what it always has. The apply itself lives in
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from psconfig.cli.common import (
-    DEFAULT_AUDIT_LOG,
     AuditLogOpt,
     LockTimeoutOpt,
+    audit_log_path,
     checked_lock_timeout,
     checked_out,
     checked_server,
@@ -53,6 +54,11 @@ _TOGGLE_READ_HELP = (
     "Never turn the page-permission toggle on to read page permissions (for an "
     "account that may not change it); with the toggle off, reading them fails."
 )
+
+
+READ_LOCK_TIMEOUT = 60.0
+"""How long plan and drift wait for the server's lock: longer than apply's 10 s,
+since what they wait for is usually an apply that is running, not one stuck."""
 
 
 def register(app: typer.Typer) -> None:
@@ -98,10 +104,16 @@ def plan(
     parallelism: Parallelism = 8,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
+    lock_timeout: LockTimeoutOpt = READ_LOCK_TIMEOUT,
 ) -> None:
-    """Show what apply would change. Exit 0 no changes, 2 changes, 1 error."""
+    """Show what apply would change. Exit 0 no changes, 2 changes, 1 error.
+
+    Waits (up to --lock-timeout) while an apply or another read of the same server
+    runs: they take turns on the page-permission toggle.
+    """
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = replace(flags, lock_timeout=checked_lock_timeout(lock_timeout))
         code = _report(specs, "plan", out=checked_out(out), fmt=fmt, flags=flags)
     raise typer.Exit(code)
 
@@ -114,14 +126,17 @@ def drift(
     parallelism: Parallelism = 8,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
+    lock_timeout: LockTimeoutOpt = READ_LOCK_TIMEOUT,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
     Drift that grants more access than the spec allows (a privilege escalation) is
-    listed first and marked CRITICAL.
+    listed first and marked CRITICAL. Waits for an apply of the same server, as
+    plan does.
     """
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = replace(flags, lock_timeout=checked_lock_timeout(lock_timeout))
         code = _report(specs, "drift", out=None, fmt=fmt, flags=flags)
     raise typer.Exit(code)
 
@@ -156,7 +171,7 @@ def apply(
             "group (groups cannot be deleted).",
         ),
     ] = False,
-    audit_log: AuditLogOpt = DEFAULT_AUDIT_LOG,
+    audit_log: AuditLogOpt = None,
     lock_timeout: LockTimeoutOpt = 10.0,
     server: Server = None,
     insecure: Insecure = False,
@@ -175,7 +190,7 @@ def apply(
             auto_approve=auto_approve,
             allow_delete=allow_delete,
             allow_add_groups=allow_add_groups,
-            audit_log=audit_log,
+            audit_log=audit_log_path(audit_log),
             lock_timeout=checked_lock_timeout(lock_timeout),
             flags=_flags(server, insecure, parallelism, shard, False),
         )

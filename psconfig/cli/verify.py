@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from psconfig.cli.common import (
-    DEFAULT_AUDIT_LOG,
     AuditLogOpt,
     LockTimeoutOpt,
+    audit_log_path,
     checked_lock_timeout,
     checked_out,
     checked_server,
     handle_errors,
     os_user,
+    state_home,
 )
 from psconfig.cli.output import Format
 
@@ -131,7 +132,7 @@ def rotate_password(
         ),
     ] = None,
     staff_id: StaffId = None,
-    audit_log: AuditLogOpt = DEFAULT_AUDIT_LOG,
+    audit_log: AuditLogOpt = None,
     lock_timeout: LockTimeoutOpt = 10.0,
     server: Server = None,
     insecure: Insecure = False,
@@ -146,7 +147,7 @@ def rotate_password(
             spec,
             (checked_out(out), to_command),
             staff_id=staff_id,
-            audit_log=audit_log,
+            audit_log=audit_log_path(audit_log),
             lock_timeout=checked_lock_timeout(lock_timeout),
             server=checked_server(server),
             insecure=insecure,
@@ -270,7 +271,7 @@ def _rotate(
         audit_path=audit_log,
         os_user=os_user(),
     )
-    with target_lock(url, Path.cwd(), timeout=lock_timeout):
+    with target_lock(url, state_home(), timeout=lock_timeout):
         done = asyncio.run(rotate_password(spec, _portal(spec, url, insecure), options))
     typer.echo(_rotated(done))
     return 0

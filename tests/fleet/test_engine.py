@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from psconfig.cli.common import state_home
 from psconfig.drivers.base import Driver
 from psconfig.engine.fleet import (
     DistrictResult,
@@ -188,7 +189,7 @@ async def test_apply_results_and_the_aggregate_exit_code() -> None:
         list(table),
         options(table, sessions, parallelism=3),
         approve,
-        lock_dir=Path.cwd(),
+        lock_dir=state_home(),
         lock_timeout=1,
     )
     assert {d.result for d in fleet.districts} == {"applied"}
@@ -200,7 +201,7 @@ async def test_apply_results_and_the_aggregate_exit_code() -> None:
         list(table),
         options(table, sessions, parallelism=3),
         approve,
-        lock_dir=Path.cwd(),
+        lock_dir=state_home(),
         lock_timeout=1,
     )
     assert {d.result for d in again.districts} == {"clean"}
@@ -208,18 +209,19 @@ async def test_apply_results_and_the_aggregate_exit_code() -> None:
     # Another process applying to one server: that district is refused (exit 3),
     # the others go on; an error anywhere outranks the refusal.
     fresh = Sessions(lambda spec: f"sim://{spec.name}")
-    with target_lock("sim://d01", Path.cwd(), timeout=0):
+    with target_lock("sim://d01", state_home(), timeout=0):
         held = await apply_fleet(
             list(table),
             options(table, fresh, parallelism=3),
             approve,
-            lock_dir=Path.cwd(),
+            lock_dir=state_home(),
             lock_timeout=0.1,
         )
     assert [d.result for d in held.districts] == ["applied", "refused", "applied"]
     assert held.exit_code == 3
-    assert "another apply holds the lock for sim://d01" in (
-        held.districts[1].error or ""
+    assert (
+        "another psconfig run (apply, plan or drift) holds the lock for sim://d01"
+        in (held.districts[1].error or "")
     )
     assert "waited 0.1 s" in (held.districts[1].error or "")
 
@@ -233,7 +235,7 @@ async def test_a_held_lock_is_awaited_without_blocking_the_loop() -> None:
             await asyncio.sleep(0.01)
             ticks += 1
 
-    other = target_lock("sim://busy", Path.cwd(), timeout=0)
+    other = target_lock("sim://busy", state_home(), timeout=0)
     other.__enter__()
     background = asyncio.get_running_loop().call_later(
         0.2, other.__exit__, None, None, None
@@ -241,11 +243,11 @@ async def test_a_held_lock_is_awaited_without_blocking_the_loop() -> None:
     tick = asyncio.create_task(ticker())
     try:
         started = time.perf_counter()
-        async with held_lock("sim://busy", Path.cwd(), timeout=5):
+        async with held_lock("sim://busy", state_home(), timeout=5):
             waited = time.perf_counter() - started
             with (
                 pytest.raises(LockHeldError),  # ours now
-                target_lock("sim://busy", Path.cwd(), timeout=0),
+                target_lock("sim://busy", state_home(), timeout=0),
             ):
                 pass
     finally:
@@ -253,7 +255,7 @@ async def test_a_held_lock_is_awaited_without_blocking_the_loop() -> None:
         background.cancel()
     assert 0.15 <= waited < 2
     assert ticks >= 5  # the loop kept running while we waited
-    with target_lock("sim://busy", Path.cwd(), timeout=0):
+    with target_lock("sim://busy", state_home(), timeout=0):
         pass  # released on exit
 
 
