@@ -26,7 +26,8 @@ _LOOPBACK_NAMES = {"localhost"}
 
 
 def check_version(value: object) -> object:
-    if value != FORMAT_VERSION or isinstance(value, bool):
+    # The integer 1 only: true and 1.0 are equal to it in Python, not in a spec.
+    if type(value) is not int or value != FORMAT_VERSION:
         raise ValueError(
             f"unsupported format version {value!r}; this psconfig reads `psconfig: 1`"
         )
@@ -102,6 +103,14 @@ def _page_path(value: str) -> str:
     if not _PAGE.match(value):
         raise ValueError(
             "a page path starts with /admin/ and has no query, e.g. "
+            "/admin/tech/dde/home.html"
+        )
+    # /admin/../x and /admin//x name other pages than they seem to, or none.
+    if any(part in ("", ".", "..") for part in value.split("/")[2:-1]) or (
+        value.rsplit("/", 1)[-1] in (".", "..")
+    ):
+        raise ValueError(
+            "a page path has no '.', '..' or empty segments, e.g. "
             "/admin/tech/dde/home.html"
         )
     return value

@@ -101,7 +101,7 @@ def hidden_text_problems(doc: Document) -> list[Problem]:
                 where = (*path, key)
                 found = hidden_character(key) if isinstance(key, str) else None
                 if found is not None:
-                    message = f"{_label(doc, path, keep_last=False) or 'key'}: a key "
+                    message = f"{_label(doc, path, keep_last=False) or 'key'}: a key"
                     problems.append(
                         doc.problem(where, message + _refusal(found), key=True)
                     )
