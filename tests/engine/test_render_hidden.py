@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 
 from psconfig.engine.fleet import DistrictResult, FleetResult
 from psconfig.engine.plan import Plan, plan_from_json
+from psconfig.engine.run import ApplyOptions, apply_spec
+from psconfig.errors import ApplyError, DriverError
+from psconfig.model import CreateStaff, Op
 from psconfig.render.fleet import render_fleet_json, render_fleet_markdown, render_table
 from psconfig.render.json import render_json
 from psconfig.render.markdown import render_markdown
 from psconfig.render.printable import printable
 from psconfig.render.text import render_text
-from tests.engine.builders import clever_desired, clever_group, clever_staff, plan_for
-from tests.engine.fakes import fresh_state
+from tests.engine.builders import (
+    FakeSpec,
+    clever_desired,
+    clever_group,
+    clever_staff,
+    plan_for,
+)
+from tests.engine.fakes import FakeDriver, fresh_state
 
 HIDDEN = "\u202e\u200b\r\x1b[2J\x07\u2028\U000e0041"
 NAME = f"Read-Only{HIDDEN}Export"
@@ -102,3 +112,21 @@ def test_printable_keeps_printable_text_and_escapes_the_rest() -> None:
     assert printable("\U000e0041") == "\\udb40\\udc41"
     hidden = "x\u200by"
     assert json.loads('"' + printable(hidden) + '"') == hidden
+
+
+@pytest.mark.anyio
+async def test_the_audit_log_escapes_what_powerschool_said(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+
+    def fail(op: Op) -> DriverError | None:
+        if isinstance(op, CreateStaff):
+            return DriverError(f"PowerSchool said: {HIDDEN}")
+        return None
+
+    options = ApplyOptions(review=lambda plan: True, audit_path=log)
+    with pytest.raises(ApplyError):
+        await apply_spec(FakeSpec(), FakeDriver(fail=fail), options)
+    text = log.read_text(encoding="utf-8")
+    _visible(text)
+    errors = [json.loads(line).get("error", "") for line in text.splitlines()]
+    assert any(HIDDEN in error for error in errors)  # decoded, it is all there
