@@ -14,7 +14,10 @@ import pty
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+
+import pytest
 
 from psconfig.sim import load_state, save_state
 from tests.cli.helpers import AUDIT_LOG, audit_events, run, state_file, write_demo
@@ -26,7 +29,8 @@ LATENCY_MS = 800  # the restore takes at least three requests: 2.4 s or more
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    extra = {"PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "PYTHONFAULTHANDLER": "1"}
+    return {**os.environ, **extra}
 
 
 def _slow_simulator() -> None:
@@ -48,6 +52,14 @@ def _until(lines: Iterator[str], needle: str, seen: list[str]) -> None:
         if needle in line:
             return
     raise AssertionError(f"never saw {needle!r} in:\n{''.join(seen)}")
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except OSError:  # the other end closed
+        return
 
 
 def test_a_second_ctrl_c_does_not_stop_the_toggle_restore() -> None:
@@ -111,8 +123,17 @@ def test_ctrl_c_at_the_question_cancels_at_once() -> None:
             chunk = os.read(controller, 4096)
             assert chunk, f"no question; the terminal showed {shown!r}"
             shown += chunk
+        # Keep the terminal drained, so no write of the process can block on it.
+        drain = threading.Thread(target=_drain, args=(controller,), daemon=True)
+        drain.start()
         apply.send_signal(signal.SIGINT)
-        code = apply.wait(timeout=30)
+        try:
+            code = apply.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            apply.send_signal(signal.SIGABRT)  # faulthandler: where it hangs
+            apply.wait()
+            assert apply.stderr is not None
+            pytest.fail(f"Ctrl-C at the question was ignored:\n{apply.stderr.read()}")
     finally:
         apply.kill()
         apply.wait()
