@@ -156,8 +156,7 @@ def account_checks(want: Staff, live: Staff | None) -> list[ProbeResult]:
         ok = have is not None and same_ips(declared.allowed_ips, have.allowed_ips)
         expected = ips_text(declared.allowed_ips)
         out.append(_check("account-allowed-ips", expected, observed, ok))
-    if have is not None:
-        assert live is not None  # have is its admin access
+    if live is not None:
         out.append(roles_check(want, live))
     return out
 
@@ -183,10 +182,14 @@ def roles_check(want: Staff, have: Staff) -> ProbeResult:
     allowed = {default}
     if "roles" in managed:
         allowed |= {role.group for role in declared.roles if role.group is not None}
-    wider = [r for r in live.roles if (r.group or default) not in allowed]
+    # A Default Group Access row grants the live default group, whatever it is.
+    granted = [
+        (r, r.group if r.group is not None else live.default_group) for r in live.roles
+    ]
+    wider = sorted({str(group) for _, group in granted if group not in allowed})
     shown = "; ".join(_role_text(r) for r in live.roles) or "no roles"
     if wider:
-        groups = ", ".join(sorted({str(r.group) for r in wider}))
+        groups = ", ".join(wider)
         shown += f" — group {groups} grants more than the spec"
     names = ", ".join(str(g) for g in sorted(g for g in allowed if g is not None))
     expected = f"roles grant only group {names or '(the default group)'}"

@@ -72,3 +72,17 @@ def test_drift_reports_a_second_role_as_critical() -> None:
     assert [f.message for f in change.findings] == [
         "admin_access.roles added: school 0 group 2"
     ]
+
+
+@pytest.mark.anyio
+async def test_default_group_access_grants_the_live_default_group() -> None:
+    # Someone made Admin the default group: the guide's one role now grants Admin.
+    access = SYNC.admin_access.model_copy(update={"default_group": ADMIN_GROUP})
+    fake = FakePortal(
+        sync_driver(staff=SYNC.model_copy(update={"admin_access": access}))
+    )
+    options = VerifyOptions(probes=load_probes())
+    report = await verify_spec(load_spec(spec()), fake.portal(), options)
+    (roles,) = [r for r in report.results if r.id == "account-roles"]
+    assert roles.outcome == "fail"
+    assert "group 2 grants more than the spec" in roles.observed
