@@ -11,6 +11,7 @@ lock's observable state and the reader's own "waiting" line, never from a sleep.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,52 @@ def test_the_state_home_is_not_the_working_directory(
     assert state_home() == tmp_path / "home" / ".local" / "state" / "psconfig"
     monkeypatch.setenv("PSCONFIG_HOME", "relative")
     assert state_home() == Path.cwd() / "relative"
+
+
+def test_a_plan_started_during_a_real_apply_waits_for_it(tmp_path: Path) -> None:
+    """A real apply, paused (SIGSTOP) inside its toggle bracket, then resumed.
+
+    The simulator's latency (500 ms a request) leaves the apply seconds of work
+    after it says the toggle is on, so it is surely paused inside the bracket.
+    """
+    write_demo()
+    assert run("plan", "demo.yaml").exit_code == 2  # seeds sim://demo
+    state = load_state(state_file())
+    faults = state.faults.model_copy(update={"latency_ms": 500})
+    save_state(state.model_copy(update={"faults": faults}), state_file())
+    apply = subprocess.Popen(
+        [sys.executable, "-m", "psconfig", "apply", "demo.yaml", "--auto-approve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"},
+    )
+    reader = None
+    try:
+        assert apply.stdout is not None
+        for line in apply.stdout:
+            if "page_toggle [enable (temporary)]: applied" in line:
+                break
+        else:
+            pytest.fail("the apply never turned the toggle on")
+        apply.send_signal(signal.SIGSTOP)  # mid-apply: lock held, toggle on
+        assert is_held("sim://demo", state_home())
+        assert load_state(state_file()).page_toggle is True
+        reader = _reader("plan", tmp_path / "elsewhere")
+        _wait_for_line(reader, "waiting for sim://demo")
+        assert reader.poll() is None
+        apply.send_signal(signal.SIGCONT)
+        rest = apply.communicate(timeout=120)[0]
+        assert apply.returncode == 0, rest
+        out, err = reader.communicate(timeout=120)
+    finally:
+        apply.send_signal(signal.SIGCONT)
+        apply.kill()
+        apply.wait()
+        if reader is not None:
+            reader.kill()
+            reader.wait()
+    # The plan read after the apply: nothing left to do, nothing flipped under it.
+    assert reader.returncode == 0, out + err
+    assert "No changes." in out
+    assert load_state(state_file()).page_toggle is False
