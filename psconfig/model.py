@@ -16,7 +16,9 @@ completely while only the managed values differ from what PowerSchool sent.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -52,6 +54,57 @@ SignInScheme = Literal["auto", "pcas", "plain"]
 
 HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 """A 24-hour ``HH:MM`` time (the spec's sign-in times are checked against it too)."""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_MAPPED_V4 = ipaddress.IPv6Network("::ffff:0:0/96")
+"""IPv4-mapped IPv6 addresses: ``::ffff:a.b.c.d`` is the IPv4 address a.b.c.d."""
+
+
+def as_network(entry: str) -> Network:
+    """An allowed-IP entry as a network; IPv4-mapped IPv6 becomes IPv4.
+
+    Raises:
+        ValueError: the entry is not an address or network.
+
+    """
+    net = ipaddress.ip_network(entry.strip(), strict=False)
+    if isinstance(net, ipaddress.IPv6Network) and net.subnet_of(_MAPPED_V4):
+        mapped = net.network_address.ipv4_mapped
+        assert mapped is not None  # inside ::ffff:0:0/96
+        return ipaddress.ip_network(f"{mapped}/{net.prefixlen - 96}", strict=False)
+    return net
+
+
+def admits_any_address(entries: Iterable[str]) -> bool:
+    """True when an allowed-IP list lets any address sign in.
+
+    An empty list means any address (PowerSchool's rule). So does a list whose
+    networks together cover a whole address family (``0.0.0.0/0``, ``::/0``,
+    ``::ffff:0:0/96``, or ``0.0.0.0/1`` with ``128.0.0.0/1``): every client of
+    that family may sign in, which is what "any IP address" means to a reviewer.
+    Entries that are not networks are left out (PowerSchool ignores them).
+    """
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    seen = False
+    for entry in entries:
+        seen = True
+        try:
+            net = as_network(entry)
+        except ValueError:
+            continue
+        if isinstance(net, ipaddress.IPv4Network):
+            v4.append(net)
+        else:
+            v6.append(net)
+    if not seen:
+        return True
+    everything = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+    return list(ipaddress.collapse_addresses(v4)) == [everything[0]] or list(
+        ipaddress.collapse_addresses(v6)
+    ) == [everything[1]]
 
 
 class Frozen(BaseModel):

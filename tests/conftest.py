@@ -58,8 +58,14 @@ def anyio_backend() -> str:
 def _isolated_workdir(
     tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Run every test in its own directory so sim:// state never leaks between tests."""
+    """Run every test in its own directory with its own psconfig state home.
+
+    ``$PSCONFIG_HOME`` (locks, the audit log, ``sim://`` state) is ``.psconfig``
+    in that directory, so state never leaks between tests nor into the real home.
+    """
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    monkeypatch.setenv("PSCONFIG_HOME", str(tmp_path / ".psconfig"))  # type: ignore[operator]
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
     monkeypatch.delenv("PSCONFIG_SIM_DIR", raising=False)
 
 

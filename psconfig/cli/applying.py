@@ -10,14 +10,19 @@ record that cannot be written is a warning; the refusal stands (exit 3).
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
 
 from psconfig.cli import common, target
-from psconfig.cli.common import err, os_user
+from psconfig.cli.common import err, os_user, state_home
 from psconfig.errors import PlanFileError, PsconfigError, RefusedError, StalePlanError
 
 if TYPE_CHECKING:
@@ -146,6 +151,7 @@ class _DistrictLog:
             audit_path=settings.audit_log,
             os_user=os_user(),
             on_outcome=lambda _change, outcome: self.echo(outcome_line(outcome)),
+            shield=restoring_the_toggle,
         )
 
     def review(self, plan: Plan, auto_approve: bool) -> bool:
@@ -154,9 +160,7 @@ class _DistrictLog:
             self.echo("\nApplying (--auto-approve).")
             return True
         self.echo("")
-        return typer.confirm(
-            f"Apply these changes to {plan.target.url}?", default=False
-        )
+        return confirm(f"Apply these changes to {plan.target.url}?")
 
     def end(self, district: DistrictResult) -> None:
         """Close with the outcome; print the held lines."""
@@ -170,6 +174,67 @@ class _DistrictLog:
             self.echo("")
         if self.held and self.lines:
             typer.echo("\n".join(self.lines))
+
+
+# ---------------------------------------------------------------------------
+# Ctrl-C: at the question, and while the toggle is restored
+#
+# asyncio.run turns the first Ctrl-C into a cancellation of the main task and the
+# second into KeyboardInterrupt. Neither suits these two moments: the question
+# blocks the event loop in input(), so the cancellation waits for Enter; and a
+# second Ctrl-C during the restore would leave page editing enabled.
+
+
+def confirm(question: str) -> bool:
+    """Ask ``question`` [y/N]; Ctrl-C raises ``KeyboardInterrupt`` at once (exit 130).
+
+    End of input still aborts (click's ``Abort``).
+    """
+    pressed: list[bool] = []
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        pressed.append(True)
+        raise KeyboardInterrupt
+
+    with _on_sigint(interrupt):
+        try:
+            return typer.confirm(question, default=False)
+        except typer.Abort:
+            if pressed:  # click turns Ctrl-C into Abort too
+                raise KeyboardInterrupt from None
+            raise
+
+
+@contextmanager
+def restoring_the_toggle() -> Iterator[None]:
+    """Shield an interrupted apply's restore of the toggle from further Ctrl-Cs.
+
+    The handler is in place before the message says so.
+    """
+
+    def ignore(signum: int, frame: FrameType | None) -> None:
+        err("still turning the page-permission toggle back off; Ctrl-C ignored")
+
+    with _on_sigint(ignore):
+        err(
+            "interrupted: turning the page-permission toggle back off; "
+            "another Ctrl-C is ignored until that is done"
+        )
+        yield
+
+
+@contextmanager
+def _on_sigint(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """``handler`` for SIGINT while the block runs (main thread only), then back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------------------
@@ -198,7 +263,7 @@ def apply_saved(plan_file: Path, settings: ApplySettings) -> int:
             if not settings.auto_approve and not common.stdin_is_tty():
                 raise RefusedError(_NO_TERMINAL)
             held.enter_context(
-                target_lock(url, Path.cwd(), timeout=settings.lock_timeout)
+                target_lock(url, state_home(), timeout=settings.lock_timeout)
             )
         except RefusedError as exc:
             planned = saved.target

@@ -22,18 +22,17 @@ import typer
 
 from psconfig.errors import PsconfigError
 
-DEFAULT_SIM_DIR = Path(".psconfig") / "sim"
-"""Where ``sim://`` state lives unless ``$PSCONFIG_SIM_DIR`` says otherwise."""
-DEFAULT_AUDIT_LOG = Path(".psconfig") / "audit.jsonl"
 INSECURE_WARNING = "warning: TLS certificate verification is off (--insecure)"
 
 AuditLogOpt = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--audit-log",
         metavar="FILE",
         envvar="PSCONFIG_AUDIT_LOG",
-        help="Append JSON-lines audit records to this file.",
+        help="Append JSON-lines audit records to this file "
+        "[default: audit.jsonl in the state directory].",
+        show_default=False,
     ),
 ]
 LockTimeoutOpt = Annotated[
@@ -41,7 +40,8 @@ LockTimeoutOpt = Annotated[
     typer.Option(
         "--lock-timeout",
         metavar="SECONDS",
-        help="Seconds to wait for another apply to this server (0 or more).",
+        help="Seconds to wait while another psconfig run holds this server's lock "
+        "(0 or more).",
     ),
 ]
 
@@ -50,8 +50,10 @@ _LOCATED = re.compile(r"^.+:\d+:\d+: (?:error|warning|notice): ")
 
 
 def err(message: str) -> None:
-    """Write one line to stderr."""
-    typer.echo(message, err=True)
+    """Write a message to stderr, every character visible (``render.printable``)."""
+    from psconfig.render.printable import printable
+
+    typer.echo(printable(message), err=True)
 
 
 def error_text(message: str, *, path: str | None = None) -> str:
@@ -126,9 +128,33 @@ def os_user() -> str:
         return "unknown"
 
 
+def state_home() -> Path:
+    """Psconfig's state directory: server locks, the audit log, ``sim://`` state.
+
+    ``$PSCONFIG_HOME`` when set, else ``$XDG_STATE_HOME/psconfig``, else
+    ``~/.local/state/psconfig``. Never the working directory: a plan run from
+    one directory must see the lock of an apply run from another, and the same
+    ``sim://`` server. Always absolute (a relative ``$PSCONFIG_HOME`` is taken
+    from the directory psconfig starts in).
+    """
+    home = os.environ.get("PSCONFIG_HOME")
+    if home:
+        return Path(home).expanduser().absolute()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec ignores relative paths
+        return Path(xdg) / "psconfig"
+    return Path.home() / ".local" / "state" / "psconfig"
+
+
+def audit_log_path(given: Path | None) -> Path:
+    """``--audit-log`` (or ``$PSCONFIG_AUDIT_LOG``), else the state home's log."""
+    return given if given is not None else state_home() / "audit.jsonl"
+
+
 def sim_dir() -> Path:
-    """Where ``sim://`` state lives: ``$PSCONFIG_SIM_DIR`` or ``./.psconfig/sim``."""
-    return Path(os.environ.get("PSCONFIG_SIM_DIR") or DEFAULT_SIM_DIR)
+    """Where ``sim://`` state lives: ``$PSCONFIG_SIM_DIR``, else ``HOME/sim``."""
+    given = os.environ.get("PSCONFIG_SIM_DIR")
+    return Path(given) if given else state_home() / "sim"
 
 
 def sim_dir_for(url: str) -> Path | None:

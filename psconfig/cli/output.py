@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from psconfig.cli import common
+from psconfig.render.printable import printable
 
 if TYPE_CHECKING:
     from psconfig.engine.apply import ChangeOutcome
@@ -149,7 +150,7 @@ def outcome_line(outcome: ChangeOutcome) -> str:
         line += f" ({outcome.error})"
     if outcome.note:
         line += f" — {outcome.note}"
-    return line
+    return printable(line, newlines=False)
 
 
 def apply_summary(plan: Plan) -> str:

@@ -17,15 +17,16 @@ apply itself lives in ``psconfig.cli.applying``; printing in ``psconfig.cli.outp
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from psconfig.cli.common import (
-    DEFAULT_AUDIT_LOG,
     AuditLogOpt,
     LockTimeoutOpt,
+    audit_log_path,
     checked_lock_timeout,
     checked_out,
     checked_server,
@@ -67,6 +68,11 @@ _TOGGLE_READ_HELP = (
     "Never turn the page-permission toggle on to read page permissions (for an "
     "account that may not change it); with the toggle off, reading them fails."
 )
+
+
+READ_LOCK_TIMEOUT = 60.0
+"""How long plan and drift wait for the server's lock: longer than apply's 10 s,
+since what they wait for is usually an apply that is running, not one stuck."""
 
 
 def register(app: typer.Typer) -> None:
@@ -157,15 +163,19 @@ def plan(
         ),
     ] = "36h",
     summary_only: SummaryOnly = False,
+    lock_timeout: LockTimeoutOpt = READ_LOCK_TIMEOUT,
 ) -> None:
     """Show what apply would change. Exit 0 no changes, 2 changes, 1 error.
 
-    With --live it plans from a snapshot file, never from PowerSchool.
+    With --live it plans from a snapshot file, never from PowerSchool. Otherwise it
+    waits (up to --lock-timeout) while an apply or another read of the same server
+    runs: they take turns on the page-permission toggle.
     """
     from psconfig.cli.snapshots import Offline, checked_duration
 
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = replace(flags, lock_timeout=checked_lock_timeout(lock_timeout))
         offline = None
         if live is not None:
             offline = Offline(
@@ -209,14 +219,17 @@ def drift(
     notify: NotifyOpt = None,
     notify_always: NotifyAlwaysOpt = False,
     summary_only: SummaryOnly = False,
+    lock_timeout: LockTimeoutOpt = READ_LOCK_TIMEOUT,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
     Drift that grants more access than the spec allows (a privilege escalation) is
-    listed first and marked CRITICAL.
+    listed first and marked CRITICAL. Waits for an apply of the same server, as
+    plan does.
     """
     with handle_errors():
         flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = replace(flags, lock_timeout=checked_lock_timeout(lock_timeout))
         if via is Via.api and snapshot_out is not None:
             raise PsconfigError(
                 "--snapshot-out needs the full portal read: drop --via api"
@@ -266,7 +279,7 @@ def apply(
             "group (groups cannot be deleted).",
         ),
     ] = False,
-    audit_log: AuditLogOpt = DEFAULT_AUDIT_LOG,
+    audit_log: AuditLogOpt = None,
     lock_timeout: LockTimeoutOpt = 10.0,
     server: Server = None,
     insecure: Insecure = False,
@@ -285,7 +298,7 @@ def apply(
             auto_approve=auto_approve,
             allow_delete=allow_delete,
             allow_add_groups=allow_add_groups,
-            audit_log=audit_log,
+            audit_log=audit_log_path(audit_log),
             lock_timeout=checked_lock_timeout(lock_timeout),
             flags=_flags(server, insecure, parallelism, shard, False),
         )

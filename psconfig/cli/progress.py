@@ -22,8 +22,13 @@ OnDone = Callable[["DistrictResult"], None]
 
 
 def district_error(district: DistrictResult) -> str:
-    """A failed district's error lines, naming its spec unless they already do."""
-    return common.error_text(district.error or "", path=district.path)
+    """A failed district's error lines, naming its spec unless they already do.
+
+    Every character shows (``render.printable``): the error may quote PowerSchool.
+    """
+    from psconfig.render.printable import printable
+
+    return printable(common.error_text(district.error or "", path=district.path))
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """``psconfig sim serve``: run the simulated PowerSchool on a loopback port.
 
 The state file defaults to ``demo.json`` in the simulator directory
-(``$PSCONFIG_SIM_DIR`` or ``.psconfig/sim`` under the working directory), the file
+(``$PSCONFIG_SIM_DIR``, else ``sim`` in the state home: ``$PSCONFIG_HOME``, else
+``$XDG_STATE_HOME/psconfig``, else ``~/.local/state/psconfig``), the file
 ``sim://demo`` uses, so a browser can look at what ``psconfig apply`` did. A missing
 file is seeded.
 """

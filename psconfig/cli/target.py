@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from psconfig.cli.common import err, sim_dir_for, warn_insecure
+from psconfig.cli.common import err, sim_dir_for, state_home, warn_insecure
 from psconfig.cli.progress import OnDone, progress
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class RunFlags:
     parallelism: int = 8
     shard: str | None = None
     toggle_read: bool = True
+    lock_timeout: float = 10.0
 
     def settings_for(self, paths: list[Path], *, prompts: bool = False) -> RunSettings:
         """How to run ``paths``: a fleet run when there are several, or a shard.
@@ -110,6 +111,7 @@ class RunFlags:
             fleet=len(paths) > 1 or shard is not None,
             prompts=prompts,
             toggle_read=self.toggle_read,
+            lock_timeout=self.lock_timeout,
         )
 
 
@@ -121,7 +123,8 @@ class RunSettings:
     stderr, a summary table, one document for the whole run. A single spec keeps
     the single-plan output. ``prompts``: an operator answers questions on this
     terminal, so progress comes as lines, never a live bar. ``toggle_read``: see
-    ``open_target``.
+    ``open_target``. ``lock_timeout``: how long plan and drift wait for the
+    server's lock.
     """
 
     server: str | None = None
@@ -131,6 +134,7 @@ class RunSettings:
     fleet: bool = False
     prompts: bool = False
     toggle_read: bool = True
+    lock_timeout: float = 10.0
 
     def progress(
         self, paths: list[Path], command: str
@@ -166,14 +170,29 @@ def fleet_options(
 
 
 def plan_paths(paths: list[Path], mode: Mode, settings: RunSettings) -> FleetResult:
-    """Plan (or check drift of) each spec; errors come back per district."""
+    """Plan (or check drift of) each spec under its server's lock; errors per district.
+
+    The lock is the one apply takes (in the state home, ``state_home()``), so a
+    plan never flips the page-permission toggle in the middle of an apply.
+    """
     import asyncio
 
-    from psconfig.engine.fleet import plan_fleet
+    from psconfig.engine.fleet import ServerLocks, plan_fleet
 
+    locks = ServerLocks(state_home(), settings.lock_timeout, say_waiting)
     with settings.progress(paths, mode) as on_done:
         fleet = fleet_options(settings, on_done)
-        return asyncio.run(plan_fleet(paths, fleet, mode=mode, shard=settings.shard))
+        return asyncio.run(
+            plan_fleet(paths, fleet, mode=mode, shard=settings.shard, locks=locks)
+        )
+
+
+def say_waiting(url: str, lock_file: Path) -> None:
+    """Tell the operator why nothing happens: another run holds the server's lock."""
+    err(
+        f"waiting for {url}: another psconfig run holds its lock ({lock_file}); "
+        "runs of one server take turns"
+    )
 
 
 def apply_paths(
@@ -184,7 +203,7 @@ def apply_paths(
     lock_timeout: float,
     on_done: OnDone,
 ) -> FleetResult:
-    """Apply each spec under its server's lock (in ``./.psconfig/locks``).
+    """Apply each spec under its server's lock (in the state home's ``locks``).
 
     ``on_done`` hears of each district before the progress display does, so a
     district's own output comes before its progress line.
@@ -205,8 +224,9 @@ def apply_paths(
                 paths,
                 fleet,
                 options_for,
-                lock_dir=Path.cwd(),
+                lock_dir=state_home(),
                 lock_timeout=lock_timeout,
                 shard=settings.shard,
+                on_wait=say_waiting,
             )
         )

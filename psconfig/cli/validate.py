@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from psconfig.cli.common import err, handle_errors
+from psconfig.render.printable import printable
 
 if TYPE_CHECKING:
     from psconfig.errors import Problem
@@ -74,7 +75,7 @@ def validate(
     with handle_errors():
         results = _check(paths, expand=expand)
     if output_format is Format.json:
-        typer.echo(json.dumps(_json_document(results), indent=2))
+        typer.echo(printable(json.dumps(_json_document(results), indent=2)))
     else:
         _print_lines(results, github=output_format is Format.github, expand=expand)
         err(_summary(results))
@@ -116,7 +117,7 @@ def _print_lines(results: list[_Result], *, github: bool, expand: bool) -> None:
         for problem in result.problems:
             line = _annotation(problem) if github else str(problem)
             # With --expand stdout carries the YAML; findings go to stderr.
-            typer.echo(line, err=expand)
+            typer.echo(printable(line, newlines=False), err=expand)
         if result.expanded is not None:
             if len(results) > 1:
                 typer.echo(f"--- # {result.path}")

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from psconfig.cli.common import (
-    DEFAULT_AUDIT_LOG,
     AuditLogOpt,
     LockTimeoutOpt,
+    audit_log_path,
     checked_lock_timeout,
     checked_out,
     checked_server,
     handle_errors,
     os_user,
+    state_home,
 )
 from psconfig.cli.output import Format
 
@@ -95,9 +96,9 @@ def verify(
 ) -> None:
     """Prove what the sync account can and cannot do. Exit 0 all hold, 1 otherwise.
 
-    Signs in as the sync account and tries every probe (maps/probes.json): the DDE
-    pages and an export must work; logs, health, PowerScheduler, staff and security
-    pages and every write must be denied. An admin session checks the account's
+    Signs in as the sync account and tries every probe of the driver's probe list:
+    the DDE pages and an export must work; logs, health, PowerScheduler, staff and
+    security pages and every write must be denied. An admin session checks the account's
     sign-in window and allowed IPs. For a spec that removes the account, proves it
     is gone and (given --sync-password) that its old password is refused.
     """
@@ -131,7 +132,7 @@ def rotate_password(
         ),
     ] = None,
     staff_id: StaffId = None,
-    audit_log: AuditLogOpt = DEFAULT_AUDIT_LOG,
+    audit_log: AuditLogOpt = None,
     lock_timeout: LockTimeoutOpt = 10.0,
     server: Server = None,
     insecure: Insecure = False,
@@ -146,7 +147,7 @@ def rotate_password(
             spec,
             (checked_out(out), to_command),
             staff_id=staff_id,
-            audit_log=audit_log,
+            audit_log=audit_log_path(audit_log),
             lock_timeout=checked_lock_timeout(lock_timeout),
             server=checked_server(server),
             insecure=insecure,
@@ -271,7 +272,7 @@ def _rotate(
         audit_path=audit_log,
         os_user=os_user(),
     )
-    with target_lock(url, Path.cwd(), timeout=lock_timeout):
+    with target_lock(url, state_home(), timeout=lock_timeout):
         done = asyncio.run(rotate_password(spec, _portal(spec, url, insecure), options))
     typer.echo(_rotated(done))
     return 0

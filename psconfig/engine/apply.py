@@ -10,7 +10,11 @@ Contract:
   ``restore off`` end of the bracket once turning the toggle on was attempted
   (also when that attempt failed, since the write may have landed before the
   failure), and a permanent ``turn off`` (the toggle was on when the plan was
-  made). When the apply is interrupted the toggle is turned off too, best effort.
+  made). When the apply is interrupted (Ctrl-C, a cancelled task) the toggle is
+  turned off too, best effort, inside ``shield`` (the CLI keeps further Ctrl-Cs
+  from stopping that restore); ``on_outcome`` hears of the change cut short
+  (``failed``: interrupted), of each change left (``skipped``), and of the
+  restore (the plan's ``restore off``/``turn off`` change, applied or failed).
 - A delete that PowerSchool refuses (a staff member with history) falls back to a
   deactivation, and the outcome says so.
 - When anything failed, ``ApplyError`` lists the addresses applied and not applied.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from psconfig.drivers.base import Driver
@@ -83,8 +88,16 @@ def _is_enable(change: Change) -> bool:
     return change.temporary and isinstance(change.op, SetPageToggle) and change.op.on
 
 
+Shield = Callable[[], AbstractContextManager[object]]
+"""Held while an interrupted apply restores the toggle (no further interrupts)."""
+
+
 async def apply_changes(
-    plan: Plan, driver: Driver, *, on_outcome: OnOutcome = _ignore
+    plan: Plan,
+    driver: Driver,
+    *,
+    on_outcome: OnOutcome = _ignore,
+    shield: Shield = contextlib.nullcontext,
 ) -> tuple[ChangeOutcome, ...]:
     """Apply every change of ``plan``; see the module docstring for the contract."""
     outcomes: list[ChangeOutcome] = []
@@ -105,14 +118,55 @@ async def apply_changes(
                     failure = outcome
             outcomes.append(outcome)
             on_outcome(change, outcome)
-    finally:
+    except BaseException:  # interrupted: record what is left, restore, re-raise
+        closing = _report_interrupted(plan, len(outcomes), toggle_open, on_outcome)
         if toggle_open:
-            # Interrupted with the toggle possibly on: turn it off, best effort.
-            with contextlib.suppress(DriverError):
-                await driver.apply(SetPageToggle(on=False))
+            with shield():
+                await _restore(driver, closing, on_outcome)
+        raise
     if failure is not None:
         raise _apply_error(failure, outcomes)
     return tuple(outcomes)
+
+
+def _report_interrupted(
+    plan: Plan, done: int, toggle_open: bool, on_outcome: OnOutcome
+) -> Change | None:
+    """After an interruption, report the change cut short and those left.
+
+    ``done`` changes had finished. The one after them was being written (it may
+    have landed); the rest never started. With the toggle possibly on, the plan's
+    own turning off is left out: it is returned, for ``_restore`` to report.
+    """
+    left = plan.changes[done:]
+    closing = next((c for c in left if _turns_off(c)), None) if toggle_open else None
+    for index, change in enumerate(left):
+        if change is closing:
+            continue
+        if index == 0:
+            cut = "interrupted while being written; it may have landed"
+            outcome = _outcome(change, "failed", error=cut)
+        else:
+            outcome = _outcome(change, "skipped")
+        with contextlib.suppress(Exception):  # reporting must not stop the restore
+            on_outcome(change, outcome)
+    return closing
+
+
+async def _restore(
+    driver: Driver, closing: Change | None, on_outcome: OnOutcome
+) -> None:
+    """Turn the toggle off, best effort, reported as ``closing`` when there is one."""
+    try:
+        await driver.apply(SetPageToggle(on=False))
+    except DriverError as exc:
+        error = f"could not turn the toggle off: {exc}"
+        restored = _outcome(closing, "failed", error=error) if closing else None
+    else:
+        restored = _outcome(closing, "applied") if closing else None
+    if closing is not None and restored is not None:
+        with contextlib.suppress(Exception):
+            on_outcome(closing, restored)
 
 
 async def _apply_one(driver: Driver, change: Change) -> ChangeOutcome:

@@ -109,7 +109,9 @@ class AuditLog:
     def _write(self, event: str, **fields: Any) -> None:
         record = {"time": iso(self._clock()), "event": event, **self._context}
         record.update(fields)
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        # ASCII escapes: text quoted from PowerSchool (an error, a name) cannot
+        # carry a character that reads differently from what it is.
+        line = json.dumps(record, ensure_ascii=True) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:

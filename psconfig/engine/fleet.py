@@ -44,7 +44,7 @@ from typing import Generic, Literal
 
 from psconfig.drivers.base import Driver
 from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.lock import lock_key, lock_path, target_lock
+from psconfig.engine.lock import held_error, lock_key, lock_path, target_lock
 from psconfig.engine.plan import Mode, Plan
 from psconfig.engine.run import (
     ApplyOptions,
@@ -175,6 +175,18 @@ Work = Callable[[S, Driver], Awaitable[tuple[Result, Plan]]]
 Guard = Callable[[S], AbstractAsyncContextManager[None]]
 
 
+@dataclass(frozen=True)
+class ServerLocks:
+    """Where server locks live (the state home) and how long a run waits for one.
+
+    ``on_wait`` hears once per district that it waits for another run's lock.
+    """
+
+    base_dir: Path
+    timeout: float
+    on_wait: OnWait | None = None
+
+
 async def plan_fleet(
     paths: Sequence[Path],
     fleet: FleetOptions[S],
@@ -182,8 +194,15 @@ async def plan_fleet(
     mode: Mode = "plan",
     shard: Shard | None = None,
     timestamp: str | None = None,
+    locks: ServerLocks | None = None,
 ) -> FleetResult:
-    """Plan (or, with ``mode="drift"``, check drift of) every spec in ``shard``."""
+    """Plan (or, with ``mode="drift"``, check drift of) every spec in ``shard``.
+
+    With ``locks`` each district holds its server's lock while it reads, as an
+    apply does: reading page permissions may turn the page-permission toggle on
+    and off, which must not happen in the middle of an apply (nor of another
+    read). A district whose lock stays held is refused (exit 3).
+    """
 
     async def work(spec: S, driver: Driver) -> tuple[Result, Plan]:
         plan = await plan_spec(spec, driver, mode=mode, timestamp=timestamp)
@@ -191,7 +210,22 @@ async def plan_fleet(
             return "clean", plan
         return ("drift" if mode == "drift" else "changes"), plan
 
-    return await run_fleet(paths, fleet, work, command=mode, shard=shard)
+    @contextlib.asynccontextmanager
+    async def guard(spec: S) -> AsyncIterator[None]:
+        assert locks is not None  # only installed with locks
+        url = fleet.target_url(spec)
+        timeout, on_wait = locks.timeout, locks.on_wait
+        async with held_lock(url, locks.base_dir, timeout=timeout, on_wait=on_wait):
+            yield
+
+    return await run_fleet(
+        paths,
+        fleet,
+        work,
+        command=mode,
+        shard=shard,
+        guard=guard if locks is not None else None,
+    )
 
 
 async def apply_fleet(
@@ -202,10 +236,11 @@ async def apply_fleet(
     lock_dir: Path | None,
     lock_timeout: float,
     shard: Shard | None = None,
+    on_wait: OnWait | None = None,
 ) -> FleetResult:
     """Apply every spec in ``shard``, each with ``options_for(spec)``.
 
-    With ``lock_dir``, each district holds its server's apply lock (see
+    With ``lock_dir``, each district holds its server's lock (see
     ``psconfig.engine.lock``) while it runs, waiting up to ``lock_timeout`` seconds
     for another process's apply without blocking the other districts. A district
     refused because the lock stayed held leaves a ``refused`` audit record (its
@@ -227,7 +262,7 @@ async def apply_fleet(
         url = fleet.target_url(spec)
         acquired = False
         try:
-            async with held_lock(url, lock_dir, timeout=lock_timeout):
+            async with held_lock(url, lock_dir, timeout=lock_timeout, on_wait=on_wait):
                 acquired = True
                 yield
         except LockHeldError as exc:
@@ -361,25 +396,34 @@ class _Stopwatch:
         return round(self._total, 3)
 
 
+OnWait = Callable[[str, Path], None]
+"""Hears once that a run waits for a server's lock: the URL and the lock file."""
+
+
 @contextlib.asynccontextmanager
-async def held_lock(url: str, base_dir: Path, *, timeout: float) -> AsyncIterator[None]:
+async def held_lock(
+    url: str, base_dir: Path, *, timeout: float, on_wait: OnWait | None = None
+) -> AsyncIterator[None]:
     """``target_lock`` for asyncio: retry every ``LOCK_POLL_S`` instead of blocking.
 
     A blocking wait would stall every other district of the run; polling with a
-    non-blocking attempt keeps the loop free. ``LockHeldError`` after ``timeout``.
+    non-blocking attempt keeps the loop free. ``on_wait`` hears of the first
+    failed attempt (so an operator knows why nothing happens). ``LockHeldError``
+    after ``timeout``.
     """
     deadline = time.monotonic() + max(timeout, 0.0)
+    waiting = False
     with contextlib.ExitStack() as stack:
         while True:
             try:
                 stack.enter_context(target_lock(url, base_dir, timeout=0))
                 break
             except LockHeldError:
+                path = lock_path(url, base_dir)
                 if time.monotonic() >= deadline:
-                    raise LockHeldError(
-                        f"another apply holds the lock for {url} "
-                        f"({lock_path(url, base_dir)}); waited {timeout:g} s — "
-                        "try again when it has finished"
-                    ) from None
+                    raise held_error(url, path, timeout) from None
+                if not waiting and on_wait is not None:
+                    on_wait(url, path)
+                waiting = True
             await asyncio.sleep(LOCK_POLL_S)
         yield

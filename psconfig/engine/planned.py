@@ -108,11 +108,22 @@ def created(
     password_ref: str | None = None,
     detail: str = "",
 ) -> Change:
-    """A create; judged against ``base``, what PowerSchool creates by default."""
+    """A create; judged against ``base``, what PowerSchool creates by default.
+
+    In drift mode the object is missing from PowerSchool, and a missing object
+    grants nothing: whatever the spec would have it restrict (allowed IPs, a
+    sign-in window), its absence is a reduction, never an escalation.
+    """
     base_l = leaves(base, managed_only=False)
     after_l = leaves(after, managed_only=False)
     paths = changed_paths(base_l, after_l)
-    findings = judge(obj.rules, base_l, after_l, paths, mode)
+    if mode == "drift":
+        message = f"{obj.kind} {obj.key} does not exist: it grants no access"
+        findings: tuple[Finding, ...] = (
+            Finding(effect="reduction", path=obj.kind, message=message),
+        )
+    else:
+        findings = judge(obj.rules, base_l, after_l, paths, mode)
     return Change(
         address=obj.address,
         kind=obj.kind,

@@ -54,6 +54,11 @@ def staff_changes(desired: Desired, live: State, mode: Mode) -> Iterator[Planned
         else:
             want = _keep_live_affiliations(want, have)
             change = updated(obj, have, want, _update_staff, mode)
+            if change is not None:
+                assert isinstance(change.op, UpdateStaff)
+                change = _effective(
+                    change, have if mode == "drift" else change.op.after
+                )
             if change is not None and _needs_password(change.op):
                 change = _with_password(change, desired, sid)
         if change is not None:
@@ -71,6 +76,35 @@ def _new_staff(sid: str, want: Staff) -> Staff:
     staff_type = want.staff_type if "staff_type" in want.model_fields_set else "staff"
     home = Affiliation(school=school, home=True, active=True, staff_type=staff_type)
     return Staff(id=sid, school=school, staff_type=staff_type, affiliations=(home,))
+
+
+_SIGN_IN_PATHS = frozenset(
+    f"admin_access.{name}"
+    for name in ("allowed_ips", "sign_in_window", "roles", "default_group")
+)
+"""Findings about what an admin sign-in may do: moot for an account that cannot."""
+
+
+def _effective(change: Change, granted: Staff) -> Change:
+    """Judge on effective access: ``granted`` is the side whose access counts.
+
+    When that account cannot sign in to the admin portal, widening where or when
+    it may sign in, or what its groups are, grants nothing, so those escalations
+    are dropped (a reduction stays). In a plan ``granted`` is the account after
+    the change; in a drift report, the live account.
+    """
+    if granted.admin_access.enabled:
+        return change
+    findings = tuple(
+        f
+        for f in change.findings
+        if not (f.effect == "escalation" and f.path in _SIGN_IN_PATHS)
+    )
+    if findings == change.findings:
+        return change
+    return change.model_copy(
+        update={"findings": findings, "severity": severity_of(findings)}
+    )
 
 
 def _update_staff(before: Staff, after: Staff) -> Op:

@@ -8,14 +8,22 @@ in-memory driver can reuse it. Nothing here prints, prompts or exits: the CLI pa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
 from psconfig.drivers.base import Driver
 from psconfig.engine import safety
-from psconfig.engine.apply import ChangeOutcome, OnOutcome, apply_changes, check_stale
+from psconfig.engine.apply import (
+    ChangeOutcome,
+    OnOutcome,
+    Shield,
+    apply_changes,
+    check_stale,
+)
 from psconfig.engine.audit import AuditLog, iso, utc_now
 from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, live_fingerprint
 from psconfig.engine.planner import build_plan
@@ -172,8 +180,11 @@ class ApplyOptions:
     """How to apply. ``review`` shows the plan and returns True to go ahead.
 
     ``review`` may also raise ``RefusedError`` (no operator to ask): the refusal is
-    audited like any other. ``allow_delete`` and ``allow_add_groups`` are the
-    intents ``safety.check`` asks for.
+    audited like any other; a ``KeyboardInterrupt`` from it (Ctrl-C at the
+    question) is audited as a refusal and propagates. ``allow_delete`` and
+    ``allow_add_groups`` are the intents ``safety.check`` asks for. ``shield`` is
+    held while an interrupted apply turns the page-permission toggle back off (see
+    ``apply_changes``).
     """
 
     review: Callable[[Plan], bool]
@@ -183,6 +194,7 @@ class ApplyOptions:
     audit_path: Path | None = None
     os_user: str = "unknown"
     on_outcome: OnOutcome | None = None
+    shield: Shield | None = None
 
 
 @dataclass(frozen=True)
@@ -217,12 +229,19 @@ async def apply_spec(
         if audit is not None:
             audit.record_refusal(exc)
         raise
+    except KeyboardInterrupt:
+        if audit is not None:
+            cancelled = ApplyCancelled("interrupted at the review; nothing was changed")
+            audit.record_refusal(cancelled)
+        raise
     if not plan.has_changes:
         if audit is not None:
             audit.start(plan)
             audit.end("success")
         return ApplyResult(plan, ())
-    outcomes = await _apply_audited(plan, driver, audit, options.on_outcome)
+    outcomes = await _apply_audited(
+        plan, driver, audit, options.on_outcome, options.shield
+    )
     return ApplyResult(plan, outcomes)
 
 
@@ -304,7 +323,11 @@ def _with_secrets(spec: SpecSource, computed: _Computed) -> Plan:
 
 
 async def _apply_audited(
-    plan: Plan, driver: Driver, audit: AuditLog | None, progress: OnOutcome | None
+    plan: Plan,
+    driver: Driver,
+    audit: AuditLog | None,
+    progress: OnOutcome | None,
+    shield: Shield | None,
 ) -> tuple[ChangeOutcome, ...]:
     def on_outcome(change: Change, outcome: ChangeOutcome) -> None:
         if audit is not None:
@@ -312,11 +335,18 @@ async def _apply_audited(
         if progress is not None:
             progress(change, outcome)
 
+    run = partial(
+        apply_changes,
+        plan,
+        driver,
+        on_outcome=on_outcome,
+        shield=shield or contextlib.nullcontext,
+    )
     if audit is None:
-        return await apply_changes(plan, driver, on_outcome=on_outcome)
+        return await run()
     audit.start(plan)
     try:
-        outcomes = await apply_changes(plan, driver, on_outcome=on_outcome)
+        outcomes = await run()
     except PsconfigError as exc:
         audit.end("failed", error=str(exc))
         raise

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import JsonValue
 
 from psconfig.engine.diff import Leaves, Path
-from psconfig.model import AccessLevel, Frozen
+from psconfig.model import AccessLevel, Frozen, admits_any_address, as_network
 
 Effect = Literal["escalation", "reduction"]
 Severity = Literal["escalation", "reduction", "neutral"]
@@ -122,7 +122,7 @@ def _roles(path: str, before: JsonValue, after: JsonValue) -> list[Finding]:
 def _networks(value: JsonValue) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     if not isinstance(value, list):
         raise ValueError("not a list")
-    return [ipaddress.ip_network(str(item), strict=False) for item in value]
+    return [as_network(str(item)) for item in value]
 
 
 def _covered(
@@ -140,15 +140,24 @@ def _covered(
 
 
 def _allowed_ips(path: str, before: JsonValue, after: JsonValue) -> list[Finding]:
-    """An empty list means any IP may sign in: emptying it is the widest change."""
+    """Any IP may sign in with an empty list, or one covering a whole address family.
+
+    Opening the account to any address is the widest change; going from any
+    address to any address (``[]`` to ``[0.0.0.0/0]``) changes nothing.
+    """
     try:
         old, new = _networks(before), _networks(after)
     except ValueError:
         return [Finding(effect="escalation", path=path, message=f"{path} changed")]
-    if not new:
-        message = f"{path} emptied: any IP address may sign in"
+    old_any = admits_any_address(str(n) for n in old)
+    new_any = admits_any_address(str(n) for n in new)
+    if new_any and old_any:
+        return []
+    if new_any:
+        what = "emptied" if not new else "set to a range covering every address"
+        message = f"{path} {what}: any IP address may sign in"
         return [Finding(effect="escalation", path=path, message=message)]
-    if not old:
+    if old_any:
         message = f"{path} restricted from any IP address"
         return [Finding(effect="reduction", path=path, message=message)]
     out = []

@@ -60,7 +60,7 @@ from psconfig.engine.verify_report import (
     outcome_of,
 )
 from psconfig.errors import LoginError, PsconfigError
-from psconfig.model import SignInWindow, Staff
+from psconfig.model import Role, SignInWindow, Staff
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,11 @@ _BUILTIN = {
     "account-allowed-ips": (
         "the account's allowed IPs (admin read)",
         "guide 4.D: Allowed IPs, as the spec says",
+    ),
+    "account-roles": (
+        "every role row of the account (admin read)",
+        "guide 4.D.V: District Office, Default Group Access; PowerSchool grants the "
+        "highest access over all of a user's roles, several at one school included",
     ),
     "sign-in": (
         "sign in to the admin portal as the sync account",
@@ -151,7 +156,44 @@ def account_checks(want: Staff, live: Staff | None) -> list[ProbeResult]:
         ok = have is not None and same_ips(declared.allowed_ips, have.allowed_ips)
         expected = ips_text(declared.allowed_ips)
         out.append(_check("account-allowed-ips", expected, observed, ok))
+    if live is not None:
+        out.append(roles_check(want, live))
     return out
+
+
+def _role_text(role: Role) -> str:
+    group = "Default Group Access" if role.group is None else f"group {role.group}"
+    return f"school {role.school}: {group}"
+
+
+def roles_check(want: Staff, have: Staff) -> ProbeResult:
+    """Every live role row grants only groups the spec grants the account.
+
+    Each row is taken as it is, however many a school has: PowerSchool gives a
+    user the highest access over its default group and every role's group. The
+    groups allowed are the account's default group (what Default Group Access
+    uses) and the groups of the spec's roles; without managed roles, the default
+    group only (the guide's one District Office role with Default Group Access).
+    """
+    declared, live = want.admin_access, have.admin_access
+    managed = declared.model_fields_set
+    default = declared.default_group if "default_group" in managed else None
+    default = default if default is not None else live.default_group
+    allowed = {default}
+    if "roles" in managed:
+        allowed |= {role.group for role in declared.roles if role.group is not None}
+    # A Default Group Access row grants the live default group, whatever it is.
+    granted = [
+        (r, r.group if r.group is not None else live.default_group) for r in live.roles
+    ]
+    wider = sorted({str(group) for _, group in granted if group not in allowed})
+    shown = "; ".join(_role_text(r) for r in live.roles) or "no roles"
+    if wider:
+        groups = ", ".join(wider)
+        shown += f" — group {groups} grants more than the spec"
+    names = ", ".join(str(g) for g in sorted(g for g in allowed if g is not None))
+    expected = f"roles grant only group {names or '(the default group)'}"
+    return _check("account-roles", expected, shown, not wider)
 
 
 # ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from psconfig import __version__
 from psconfig.engine.fleet import RESULTS, DistrictResult, FleetResult
 from psconfig.engine.plan import plan_to_dict
 from psconfig.render.markdown import render_markdown
+from psconfig.render.printable import printable, printable_lines
 
 FORMAT_VERSION = "1.0"
 HEADER = ("District", "Spec", "Result", "Changes", "Escalations", "Duration")
@@ -111,7 +112,7 @@ def render_table(fleet: FleetResult) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join([*lines, "", totals_line(fleet)]) + "\n"
+    return printable_lines([*lines, "", totals_line(fleet)]) + "\n"
 
 
 def render_fleet_markdown(fleet: FleetResult) -> str:
@@ -122,7 +123,7 @@ def render_fleet_markdown(fleet: FleetResult) -> str:
         for d in fleet.districts
         if d.plan is not None and d.plan.has_changes
     )
-    return "\n---\n\n".join(parts)
+    return printable("\n---\n\n".join(parts))
 
 
 def _markdown_head(fleet: FleetResult) -> Iterator[str]:
@@ -215,4 +216,5 @@ def _summary(fleet: FleetResult) -> dict[str, Any]:
 
 def render_fleet_json(fleet: FleetResult) -> str:
     """The run as one JSON document, newline-terminated."""
-    return json.dumps(fleet_to_dict(fleet), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(fleet_to_dict(fleet), indent=2, ensure_ascii=False)
+    return printable(text) + "\n"

@@ -8,8 +8,13 @@ plans (a fleet run) are one document of ``psconfig.render.fleet``.
 from __future__ import annotations
 
 from psconfig.engine.plan import Plan, plan_to_json
+from psconfig.render.printable import printable
 
 
 def render_json(plan: Plan) -> str:
-    """One plan as a JSON document, newline-terminated."""
-    return plan_to_json(plan)
+    r"""One plan as a JSON document, newline-terminated, every character visible.
+
+    Characters a reader cannot see are written as ``\uXXXX`` escapes, which
+    decode to the same value.
+    """
+    return printable(plan_to_json(plan))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from psconfig.engine.plan import Change, Plan
+from psconfig.render.printable import printable
 from psconfig.render.text import (
     no_changes_line,
     render_text,
@@ -27,7 +28,11 @@ _GROUPS = (("Create", "create"), ("Update", "update"), ("Delete", "delete"))
 
 
 def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
-    """The PR comment body, at most ``limit`` characters."""
+    """The PR comment body, at most ``limit`` characters, every line printable."""
+    return printable(_markdown(plan, limit=limit))
+
+
+def _markdown(plan: Plan, *, limit: int) -> str:
     head = "\n".join(_head(plan)) + "\n"
     if not plan.changes:
         return head + f"\n{no_changes_line(plan)}\n"

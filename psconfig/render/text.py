@@ -16,6 +16,7 @@ from pydantic import JsonValue
 
 from psconfig.engine.plan import SECTION_FIELDS, Change, Plan
 from psconfig.engine.snapshot import human_age
+from psconfig.render.printable import printable_lines
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 _DRIFT_SYMBOL = {"create": "-", "update": "~", "delete": "+"}
@@ -105,7 +106,7 @@ def render_text(plan: Plan) -> str:
         lines.extend(["", "Notes:", *(f"  - {note}" for note in plan.notes)])
     if plan.changes:
         lines.extend(["", summary_line(plan)])
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return printable_lines(lines).rstrip("\n") + "\n"
 
 
 def _intro(plan: Plan) -> str:

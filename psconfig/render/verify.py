@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from psconfig.engine.verify_report import ProbeResult, VerifyReport
+from psconfig.render.printable import printable, printable_lines
 
 _MARK = {"pass": "[pass]", "fail": "[FAIL]", "skip": "[skip]"}
 _MD_MARK = {"pass": "✅ pass", "fail": "❌ **FAIL**", "skip": "⏭️ skip"}
@@ -69,7 +70,7 @@ def render_text(report: VerifyReport) -> str:
         lines.append("")
         lines.extend(f"  # {note}" for note in report.notes)
     lines += ["", summary_line(report)]
-    return "\n".join(lines) + "\n"
+    return printable_lines(lines) + "\n"
 
 
 def _cell(text: str) -> str:
@@ -103,7 +104,7 @@ def render_markdown(report: VerifyReport) -> str:
     if report.notes:
         lines.append("")
         lines.extend(f"> {_cell(note)}" for note in report.notes)
-    return "\n".join(lines) + "\n"
+    return printable_lines(lines) + "\n"
 
 
 def report_to_dict(report: VerifyReport) -> dict[str, Any]:
@@ -122,4 +123,5 @@ def report_to_dict(report: VerifyReport) -> dict[str, Any]:
 
 def render_json(report: VerifyReport) -> str:
     """The JSON report, newline-terminated."""
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
+    return printable(text) + "\n"

@@ -1,7 +1,9 @@
 """Serve a simulator over real HTTP with uvicorn, on loopback only.
 
-``listen`` binds the socket first (port 0 picks a free port), so the caller can
-print the real URL before ``run`` blocks serving it until Ctrl-C. The simulator is
+``listen`` binds the socket and starts listening (port 0 picks a free port), so
+the caller can print the real URL before ``run`` blocks serving it until Ctrl-C: a
+client that connects as soon as it reads the URL waits in the kernel's backlog
+until uvicorn accepts it, instead of being refused. The simulator is
 a development tool with well-known demo credentials: it refuses any address that
 is not loopback.
 """
@@ -39,8 +41,12 @@ def _loopback(host: str) -> str:
     return str(address)
 
 
+LISTEN_BACKLOG = 128
+"""Connections the kernel queues before uvicorn accepts them."""
+
+
 def listen(host: str, port: int) -> socket.socket:
-    """A bound TCP socket on a loopback ``host`` (``port`` 0: any free port)."""
+    """A listening TCP socket on a loopback ``host`` (``port`` 0: any free port)."""
     address = _loopback(host)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets it knows are TCP,
@@ -49,6 +55,7 @@ def listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address, port))
+        sock.listen(LISTEN_BACKLOG)
     except OSError as exc:
         sock.close()
         raise SimServeError(

@@ -26,7 +26,8 @@ _LOOPBACK_NAMES = {"localhost"}
 
 
 def check_version(value: object) -> object:
-    if value != FORMAT_VERSION or isinstance(value, bool):
+    # The integer 1 only: true and 1.0 are equal to it in Python, not in a spec.
+    if type(value) is not int or value != FORMAT_VERSION:
         raise ValueError(
             f"unsupported format version {value!r}; this psconfig reads `psconfig: 1`"
         )
@@ -104,6 +105,14 @@ def _page_path(value: str) -> str:
             "a page path starts with /admin/ and has no query, e.g. "
             "/admin/tech/dde/home.html"
         )
+    # /admin/../x and /admin//x name other pages than they seem to, or none.
+    if any(part in ("", ".", "..") for part in value.split("/")[2:-1]) or (
+        value.rsplit("/", 1)[-1] in (".", "..")
+    ):
+        raise ValueError(
+            "a page path has no '.', '..' or empty segments, e.g. "
+            "/admin/tech/dde/home.html"
+        )
     return value
 
 
@@ -168,7 +177,9 @@ ServerUrl = Annotated[
 StaffId = Annotated[
     str,
     BeforeValidator(_staff_id),
-    Field(min_length=1, max_length=20, pattern=r"^\S+$"),
+    # ASCII digits only: str.isdigit() and regex \d also take Arabic-Indic or
+    # full-width digits, which render like 99999 and are another ID.
+    Field(min_length=1, max_length=20, pattern=r"^[0-9]+$"),
     WithJsonSchema({"type": ["string", "integer"], "description": "The staff ID."}),
 ]
 GroupNumber = Annotated[int, Field(ge=1, le=500)]

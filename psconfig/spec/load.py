@@ -24,7 +24,12 @@ from psconfig.spec.document import Document, RawPath
 from psconfig.spec.loader import MAX_BYTES, parse_document
 from psconfig.spec.models import Spec
 from psconfig.spec.resolve import Resolved, resolve
-from psconfig.spec.secrets import SecretRef, resolve_secret
+from psconfig.spec.secrets import (
+    SecretRef,
+    file_kind,
+    read_regular,
+    resolve_secret,
+)
 from psconfig.spec.server import (
     SIM_PASSWORD,
     ServerTarget,
@@ -132,20 +137,15 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(
-                candidate
-                for candidate in path.rglob("*")
-                if candidate.suffix == ".yaml"
-                and candidate.is_file()
-                and not _hidden(candidate.relative_to(path))
-            )
-            if not files:
+            files, odd = _spec_files(path)
+            problems.extend(odd)
+            if not files and not odd:
                 problems.append(_file_problem(path, "no *.yaml files here"))
             found.extend(files)
         elif path.is_file():
             found.append(path)
         elif path.exists():
-            problems.append(_file_problem(path, "not a regular file"))
+            problems.append(_not_regular(path))
         else:
             problems.append(_file_problem(path, "no such file or directory"))
     if problems:
@@ -204,10 +204,35 @@ def sort_problems(problems: Sequence[Problem]) -> list[Problem]:
     )
 
 
+def _spec_files(directory: Path) -> tuple[list[Path], list[Problem]]:
+    """The ``*.yaml`` files under ``directory``, and a problem per one that is odd.
+
+    A ``*.yaml`` entry that is not a regular file (a FIFO, a socket, a device, a
+    dangling link) is reported rather than skipped: the operator meant it as a spec.
+    """
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for candidate in sorted(directory.rglob("*.yaml")):
+        if _hidden(candidate.relative_to(directory)) or candidate.is_dir():
+            continue
+        if candidate.is_file():
+            files.append(candidate)
+        else:
+            problems.append(_not_regular(candidate))
+    return files, problems
+
+
+def _not_regular(path: Path) -> Problem:
+    try:
+        kind = file_kind(path.stat().st_mode) or "a regular file"
+    except OSError as exc:
+        return _file_problem(path, f"cannot read the file: {exc.strerror}")
+    return _file_problem(path, f"{kind}, not a regular file: a spec is a file")
+
+
 def _read(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_BYTES + 1)
+        return read_regular(path, MAX_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise SpecError(

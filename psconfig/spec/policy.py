@@ -26,9 +26,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from psconfig.model import DDE_PAGES, DISTRICT_OFFICE, Desired, Group, Staff
+from psconfig.model import (
+    DDE_PAGES,
+    DISTRICT_OFFICE,
+    Desired,
+    Group,
+    Staff,
+    admits_any_address,
+)
 from psconfig.spec.locate import DPath
-from psconfig.spec.refs import BUILTIN_PERMISSION_GROUPS
+from psconfig.spec.refs import BUILTIN_GROUPS, BUILTIN_PERMISSION_GROUPS
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,11 @@ RULES: dict[str, Rule] = {
             "PS018",
             "warning",
             "The sync account's password is managed (admin_access.password).",
+        ),
+        Rule(
+            "PS019",
+            "warning",
+            "No group takes the name of another, built-in group (Admin, Nurse, ...).",
         ),
     )
 }
@@ -195,6 +207,7 @@ def check(ctx: Context) -> list[Finding]:
         exports.setdefault(number, entry)
     for number, source in exports.items():
         findings.extend(_group_findings(ctx.desired, number, source))
+    findings.extend(_impostor_names(ctx.desired))
     if ctx.desired.toggle == "on":
         findings.append(
             Finding(
@@ -205,6 +218,31 @@ def check(ctx: Context) -> list[Finding]:
             )
         )
     return findings
+
+
+def _impostor_names(desired: Desired) -> Iterator[Finding]:
+    """A group named like a built-in group it is not reads as that group.
+
+    A reviewer who sees "Admin" in a plan or in PowerSchool's role menus thinks
+    of group 2; letter case and spacing do not change how it reads.
+    """
+    builtin = {_fold(name): number for number, name in BUILTIN_GROUPS.items()}
+    for number, group in sorted(desired.groups.items()):
+        if "name" not in group.model_fields_set:
+            continue
+        other = builtin.get(_fold(group.name))
+        if other is not None and other != number:
+            yield Finding(
+                "PS019",
+                ("group", number, "name"),
+                f"group {number} is named like built-in group {other} "
+                f"({BUILTIN_GROUPS[other]}); a reviewer would take one for the "
+                "other: choose another name",
+            )
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def _full_on_dde(desired: Desired) -> dict[int, DPath]:
@@ -257,12 +295,13 @@ def _password(ctx: Context, staff: Staff) -> Iterator[Finding]:
 def _reach(staff: Staff) -> Iterator[Finding]:
     """Where the account may sign in from, and what else it may open."""
     sid, admin = staff.id, staff.admin_access
-    if not admin.allowed_ips:
+    if admits_any_address(admin.allowed_ips):
+        written = " (a range covering every address)" if admin.allowed_ips else ""
         yield Finding(
             "PS011",
             ("staff", sid, "admin_access", "allowed_ips"),
-            f"sync account {sid} may sign in from any IP address; list the "
-            "sync service's addresses in allowed_ips",
+            f"sync account {sid} may sign in from any IP address{written}; list "
+            "the sync service's addresses in allowed_ips",
         )
     if "teacher_access" in staff.model_fields_set and staff.teacher_access:
         yield Finding(

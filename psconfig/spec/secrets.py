@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,8 +186,10 @@ def _read_secret_file(
     # Joining an absolute (or ~-expanded) path to base_dir yields that path alone.
     path = base_dir / Path(ref.target).expanduser()
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        kind = file_kind(path.stat().st_mode)
+        if kind is not None:
+            raise SecretError([where(f"{ref}: {path} is {kind}, not a regular file")])
+        raw = read_regular(path, MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise SecretError([where(f"{ref}: cannot read {path}: {reason}")]) from None
@@ -197,6 +200,39 @@ def _read_secret_file(
     except UnicodeDecodeError:
         raise SecretError([where(f"{ref}: the file is not UTF-8 text")]) from None
     return text.removesuffix("\n").removesuffix("\r")
+
+
+def file_kind(mode: int) -> str | None:
+    """None for a regular file, else what it is ("a FIFO", "a directory", ...).
+
+    Reading a FIFO, a socket or a terminal device blocks until someone writes;
+    a directory cannot be read. Only regular files hold a secret (or a spec).
+    """
+    kinds = (
+        (stat.S_ISREG, None),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    for test, kind in kinds:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``path``, which must still be a regular file.
+
+    Opened without blocking and checked again on the open descriptor, so a FIFO
+    put in the file's place after ``stat`` cannot hang the read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")  # swapped after the check
+        return handle.read(limit)
 
 
 _SECRET_SCHEMA = {

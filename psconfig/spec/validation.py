@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import types
+import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -34,8 +35,8 @@ _PLAIN_MESSAGES = {
 _PATTERN_MESSAGES = {
     "rule": "expected a rule id such as PS011",
     "reason": "a waiver needs a reason",
-    "id": "a staff ID has no spaces",
-    "staff_id": "a staff ID has no spaces",
+    "id": "a staff ID is ASCII digits (0-9)",
+    "staff_id": "a staff ID is ASCII digits (0-9)",
 }
 
 
@@ -46,11 +47,87 @@ def validate_spec(doc: Document) -> Spec:
         SpecError: every shape problem of the file, each at its key or value.
 
     """
+    problems = hidden_text_problems(doc)
     try:
-        return Spec.model_validate(doc.data)
+        spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
-        problems = [_problem(doc, error) for error in exc.errors()]
+        problems.extend(_problem(doc, error) for error in exc.errors())
+    else:
+        if not problems:
+            return spec
     raise SpecError(sorted(set(problems), key=lambda p: (p.line, p.col, p.message)))
+
+
+_HIDDEN = {
+    "Cc": "control character",
+    "Cf": "format character",
+    "Cs": "lone surrogate",
+    "Zl": "line separator",
+    "Zp": "paragraph separator",
+}
+"""Categories refused in spec text, with a name for code points that have none."""
+
+# Multi-line prose is fine in a waiver's reason; nowhere else.
+_PROSE: frozenset[str] = frozenset({"reason"})
+_PROSE_ALLOWED = frozenset("\n\t")
+
+
+def hidden_character(text: str, *, prose: bool = False) -> str | None:
+    """The first control (Cc), format (Cf), surrogate or separator character.
+
+    Returned as ``U+XXXX (NAME)``, or None when ``text`` has none.
+
+    These characters make text read differently from what it is: a right-to-left
+    override reorders what a reviewer sees, a zero-width space hides, a CR/LF or
+    NUL cuts a line or a header. ``prose`` allows newlines and tabs.
+    """
+    for char in text:
+        if prose and char in _PROSE_ALLOWED:
+            continue
+        category = unicodedata.category(char)
+        if category in _HIDDEN:
+            name = unicodedata.name(char, _HIDDEN[category])
+            return f"U+{ord(char):04X} ({name})"
+    return None
+
+
+def hidden_text_problems(doc: Document) -> list[Problem]:
+    """A problem at every key or text value holding a control or format character."""
+    problems: list[Problem] = []
+
+    def visit(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = (*path, key)
+                found = hidden_character(key) if isinstance(key, str) else None
+                if found is not None:
+                    message = f"{_label(doc, path, keep_last=False) or 'key'}: a key"
+                    problems.append(
+                        doc.problem(where, message + _refusal(found), key=True)
+                    )
+                visit(item, where)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, (*path, index))
+        elif isinstance(value, str):
+            prose = bool(path) and path[-1] in _PROSE
+            found = hidden_character(value, prose=prose)
+            if found is not None:
+                label = _label(doc, path, keep_last=False)
+                message = f"{label}: " if label else ""
+                problems.append(
+                    doc.problem(path, message + "the text" + _refusal(found))
+                )
+
+    visit(doc.data, ())
+    return problems
+
+
+def _refusal(found: str) -> str:
+    return (
+        f" holds {found}, an invisible control or format character that would "
+        "make it read differently from what it is; remove it"
+    )
 
 
 def _problem(doc: Document, error: ErrorDetails) -> Problem:

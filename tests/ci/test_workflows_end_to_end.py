@@ -107,7 +107,9 @@ def district(fakes: Fakes, run_example: RunJob, workspace: Path) -> District:
 
 def grant_health_logs_by_hand(workspace: Path) -> None:
     """Someone widens the Read-Only Export group in PowerSchool, outside psconfig."""
-    state_file = workspace / ".psconfig" / "sim" / "demo.json"
+    # psconfig's state home on the runner: ~/.local/state/psconfig (HOME is the
+    # workspace there), not the working directory.
+    state_file = workspace / ".local" / "state" / "psconfig" / "sim" / "demo.json"
     state = json.loads(state_file.read_text(encoding="utf-8"))
     [group] = [g for g in state["groups"] if g["number"] == 12]
     group["log_types"] = [*group["log_types"], "health"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from psconfig.cli.common import state_home
 from psconfig.engine.lock import target_lock
 from tests.cli.helpers import audit_events, error_lines, run, write_demo
 
@@ -29,7 +30,7 @@ def test_lock_timeout_must_be_a_finite_number_of_seconds(
 def test_rotate_password_waits_only_as_long_as_asked() -> None:
     write_demo()
     assert run("apply", "demo.yaml", "--auto-approve").exit_code == 0
-    with target_lock("sim://demo", Path.cwd(), timeout=1):
+    with target_lock("sim://demo", state_home(), timeout=1):
         started = time.monotonic()
         result = run(
             "rotate-password",
@@ -41,7 +42,10 @@ def test_rotate_password_waits_only_as_long_as_asked() -> None:
         )
         waited = time.monotonic() - started
     assert result.exit_code == 3, result.output
-    assert "another apply holds the lock for sim://demo" in result.stderr
+    assert (
+        "another psconfig run (apply, plan or drift) holds the lock for sim://demo"
+        in result.stderr
+    )
     assert "waited 0.2 s" in result.stderr
     assert waited < 5  # not the old fixed 10 s
     assert not Path("new.txt").exists()
@@ -67,7 +71,7 @@ def test_a_saved_plan_refused_for_the_lock_leaves_a_record() -> None:
     write_demo()
     assert run("plan", "demo.yaml", "--out", "plan.json").exit_code == 2
     planned = json.loads(Path("plan.json").read_text())
-    with target_lock("sim://demo", Path.cwd(), timeout=1):
+    with target_lock("sim://demo", state_home(), timeout=1):
         result = run(
             "apply", "--plan", "plan.json", "--auto-approve", "--lock-timeout", "0"
         )
@@ -79,7 +83,9 @@ def test_a_saved_plan_refused_for_the_lock_leaves_a_record() -> None:
         "powerschool_version": planned["target"]["powerschool_version"],
         "username": "",  # nobody signed in
     }
-    assert "another apply holds the lock" in record["error"]
+    assert (
+        "another psconfig run (apply, plan or drift) holds the lock" in record["error"]
+    )
 
 
 def test_an_unwritable_audit_log_does_not_turn_a_refusal_into_an_error() -> None:

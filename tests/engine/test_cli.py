@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from psconfig.cli import _register_all, app
+from psconfig.cli.common import state_home
 from psconfig.engine.lock import target_lock
 from psconfig.sim import load_state, request_log_path, save_state, state_path_for
 from tests.engine.builders import CANARY
@@ -202,10 +203,13 @@ def test_audit_log_default_and_env_override(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_lock_held_by_another_apply_refuses() -> None:
-    with target_lock("sim://demo", Path.cwd(), timeout=1):
+    with target_lock("sim://demo", state_home(), timeout=1):
         result = run("apply", "demo.yaml", "--auto-approve", "--lock-timeout", "0.1")
     assert result.exit_code == 3, result.output
-    assert "another apply holds the lock for sim://demo" in result.stderr
+    assert (
+        "another psconfig run (apply, plan or drift) holds the lock for sim://demo"
+        in result.stderr
+    )
     audit = Path(".psconfig") / "audit.jsonl"
     (record,) = [json.loads(line) for line in audit.read_text().splitlines()]
     assert record["event"] == "refused"

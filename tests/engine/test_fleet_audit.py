@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from psconfig.cli.common import state_home
 from psconfig.engine.fleet import FleetOptions, apply_fleet
 from psconfig.engine.lock import target_lock
 from psconfig.engine.plan import Plan
@@ -34,12 +35,12 @@ async def apply_locked(log: Path, driver: FakeDriver) -> tuple[str, str | None]:
         calls.append(spec.path)
         return ApplyOptions(review=approve, audit_path=log, os_user="ops")
 
-    with target_lock("sim://fake", Path.cwd(), timeout=1):
+    with target_lock("sim://fake", state_home(), timeout=1):
         result = await apply_fleet(
             [Path("district.yaml")],
             fleet(driver),
             options_for,
-            lock_dir=Path.cwd(),
+            lock_dir=state_home(),
             lock_timeout=0.05,
         )
     assert calls == [Path("district.yaml")]  # once per district
@@ -54,11 +55,17 @@ async def test_a_held_lock_leaves_a_refused_record() -> None:
     driver = FakeDriver()
     result, error = await apply_locked(log, driver)
     assert result == "refused"
-    assert error is not None and "another apply holds the lock" in error
+    assert (
+        error is not None
+        and "another psconfig run (apply, plan or drift) holds the lock" in error
+    )
     assert driver.entered == 0 and driver.writes == []  # never signed in
     (record,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert record["event"] == "refused"
-    assert "another apply holds the lock for sim://fake" in record["error"]
+    assert (
+        "another psconfig run (apply, plan or drift) holds the lock for sim://fake"
+        in record["error"]
+    )
     assert record["target"] == {
         "url": "sim://fake",
         "powerschool_version": "",
@@ -75,5 +82,5 @@ async def test_an_unwritable_audit_log_keeps_the_refusal_and_says_so() -> None:
     assert result == "refused"
     assert error is not None
     first, second = error.splitlines()
-    assert "another apply holds the lock" in first
+    assert "another psconfig run (apply, plan or drift) holds the lock" in first
     assert second.startswith("warning: cannot write the audit log file/audit.jsonl")

@@ -15,7 +15,10 @@ def test_second_holder_waits_then_gives_up(tmp_path: Path) -> None:
     with target_lock("https://ps.example.org", tmp_path, timeout=1):
         started = time.monotonic()
         with (
-            pytest.raises(LockHeldError, match="another apply holds the lock"),
+            pytest.raises(
+                LockHeldError,
+                match=r"another psconfig run \(apply, plan or drift\) holds the lock",
+            ),
             target_lock("https://PS.example.org/", tmp_path, timeout=0.2),
         ):
             pass
@@ -32,7 +35,7 @@ def test_other_targets_do_not_contend(tmp_path: Path) -> None:
 
 def test_lock_is_released_after_use(tmp_path: Path) -> None:
     with target_lock("sim://a", tmp_path, timeout=0.1) as path:
-        assert path.parent == tmp_path / ".psconfig" / "locks"
+        assert path.parent == tmp_path / "locks"
     with target_lock("sim://a", tmp_path, timeout=0.1):
         pass
 

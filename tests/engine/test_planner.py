@@ -19,6 +19,7 @@ from psconfig.model import (
     SetPageToggle,
     Staff,
     State,
+    TimeWindow,
     UpdateStaff,
 )
 from tests.engine.builders import (
@@ -334,3 +335,67 @@ def test_toggle_left_on_with_during_apply_is_critical_drift() -> None:
     assert not drift.notes
     off = fresh_state()
     assert not plan_for(Desired(), off, mode="drift").has_changes
+
+
+def test_a_missing_account_is_no_escalation_in_drift() -> None:
+    staff = clever_staff()
+    restricted = staff.model_copy(
+        update={
+            "admin_access": staff.admin_access.model_copy(
+                update={
+                    "allowed_ips": ("192.0.2.10",),
+                    "sign_in_window": TimeWindow(start="05:00", end="22:00"),
+                }
+            )
+        }
+    )
+    desired = clever_desired(staff={"99999": restricted})
+    live = _converged(desired)
+    live = live.model_copy(update={"staff": {}})
+    drift = plan_for(desired, live, mode="drift")
+    (change,) = [c for c in drift.changes if c.address == 'staff["99999"]']
+    assert change.severity == "reduction"
+    assert not any(f.effect == "escalation" for f in change.findings)
+    assert "does not exist" in change.findings[0].message
+    assert drift.summary.escalation == 0
+
+
+def test_an_account_that_cannot_sign_in_gains_nothing_from_its_ips() -> None:
+    desired = clever_desired()
+    staff = clever_staff()
+    want = staff.model_copy(
+        update={
+            "admin_access": staff.admin_access.model_copy(
+                update={"allowed_ips": ("192.0.2.10",)}
+            )
+        }
+    )
+    desired = clever_desired(staff={"99999": want})
+    live = _converged(desired)
+    off = staff.admin_access.model_copy(update={"enabled": False, "allowed_ips": ()})
+    live = live.model_copy(
+        update={"staff": {"99999": staff.model_copy(update={"admin_access": off})}}
+    )
+    drift = plan_for(desired, live, mode="drift")
+    (change,) = [c for c in drift.changes if c.address == 'staff["99999"]']
+    assert change.severity == "reduction", change.findings
+    # With admin sign-in on, the same emptied list is CRITICAL.
+    on = off.model_copy(update={"enabled": True})
+    live = live.model_copy(
+        update={"staff": {"99999": staff.model_copy(update={"admin_access": on})}}
+    )
+    drift = plan_for(desired, live, mode="drift")
+    (change,) = [c for c in drift.changes if c.address == 'staff["99999"]']
+    assert change.severity == "escalation"
+
+
+def _converged(desired: Desired) -> State:
+    """PowerSchool after an apply of ``desired`` (the toggle off again)."""
+    live = fresh_state()
+    return live.model_copy(
+        update={
+            "groups": {**live.groups, **desired.groups},
+            "page_permissions": desired.page_permissions,
+            "staff": {**live.staff, **desired.staff},
+        }
+    )

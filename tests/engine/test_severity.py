@@ -185,3 +185,37 @@ def test_findings_explain_themselves() -> None:
             message="admin_access.allowed_ips emptied: any IP address may sign in",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        # A range covering a whole address family is "any address", like [].
+        ([], ["0.0.0.0/0"], "neutral"),
+        ([], ["::/0"], "neutral"),
+        ([], ["::ffff:0:0/96"], "neutral"),
+        ([], ["0.0.0.0/1", "128.0.0.0/1"], "neutral"),
+        (["0.0.0.0/0"], [], "neutral"),
+        (["192.0.2.10"], ["0.0.0.0/0"], "escalation"),
+        (["192.0.2.10"], ["::/0"], "escalation"),
+        (["192.0.2.10"], ["0.0.0.0/1", "128.0.0.0/1"], "escalation"),
+        (["0.0.0.0/0"], ["192.0.2.10"], "reduction"),
+        # IPv4-mapped IPv6 is the IPv4 address it maps.
+        (["192.0.2.10"], ["::ffff:192.0.2.10"], "neutral"),
+        (["192.0.2.10"], ["::ffff:192.0.2.0/120"], "escalation"),
+    ],
+)
+def test_a_catch_all_range_is_any_address(
+    before: JsonValue, after: JsonValue, expected: str
+) -> None:
+    assert judge_staff(("admin_access", "allowed_ips"), before, after) == expected
+
+
+def test_a_catch_all_range_says_any_address() -> None:
+    (finding,) = object_findings(
+        STAFF_RULES,
+        {("admin_access", "allowed_ips"): ["192.0.2.10"]},
+        {("admin_access", "allowed_ips"): ["::/0"]},
+        [("admin_access", "allowed_ips")],
+    )
+    assert "any IP address may sign in" in finding.message

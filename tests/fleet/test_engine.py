@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from psconfig.cli.common import state_home
 from psconfig.drivers.base import Driver
 from psconfig.engine.fleet import (
     DistrictResult,
@@ -167,14 +168,18 @@ async def test_one_failure_never_stops_the_others() -> None:
 
 
 async def test_durations_leave_out_the_wait_for_a_slot() -> None:
+    # One slot, five districts of PAUSE each: the last waits 4 * PAUSE for its slot.
+    # A duration that counted the wait would reach it; the bound leaves a loaded
+    # machine three times the work itself.
+    pause = 0.5
     table = specs(5)
-    sessions = Sessions(lambda spec: f"sim://{spec.name}", pause=0.05)
+    sessions = Sessions(lambda spec: f"sim://{spec.name}", pause=pause)
     started = time.perf_counter()
     fleet = await plan_fleet(list(table), options(table, sessions, parallelism=1))
     wall = time.perf_counter() - started
-    assert wall >= 0.25
-    assert all(d.duration_s < 0.2 for d in fleet.districts), fleet.districts
-    assert fleet.duration_s >= 0.25
+    assert wall >= 5 * pause
+    assert all(d.duration_s < 4 * pause for d in fleet.districts), fleet.districts
+    assert fleet.duration_s >= 5 * pause
 
 
 def approve(spec: FakeSpec) -> ApplyOptions:
@@ -188,7 +193,7 @@ async def test_apply_results_and_the_aggregate_exit_code() -> None:
         list(table),
         options(table, sessions, parallelism=3),
         approve,
-        lock_dir=Path.cwd(),
+        lock_dir=state_home(),
         lock_timeout=1,
     )
     assert {d.result for d in fleet.districts} == {"applied"}
@@ -200,7 +205,7 @@ async def test_apply_results_and_the_aggregate_exit_code() -> None:
         list(table),
         options(table, sessions, parallelism=3),
         approve,
-        lock_dir=Path.cwd(),
+        lock_dir=state_home(),
         lock_timeout=1,
     )
     assert {d.result for d in again.districts} == {"clean"}
@@ -208,18 +213,19 @@ async def test_apply_results_and_the_aggregate_exit_code() -> None:
     # Another process applying to one server: that district is refused (exit 3),
     # the others go on; an error anywhere outranks the refusal.
     fresh = Sessions(lambda spec: f"sim://{spec.name}")
-    with target_lock("sim://d01", Path.cwd(), timeout=0):
+    with target_lock("sim://d01", state_home(), timeout=0):
         held = await apply_fleet(
             list(table),
             options(table, fresh, parallelism=3),
             approve,
-            lock_dir=Path.cwd(),
+            lock_dir=state_home(),
             lock_timeout=0.1,
         )
     assert [d.result for d in held.districts] == ["applied", "refused", "applied"]
     assert held.exit_code == 3
-    assert "another apply holds the lock for sim://d01" in (
-        held.districts[1].error or ""
+    assert (
+        "another psconfig run (apply, plan or drift) holds the lock for sim://d01"
+        in (held.districts[1].error or "")
     )
     assert "waited 0.1 s" in (held.districts[1].error or "")
 
@@ -233,7 +239,7 @@ async def test_a_held_lock_is_awaited_without_blocking_the_loop() -> None:
             await asyncio.sleep(0.01)
             ticks += 1
 
-    other = target_lock("sim://busy", Path.cwd(), timeout=0)
+    other = target_lock("sim://busy", state_home(), timeout=0)
     other.__enter__()
     background = asyncio.get_running_loop().call_later(
         0.2, other.__exit__, None, None, None
@@ -241,11 +247,11 @@ async def test_a_held_lock_is_awaited_without_blocking_the_loop() -> None:
     tick = asyncio.create_task(ticker())
     try:
         started = time.perf_counter()
-        async with held_lock("sim://busy", Path.cwd(), timeout=5):
+        async with held_lock("sim://busy", state_home(), timeout=5):
             waited = time.perf_counter() - started
             with (
                 pytest.raises(LockHeldError),  # ours now
-                target_lock("sim://busy", Path.cwd(), timeout=0),
+                target_lock("sim://busy", state_home(), timeout=0),
             ):
                 pass
     finally:
@@ -253,7 +259,7 @@ async def test_a_held_lock_is_awaited_without_blocking_the_loop() -> None:
         background.cancel()
     assert 0.15 <= waited < 2
     assert ticks >= 5  # the loop kept running while we waited
-    with target_lock("sim://busy", Path.cwd(), timeout=0):
+    with target_lock("sim://busy", state_home(), timeout=0):
         pass  # released on exit
 
 

@@ -54,6 +54,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         _environment(patch)
         patch.chdir(where)
+        patch.setenv("PSCONFIG_HOME", str(where / ".psconfig"))
         root = Path("specs")
         write_fleet(root, REGIONS)
         url = f"http://127.0.0.1:{closed_port()}"

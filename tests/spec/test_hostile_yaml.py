@@ -11,9 +11,11 @@ Two kinds of cases, each run through ``psconfig validate`` in-process:
   line, an unclosed quote running to the end of a megabyte, UTF-16 and UTF-32.
 
 Every case must exit 1, print ``FILE:LINE:COL: error: ...`` at the expected place,
-print no traceback, take under ``MAX_SECONDS`` (timed alone) and allocate under
-``MAX_MIB`` at its peak (``tracemalloc``, in a second run, since tracing slows
-Python several times over).
+print no traceback, use under ``MAX_CPU_SECONDS`` of CPU time (timed alone: CPU
+time, unlike the wall clock, does not grow when other work loads the machine), end
+within ``MAX_WALL_SECONDS`` (roomy: it only catches a hang or a blow-up that waits
+rather than computes) and allocate under ``MAX_MIB`` at its peak (``tracemalloc``,
+in a second run, since tracing slows Python several times over).
 
 Tens of thousands of YAML nodes under the 1 MiB limit are refused at the node past
 the loader's bound (``MAX_NODES``), and an integer of thousands of digits at its
@@ -38,7 +40,8 @@ from psconfig.spec.loader import MAX_NODES
 from tests.spec.conftest import CORPUS, Invoke
 from tests.spec.test_corpus import Expected, assert_reported, expectations
 
-MAX_SECONDS = 2.0
+MAX_CPU_SECONDS = 3.0
+MAX_WALL_SECONDS = 60.0
 MAX_MIB = 50
 HEAD = "psconfig: 1\nname: corpus\nserver: {url: sim://corpus}\n"
 MIB = 1024 * 1024
@@ -49,7 +52,7 @@ class CrashedError(AssertionError):
 
 
 class TooSlowError(AssertionError):
-    """The command took longer than ``MAX_SECONDS``."""
+    """The command used more than ``MAX_CPU_SECONDS`` of CPU or ``MAX_WALL_SECONDS``."""
 
 
 class TooBigError(AssertionError):
@@ -58,12 +61,12 @@ class TooBigError(AssertionError):
 
 def refused_in_bounds(cli: Invoke, path: Path, expected: list[Expected]) -> None:
     """Validate ``path``: exit 1 at the expected place, within time and memory."""
-    started = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     result = cli("validate", str(path))
-    elapsed = time.perf_counter() - started
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     check_refused(result, path, expected)
-    if elapsed >= MAX_SECONDS:
-        raise TooSlowError(f"{path.name}: {elapsed:.2f} s")
+    if cpu >= MAX_CPU_SECONDS or wall >= MAX_WALL_SECONDS:
+        raise TooSlowError(f"{path.name}: {cpu:.2f} s of CPU, {wall:.2f} s in all")
     tracemalloc.start()
     try:
         cli("validate", str(path))

@@ -230,3 +230,14 @@ page_permissions:
         ("PS009", 5, 3),  # at the pages mapping, where the other page belongs
         ("PS012", 6, 48),
     ]
+
+
+@pytest.mark.parametrize(
+    "ips", ["[0.0.0.0/0]", "['::/0']", "['::ffff:0:0/96']", "[0.0.0.0/1, 128.0.0.0/1]"]
+)
+def test_a_catch_all_range_is_any_ip_address(write_spec: WriteSpec, ips: str) -> None:
+    text = PRESET_SPEC.replace("[192.0.2.10]", ips)
+    (problem,) = findings(write_spec, text)
+    assert (problem.rule, problem.severity) == ("PS011", "warning")
+    assert (problem.line, problem.col) == (7, 18)
+    assert "any IP address" in problem.message

@@ -182,7 +182,7 @@ staff:
          "      allowed_ips: [192.0.2.1, 192.0.2.1]\n", "IP listed twice"),
         ("staff:\n  - {id: '1', removal: delete}\n",
          "removal applies only to ensure: absent"),
-        ("staff:\n  - {id: 'has space'}\n", "a staff ID has no spaces"),
+        ("staff:\n  - {id: 'has space'}\n", "a staff ID is ASCII digits"),
         ("staff:\n  - id: '1'\n    admin_access: {username: 'two words'}\n",
          "a username is 1-64 characters without spaces"),
         ("security_groups:\n  - {number: '12', name: G}\n", "expected a whole number"),

@@ -1,0 +1,45 @@
+"""``psconfig sim serve`` listens before it prints its URL (issue 13, item 8).
+
+A client that connects the moment it reads the URL must be served, not refused:
+the printed line is the readiness signal, so nothing may wait a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+URL = re.compile(r"at http://127\.0\.0\.1:(\d+) ")
+
+
+def test_a_client_connecting_as_soon_as_the_url_is_printed_is_served(
+    tmp_path: Path,
+) -> None:
+    command = [sys.executable, "-m", "psconfig", "sim", "serve", "--port", "0"]
+    command += ["--state", str(tmp_path / "served.json")]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = URL.search(line)
+        assert found, f"sim serve said: {line!r}"
+        # At once, no retry: a refused connection here is the defect.
+        with socket.create_connection(("127.0.0.1", int(found[1])), timeout=60) as s:
+            s.sendall(b"GET /admin/pw.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            status = s.makefile("rb").readline()
+        assert status.startswith(b"HTTP/1.1 200"), status
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
