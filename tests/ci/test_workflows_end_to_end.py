@@ -105,15 +105,28 @@ def district(fakes: Fakes, run_example: RunJob, workspace: Path) -> District:
     return District(fakes, run_example, workspace)
 
 
+def runner_sim_state(workspace: Path) -> Path:
+    """sim://demo's state file under psconfig's state home on the runner.
+
+    That home is ~/.local/state/psconfig (HOME is the workspace there), not the
+    working directory.
+    """
+    return workspace / ".local" / "state" / "psconfig" / "sim" / "demo.json"
+
+
 def grant_health_logs_by_hand(workspace: Path) -> None:
     """Someone widens the Read-Only Export group in PowerSchool, outside psconfig."""
-    # psconfig's state home on the runner: ~/.local/state/psconfig (HOME is the
-    # workspace there), not the working directory.
-    state_file = workspace / ".local" / "state" / "psconfig" / "sim" / "demo.json"
+    state_file = runner_sim_state(workspace)
     state = json.loads(state_file.read_text(encoding="utf-8"))
     [group] = [g for g in state["groups"] if g["number"] == 12]
     group["log_types"] = [*group["log_types"], "health"]
     state_file.write_text(json.dumps(state), encoding="utf-8")
+
+
+def runner_env(workspace: Path, **extra: str) -> dict[str, str]:
+    """This process's environment with the runner's state home (HOME = workspace)."""
+    env = {k: v for k, v in os.environ.items() if k != "PSCONFIG_HOME"}
+    return {**env, "HOME": str(workspace), **extra}
 
 
 def drift_issues(fakes: Fakes) -> list[dict[str, Any]]:
@@ -179,7 +192,7 @@ def test_a_removal_applies_only_with_the_label_a_maintainer_set(
     subprocess.run(
         [sys.executable, "-m", "psconfig", "apply", "specs", "--auto-approve"],
         cwd=workspace,
-        env={**os.environ, "CLEVER_SYNC_PASSWORD": "sync-pw-0002"},
+        env=runner_env(workspace, CLEVER_SYNC_PASSWORD="sync-pw-0002"),
         capture_output=True,
         check=True,
     )
@@ -199,5 +212,5 @@ def test_a_removal_applies_only_with_the_label_a_maintainer_set(
 
     assert applied.conclusion == "success", applied.log
     assert "psconfig apply succeeded" in district.comments()[-1]
-    state = json.loads((workspace / ".psconfig/sim/demo.json").read_text("utf-8"))
+    state = json.loads(runner_sim_state(workspace).read_text("utf-8"))
     assert "99999" not in json.dumps(state["staff"])

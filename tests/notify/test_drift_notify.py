@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 
 from psconfig.cli import _register_all, app
 from psconfig.notify import compose, run_link
+from psconfig.sim import load_state, save_state, state_path_for
 from tests.fleet.test_render import district, fleet
 from tests.notify.receiver import receiving
 
@@ -59,9 +60,20 @@ def critical_lines(doc: dict[str, Any]) -> list[str]:
     ]
 
 
+def widen_by_hand(name: str) -> None:
+    """An administrator gives the export group View & Modify behind psconfig's back."""
+    path = state_path_for(f"sim://{name}", Path(".psconfig") / "sim")
+    state = load_state(path)
+    [group] = [g for g in state.groups if g.number == 12]
+    group.access_level = "view_and_modify"
+    save_state(state, path)
+
+
 def test_a_drifted_fleet_is_summarized_critical_first() -> None:
     names = specs("springfield", "lincoln")
-    assert run("apply", "lincoln.yaml", "--auto-approve").exit_code == 0
+    for name in names:
+        assert run("apply", name, "--auto-approve").exit_code == 0
+    widen_by_hand("springfield")
     with receiving() as hook:
         result = run(
             "drift",
@@ -88,7 +100,10 @@ def test_a_drifted_fleet_is_summarized_critical_first() -> None:
         "CRITICAL: privilege escalations:",
         *expected,
     ]
-    assert "- springfield (springfield.yaml): 4 objects" in lines[len(expected) + 3]
+    assert (
+        "- springfield (springfield.yaml): 1 object, 1 critical"
+        in lines[len(expected) + 3]
+    )
     assert lines[-2:] == [
         "2 districts: 1 clean, 1 drifted.",
         "Run: https://github.example/district/psconfig-specs/actions/runs/4242",
