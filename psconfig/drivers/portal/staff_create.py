@@ -50,7 +50,7 @@ class StaffCreator:
         As a person does: follow the header's picker item whose text is the
         school's name (20.x+), or the older "School:" link to its form.
         """
-        names = await self.w.reader.schools()
+        names = await self.w.reader.cached_schools()
         name = names.get(school)
         if name is None:
             raise DriverError(f"school {school} does not exist in PowerSchool")

@@ -112,6 +112,7 @@ class Writer:
         verify: Verify,
         *,
         button: str | None = None,
+        keeps: Callable[[str], bool] | None = None,
     ) -> Document | None:
         """Submit ``page``'s form on ``path`` once, check the answer, then ``verify``.
 
@@ -126,8 +127,14 @@ class Writer:
             fill(form)
 
         try:
+            # Only the toggle's own post changes the toggle page.
+            toggle = self.map.toggle.url
             answer = await self.session.submit(
-                path, page.form, checked_fill, button=button
+                path,
+                page.form,
+                checked_fill,
+                button=button,
+                keeps=keeps or (lambda p: p == toggle),
             )
             doc = self.check_answer(answer, path)
         except UncertainWriteError as exc:
@@ -254,11 +261,14 @@ class Writer:
                     detail=f"is not {wanted}",
                 )
 
+        # The toggle changes what the editors show, nothing another page shows.
+        editors = self.reader.editor_paths
         await self.write(
             page.url,
             page,
             lambda form: bind.CHOICE.write(form, page.fields.enabled, {}, wanted),
             verify,
+            keeps=lambda path: path not in editors,
         )
 
     async def set_page_permissions(self, op: SetPagePermissions) -> None:
