@@ -6,45 +6,25 @@ fixed latency on every request, so the measured process is psconfig alone, as it
 is against a district's real server. Districts start fresh: the Clever preset spec
 (``clever-dde-sync``) against a seeded simulator, toggle off, nothing set up.
 
-Measures and goals:
+Measures and goals (the issue's; each a figure of this run):
 
-1. One district, 50 ms per request: plan and apply wall time (sign-in to sign-out,
-   spec loading included), requests made, and the dependent rounds the server
-   saw; against the same with ``max_connections=1`` in the driver (sequential, what
-   ``--parallelism 1`` means for one district, a clicking script's pace), and
-   against the critical-path limit. Goals: plan within 1.5x of the limit, and at
-   least 3x faster than sequential.
-2. A fleet of 200 districts at 50 ms, 32 at a time (``psconfig.engine.fleet``):
-   wall time and the peak resident memory of the process. Goal: under 10 s.
-3. CPU time per district plan with no latency (``time.process_time`` over 40
-   plans after a warm-up). Goal: under 20 ms.
-4. ``psconfig --version`` start-up, best of 5 (a subprocess). Goal: under 0.3 s.
-
-The critical-path limit of a plan. A plan's requests depend on each other in
-chains; the longest chain, in round trips, times the latency is the fastest any
-scheduling could do. For a fresh district (toggle off; the spec reads one group,
-the two DDE pages and one staff member, and changes a group), under the driver's
-page contract (a write is a GET of the form, its POST and a GET reading it back; a
-read is one GET) and the engine's order of work:
-
-- sign-in: GET the sign-in page (its key and token), POST the credentials: 2;
-- the toggle: GET its page, to know whether page permissions are readable: 1;
-- page permissions need the toggle on, so: turn it on (GET form, POST, GET read
-  back) 3, GET both editors at once 1, turn it off (GET, POST, GET) 3: 7;
-- in parallel with those 7, and shorter: the group list then the group's edit page
-  (2), the staff search then the member's three pages (2), the schools (1);
-- the plan changes a group, so the engine then looks up the signed-in account
-  (apply will refuse to touch its groups): GET the toggle, search the admin staff,
-  GET their pages: 3;
-- sign-out: 1.
-
-That is 2 + 1 + 7 + 3 + 1 = 14 dependent round trips: 700 ms at 50 ms. The plan
-makes 23 requests, so even unlimited parallelism is at most 23 / 14 = 1.64x faster
-than sequential: the toggle bracket (PowerSchool shows page permissions only while
-the toggle is on) and the account lookup after it are the chain. ``rounds`` in the
-output is the same depth measured on the server's timeline (each request one round
-after the latest request that ended before it started); the table says so when it
-departs from the derivation, which then needs updating.
+1. One district, 50 ms per request: plan, drift and apply, each with requests
+   made and the dependent rounds the server saw (each request one round after the
+   latest request that ended before it started), against the minimum derived from
+   PowerSchool's page dependencies (``graph.py``, not from psconfig's own request
+   sequence). Goals: plan and drift rounds <= 1.1x and requests <= 1.2x that
+   minimum; apply rounds <= 1.25x.
+2. Plan against the same plan with ``max_connections=1`` (sequential, a clicking
+   script's pace): the speed-up, beside what the graph allows (its requests over
+   its rounds, the most any scheduling gains). Goal: at least 0.8x of that.
+3. A fleet of 200 districts at 50 ms, 32 at a time (``psconfig.engine.fleet``),
+   one process: wall time and peak resident memory. Goal: under 10 s.
+4. CPU time per district plan with no latency (``time.process_time`` over 40
+   plans after a warm-up, so other processes' work is not counted, but a loaded
+   machine still slows caches and frequency). Goal: at most 12 ms on a quiet
+   machine: with a 1-minute load average of 0.5 or more the row says the machine
+   was loaded and claims nothing.
+5. ``psconfig --version`` start-up, best of 5 (a subprocess). Goal: under 0.3 s.
 """
 
 from __future__ import annotations
@@ -74,16 +54,17 @@ from psconfig.engine.fleet import FleetOptions, plan_fleet  # noqa: E402
 from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec  # noqa: E402
 from psconfig.spec import LoadedSpec, load_spec  # noqa: E402
 from tests.bench.farm import Farm, Hit, farm, serve_farm  # noqa: E402
+from tests.bench.graph import minimum  # noqa: E402
 
 LATENCY_MS = 50
-PLAN_ROUNDS = 2 + 1 + 7 + 3 + 1
+QUIET_LOAD = 0.5
 FLEET_SIZE = 200
 FLEET_PARALLELISM = 32
 CPU_PLANS = 40
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 ADMIN_PASSWORD = "psconfig-demo"
 SYNC_PASSWORD = "Bench-Sync-Password-1"
-Kind = Literal["plan", "apply"]
+Kind = Literal["plan", "drift", "apply"]
 
 SPEC = """\
 psconfig: 1
@@ -119,8 +100,8 @@ async def timed(path: Path, url: str, kind: Kind, connections: int) -> dict[str,
     username, password = spec.credentials()
     driver = open_portal(url, username, password, max_connections=connections)
     async with driver:
-        if kind == "plan":
-            await plan_spec(spec, driver)
+        if kind != "apply":
+            await plan_spec(spec, driver, mode=kind)
         else:
             await apply_spec(spec, driver, ApplyOptions(review=_approve))
     ended = time.perf_counter()
@@ -146,15 +127,19 @@ def rounds(hits: Sequence[Hit], district: int, window: tuple[float, float]) -> i
 
 
 def one_district(work: Path) -> dict[str, Any]:
-    """Section 1: plan and apply, parallel and sequential, three runs each."""
+    """Section 1: plan, drift and apply, parallel and sequential, three runs each."""
     runs: dict[str, list[dict[str, Any]]] = {}
-    plans = {"plan-parallel": (1, 8), "plan-sequential": (2, 1)}
+    plans: dict[str, tuple[int, int, Kind]] = {
+        "plan-parallel": (1, 8, "plan"),
+        "plan-sequential": (2, 1, "plan"),
+        "drift-parallel": (1, 8, "drift"),
+    }
     applies = {"apply-parallel": (3, 8), "apply-sequential": (6, 1)}
     with farm(work / "one", 8, latency_ms=LATENCY_MS) as running:
         paths = write_specs(work, running, range(1, 9))
-        for name, (k, connections) in plans.items():
+        for name, (k, connections, kind) in plans.items():
             runs[name] = [
-                asyncio.run(timed(paths[k - 1], running.url(k), "plan", connections))
+                asyncio.run(timed(paths[k - 1], running.url(k), kind, connections))
                 | {"district": k}
                 for _ in range(3)
             ]
@@ -270,41 +255,49 @@ def machine() -> dict[str, Any]:
 
 def figures(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The table rows: each figure with its goal and whether it was met."""
-    one, limit = data["one_district"], PLAN_ROUNDS * LATENCY_MS / 1000
+    one, least = data["one_district"], data["minimum"]
     plan, seq = one["plan-parallel"], one["plan-sequential"]
-    apply, apply_seq = one["apply-parallel"], one["apply-sequential"]
     speedup = seq["wall_s"] / plan["wall_s"]
-    stale = (
-        ""
-        if plan["rounds"] == PLAN_ROUNDS
-        else f"; the derivation says {PLAN_ROUNDS}: update it"
-    )
+    allowed = least["plan"]["requests"] / least["plan"]["rounds"]
     rows = [
-        _row(
-            "plan, 1 district, 50 ms/request",
-            f"{plan['wall_s']:.2f} s, {plan['requests']} requests, "
-            f"{plan['rounds']} rounds{stale} ({plan['wall_s'] / limit:.2f}x the "
-            "limit)",
-            f"<= 1.5x limit ({PLAN_ROUNDS} rounds = {limit:.2f} s)",
-            plan["wall_s"] <= 1.5 * limit,
-        ),
+        _against("plan", plan, least["plan"], 1.2),
+        _against("drift", one["drift-parallel"], least["drift"], 1.2),
+        _against("apply", one["apply-parallel"], least["apply"], None),
         _row(
             "plan vs sequential (max_connections=1)",
-            f"{seq['wall_s']:.2f} s sequential: {speedup:.2f}x faster",
-            ">= 3x faster",
-            speedup >= 3,
-        ),
-        _row(
-            "apply, 1 district, 50 ms/request",
-            f"{apply['wall_s']:.2f} s, {apply['requests']} requests, "
-            f"{apply['rounds']} rounds; sequential {apply_seq['wall_s']:.2f} s "
-            f"({apply_seq['wall_s'] / apply['wall_s']:.2f}x)",
-            "(no goal)",
-            None,
+            f"{seq['wall_s']:.2f} s sequential: {speedup:.2f}x faster; the graph "
+            f"allows {least['plan']['requests']}/{least['plan']['rounds']} = "
+            f"{allowed:.2f}x",
+            f">= 0.8x the allowed ({0.8 * allowed:.2f}x)",
+            speedup >= 0.8 * allowed,
         ),
     ]
     rows += _other_rows(data)
     return rows
+
+
+def _against(
+    kind: str, run: dict[str, Any], least: dict[str, int], requests_goal: float | None
+) -> dict[str, Any]:
+    """A run's rounds and requests over the derived minimum, with its goal."""
+    rounds_goal = 1.25 if kind == "apply" else 1.1
+    r_ratio = run["rounds"] / least["rounds"]
+    q_ratio = run["requests"] / least["requests"]
+    goal = f"rounds <= {rounds_goal}x"
+    met = r_ratio <= rounds_goal
+    if requests_goal is not None:
+        goal += f", requests <= {requests_goal}x"
+        met = met and q_ratio <= requests_goal
+    below = r_ratio < 1 or q_ratio < 1
+    return _row(
+        f"{kind}, 1 fresh district, 50 ms/request",
+        f"{run['wall_s']:.2f} s; {run['rounds']} rounds / {least['rounds']} minimum "
+        f"= {r_ratio:.2f}x; {run['requests']} requests / {least['requests']} "
+        f"minimum = {q_ratio:.2f}x"
+        + ("; BELOW the derived minimum: graph.py is wrong" if below else ""),
+        goal + " the minimum",
+        met and not below,
+    )
 
 
 def _other_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -319,12 +312,7 @@ def _other_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             "< 10 s",
             ok and fleet_data["wall_s"] < 10,
         ),
-        _row(
-            "CPU per district plan, no latency",
-            f"{cpu['cpu_ms']:.1f} ms (mean of {cpu['plans']})",
-            "< 20 ms",
-            cpu["cpu_ms"] < 20,
-        ),
+        _cpu_row(cpu, data["machine"]["load_average_1m"]),
         _row(
             "psconfig --version start-up",
             f"{start['best_s']:.3f} s (best of 5)",
@@ -332,6 +320,16 @@ def _other_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             start["best_s"] < 0.3,
         ),
     ]
+
+
+def _cpu_row(cpu: dict[str, Any], load: float) -> dict[str, Any]:
+    value = f"{cpu['cpu_ms']:.1f} ms CPU (mean of {cpu['plans']}), load {load:.2f}"
+    if load >= QUIET_LOAD:
+        # Other processes' CPU is not counted, but they still slow this one.
+        value += ": a loaded machine, so this run claims nothing"
+        return _row("CPU per district plan, no latency", value, "<= 12 ms quiet", None)
+    met = cpu["cpu_ms"] <= 12
+    return _row("CPU per district plan, no latency", value, "<= 12 ms quiet", met)
 
 
 def _row(measure: str, value: str, goal: str, met: bool | None) -> dict[str, Any]:
@@ -358,7 +356,7 @@ def bench() -> dict[str, Any]:
             "machine": machine(),
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "latency_ms": LATENCY_MS,
-            "plan_limit_rounds": PLAN_ROUNDS,
+            "minimum": {k: minimum(k) for k in ("plan", "drift", "apply")},
             "startup": startup(),
             "cpu": cpu_per_plan(work),
             "one_district": one_district(work),
@@ -378,7 +376,8 @@ def main(argv: Sequence[str]) -> int:
     data = bench()
     info = data["machine"]
     print(
-        f"psconfig bench: {info['cpu']}, {info['cores']} cores, Python {info['python']}"
+        f"psconfig bench: {info['cpu']}, {info['cores']} cores, Python "
+        f"{info['python']}, load average {info['load_average_1m']} (1 min)"
     )
     print(table(data["figures"]))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -296,6 +296,20 @@ class PortalSession:
         self._keep_answer(path, form_id, answer)
         return answer
 
+    async def post(
+        self,
+        action: str,
+        pairs: list[tuple[str, str]],
+        *,
+        referer: str,
+        keeps: Callable[[str], bool],
+    ) -> Response:
+        """POST once (``Http.post``); the pages ``keeps`` names stay read."""
+        for stale in [p for p in self._pages if not keeps(p)]:
+            del self._pages[stale]
+        self._kept_posts += 1
+        return await self.http.post(action, pairs, referer=referer)
+
     def _keep_answer(self, path: str, form_id: str, answer: Response) -> None:
         if answer.status != 200:
             return
