@@ -90,6 +90,15 @@ Insecure = Annotated[bool, typer.Option("--insecure", help=_INSECURE_HELP)]
 Parallelism = Annotated[
     int, typer.Option("--parallelism", metavar="N", help=_PARALLELISM_HELP)
 ]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        help="With several specs, plan in N processes (default: the machine's "
+        "cores); the report is the same as with one.",
+    ),
+]
 ShardOpt = Annotated[
     str | None, typer.Option("--shard", metavar="I/N", help=_SHARD_HELP)
 ]
@@ -127,6 +136,7 @@ def plan(
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
     parallelism: Parallelism = 8,
+    workers: Workers = None,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
     snapshot_out: SnapshotOut = None,
@@ -165,7 +175,7 @@ def plan(
     from psconfig.cli.snapshots import Offline, checked_duration
 
     with handle_errors():
-        flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = _flags(server, insecure, parallelism, shard, no_toggle_read, workers)
         offline = None
         if live is not None:
             offline = Offline(
@@ -194,6 +204,7 @@ def drift(
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
     parallelism: Parallelism = 8,
+    workers: Workers = None,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
     snapshot_out: SnapshotOut = None,
@@ -216,7 +227,7 @@ def drift(
     listed first and marked CRITICAL.
     """
     with handle_errors():
-        flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = _flags(server, insecure, parallelism, shard, no_toggle_read, workers)
         if via is Via.api and snapshot_out is not None:
             raise PsconfigError(
                 "--snapshot-out needs the full portal read: drop --via api"
@@ -299,6 +310,7 @@ def _flags(
     parallelism: int,
     shard: str | None,
     no_toggle_read: bool,
+    workers: int | None = None,
 ) -> RunFlags:
     from psconfig.cli.target import RunFlags
 
@@ -308,6 +320,7 @@ def _flags(
         parallelism=parallelism,
         shard=shard,
         toggle_read=not no_toggle_read,
+        workers=workers,
     )
 
 

@@ -93,6 +93,7 @@ class RunFlags:
     parallelism: int = 8
     shard: str | None = None
     toggle_read: bool = True
+    workers: int | None = None
 
     def settings_for(self, paths: list[Path], *, prompts: bool = False) -> RunSettings:
         """How to run ``paths``: a fleet run when there are several, or a shard.
@@ -110,6 +111,7 @@ class RunFlags:
             fleet=len(paths) > 1 or shard is not None,
             prompts=prompts,
             toggle_read=self.toggle_read,
+            workers=1 if prompts else self.workers,
         )
 
 
@@ -131,6 +133,8 @@ class RunSettings:
     fleet: bool = False
     prompts: bool = False
     toggle_read: bool = True
+    workers: int | None = None
+    """Processes for a fleet plan or drift check; None: the machine's cores."""
 
     def progress(
         self, paths: list[Path], command: str
@@ -170,9 +174,18 @@ def plan_paths(paths: list[Path], mode: Mode, settings: RunSettings) -> FleetRes
     import asyncio
 
     from psconfig.engine.fleet import plan_fleet
+    from psconfig.engine.workers import default_workers, plan_fleet_workers
+    from psconfig.errors import PsconfigError
 
+    workers = default_workers() if settings.workers is None else settings.workers
+    if workers < 1:
+        raise PsconfigError(f"--workers must be at least 1 (got {workers})")
     with settings.progress(paths, mode) as on_done:
         fleet = fleet_options(settings, on_done)
+        if workers > 1 and settings.fleet:
+            return plan_fleet_workers(
+                paths, fleet, mode=mode, shard=settings.shard, workers=workers
+            )
         return asyncio.run(plan_fleet(paths, fleet, mode=mode, shard=settings.shard))
 
 

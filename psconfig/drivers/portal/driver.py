@@ -175,6 +175,7 @@ class PortalDriver:
         self.notes.append(
             "turned the page-permission toggle on to read page permissions, then off"
         )
+        await self._settle()  # an earlier bracket's "off" lands before this "on"
         await self._writer.set_toggle(True)
         try:
             levels = await self._reader.page_permissions(pages)
