@@ -96,6 +96,15 @@ Insecure = Annotated[bool, typer.Option("--insecure", help=_INSECURE_HELP)]
 Parallelism = Annotated[
     int, typer.Option("--parallelism", metavar="N", help=_PARALLELISM_HELP)
 ]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        help="With several specs, plan in N processes (default: the machine's "
+        "cores); the report is the same as with one.",
+    ),
+]
 ShardOpt = Annotated[
     str | None, typer.Option("--shard", metavar="I/N", help=_SHARD_HELP)
 ]
@@ -133,6 +142,7 @@ def plan(
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
     parallelism: Parallelism = 8,
+    workers: Workers = None,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
     snapshot_out: SnapshotOut = None,
@@ -174,7 +184,7 @@ def plan(
     from psconfig.cli.snapshots import Offline, checked_duration
 
     with handle_errors():
-        flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = _flags(server, insecure, parallelism, shard, no_toggle_read, workers)
         flags = replace(flags, lock_timeout=checked_lock_timeout(lock_timeout))
         offline = None
         if live is not None:
@@ -204,6 +214,7 @@ def drift(
     fmt: FormatOpt = Format.text,
     insecure: Insecure = False,
     parallelism: Parallelism = 8,
+    workers: Workers = None,
     shard: ShardOpt = None,
     no_toggle_read: NoToggleRead = False,
     snapshot_out: SnapshotOut = None,
@@ -228,7 +239,7 @@ def drift(
     plan does.
     """
     with handle_errors():
-        flags = _flags(server, insecure, parallelism, shard, no_toggle_read)
+        flags = _flags(server, insecure, parallelism, shard, no_toggle_read, workers)
         flags = replace(flags, lock_timeout=checked_lock_timeout(lock_timeout))
         if via is Via.api and snapshot_out is not None:
             raise PsconfigError(
@@ -312,6 +323,7 @@ def _flags(
     parallelism: int,
     shard: str | None,
     no_toggle_read: bool,
+    workers: int | None = None,
 ) -> RunFlags:
     from psconfig.cli.target import RunFlags
 
@@ -321,6 +333,7 @@ def _flags(
         parallelism=parallelism,
         shard=shard,
         toggle_read=not no_toggle_read,
+        workers=workers,
     )
 
 

@@ -94,6 +94,7 @@ class RunFlags:
     shard: str | None = None
     toggle_read: bool = True
     lock_timeout: float = 10.0
+    workers: int | None = None
 
     def settings_for(self, paths: list[Path], *, prompts: bool = False) -> RunSettings:
         """How to run ``paths``: a fleet run when there are several, or a shard.
@@ -112,6 +113,7 @@ class RunFlags:
             prompts=prompts,
             toggle_read=self.toggle_read,
             lock_timeout=self.lock_timeout,
+            workers=1 if prompts else self.workers,
         )
 
 
@@ -135,6 +137,8 @@ class RunSettings:
     prompts: bool = False
     toggle_read: bool = True
     lock_timeout: float = 10.0
+    workers: int | None = None
+    """Processes for a fleet plan or drift check; None: the machine's cores."""
 
     def progress(
         self, paths: list[Path], command: str
@@ -178,10 +182,24 @@ def plan_paths(paths: list[Path], mode: Mode, settings: RunSettings) -> FleetRes
     import asyncio
 
     from psconfig.engine.fleet import ServerLocks, plan_fleet
+    from psconfig.engine.workers import default_workers, plan_fleet_workers
+    from psconfig.errors import PsconfigError
 
+    workers = default_workers() if settings.workers is None else settings.workers
+    if workers < 1:
+        raise PsconfigError(f"--workers must be at least 1 (got {workers})")
     locks = ServerLocks(state_home(), settings.lock_timeout, say_waiting)
     with settings.progress(paths, mode) as on_done:
         fleet = fleet_options(settings, on_done)
+        if workers > 1 and settings.fleet:
+            return plan_fleet_workers(
+                paths,
+                fleet,
+                mode=mode,
+                shard=settings.shard,
+                workers=workers,
+                locks=locks,
+            )
         return asyncio.run(
             plan_fleet(paths, fleet, mode=mode, shard=settings.shard, locks=locks)
         )

@@ -3,9 +3,10 @@
 Real districts' PowerSchools are other machines, so the benchmark keeps the
 simulators out of the measured process: ``python tests/bench/run.py --farm DIR N``
 serves N simulators over loopback HTTP, district ``k`` (1-based) on its own address
-``127.0.0.(k+1)`` (all of 127.0.0.0/8 is loopback) and one shared port, each with
-its own state file ``DIR/dK.json``. One uvicorn process serves them all; every
-request is routed by the address it arrived on, and its start and end times
+``127.0.0.(k+1)``, then ``127.0.1.0`` and on (all of 127.0.0.0/8 is loopback), and
+one shared port, each with its own state file ``DIR/dK.json``. One uvicorn process
+serves them all; every request is routed by the address it arrived on, and its
+start and end times
 (``time.perf_counter``, the system-wide monotonic clock, so the parent can compare)
 are written to ``DIR/timeline.jsonl`` when the farm stops.
 
@@ -51,7 +52,13 @@ class Hit(Frozen):
 
 def address(district: int) -> str:
     """The loopback address district ``district`` (1-based) is served on."""
-    return f"127.0.0.{district + 1}"
+    return f"127.0.{(district + 1) // 256}.{(district + 1) % 256}"
+
+
+def district_of(host: str) -> int:
+    """``address``'s inverse."""
+    third, fourth = host.rsplit(".", 2)[1:]
+    return int(third) * 256 + int(fourth) - 1
 
 
 def light_admin_password() -> PasswordHash:
@@ -90,7 +97,7 @@ class Router:
             if scope["type"] == "http":
                 self.hits.append(
                     Hit(
-                        district=int(host.rsplit(".", 1)[1]) - 1,
+                        district=district_of(host),
                         method=scope["method"],
                         path=scope["path"],
                         start=started,

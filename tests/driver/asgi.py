@@ -51,6 +51,34 @@ class Rewrite:
         await self.app(scope, receive, rewrite)
 
 
+class ConfirmOnly:
+    """Pass ``method path`` to the app, but answer it with a bare confirmation.
+
+    The change lands; the answer is not the form again, so it cannot serve as
+    the post's read-back (as a PowerSchool page that only says "Changes Recorded").
+    """
+
+    def __init__(self, app: AsgiApp, *, method: str, path: str) -> None:
+        self.app, self.method, self.path = app, method, path
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope.get("method") != self.method or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+
+        async def swallow(message: Message) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)
+        body = b'<html><body><div class="feedback-confirm">Changes Recorded.</div>'
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 class Flaky:
     """Answer the next requests matching ``method`` and ``path`` with ``statuses``.
 

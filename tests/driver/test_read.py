@@ -7,14 +7,16 @@ from collections.abc import Callable
 import pytest
 
 from psconfig.errors import DriverError
-from psconfig.model import Scope
+from psconfig.model import Scope, SetPageToggle
 from psconfig.sim import SimApp, SimState
 from psconfig.sim.state import SimRole
+from tests.driver.asgi import Message, Receive, Send
 from tests.driver.conftest import portal
 from tests.driver.expected import expected_state
 from tests.sim.factory import add_user
 
 DDE = ("/admin/tech/dde/home.html", "/admin/tech/dde/exportrecords.html")
+TOGGLE = "/admin/security/changepageaccesspriv.html"
 
 
 def _customize(state: SimState) -> None:
@@ -88,3 +90,33 @@ async def test_scoped_read_covers_exactly_the_scope(
     assert set(live.groups) == {12}
     assert set(live.staff) == {sync.teachernumber}
     assert live.page_permissions == {}
+
+
+class _SecondToggleFails:
+    """Answer the second toggle post 500 without passing it on (not saved)."""
+
+    def __init__(self, app: SimApp) -> None:
+        self.app, self.seen = app, 0
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope.get("method") == "POST" and scope.get("path") == TOGGLE:
+            self.seen += 1
+            if self.seen == 2:
+                start = {"type": "http.response.start", "status": 500, "headers": []}
+                await send(start)
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.anyio
+async def test_a_toggle_left_on_fails_the_session_before_any_write(
+    sim: SimApp,
+) -> None:
+    """The bracket's "off" runs beside later reads, but is settled before a write."""
+    async with portal(_SecondToggleFails(sim)) as drv:
+        await drv.read(Scope(pages=frozenset(DDE)))
+        with pytest.raises(DriverError, match="not saved"):
+            await drv.apply(SetPageToggle(on=False))
+    assert sim.state.page_toggle is True  # left on, and the session said so
+    assert [r.path for r in sim.requests if r.is_write].count(TOGGLE) == 1

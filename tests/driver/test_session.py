@@ -21,7 +21,15 @@ from psconfig.errors import (
 )
 from psconfig.model import EnsureGroup, Flavor, Scope
 from psconfig.sim import SimApp, SimFaults, SimState, create_app, seed_state
-from tests.driver.asgi import DiesAfter, Flaky, Message, Peak, Receive, Send
+from tests.driver.asgi import (
+    ConfirmOnly,
+    DiesAfter,
+    Flaky,
+    Message,
+    Peak,
+    Receive,
+    Send,
+)
 from tests.driver.conftest import FAST, portal, posts
 from tests.driver.expected import expected_state
 from tests.properties.harness import (
@@ -263,7 +271,8 @@ async def test_concurrent_reads_stay_within_max_connections(state_path: Path) ->
 
 @pytest.mark.anyio
 async def test_post_accepted_but_read_back_failing_says_so(sim: SimApp) -> None:
-    dies = DiesAfter(sim, method="POST", path=EDIT_12)
+    confirm = ConfirmOnly(sim, method="POST", path=EDIT_12)
+    dies = DiesAfter(confirm, method="POST", path=EDIT_12)
     async with portal(dies) as drv:
         group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
         renamed = group.model_copy(update={"name": "Read-Only Export"})
@@ -275,6 +284,20 @@ async def test_post_accepted_but_read_back_failing_says_so(sim: SimApp) -> None:
         "accepted, but reading it back failed"
     )
     assert "run plan again" in message
+    assert sim.state.groups[11].name == "Read-Only Export"
+
+
+@pytest.mark.anyio
+async def test_an_answer_showing_the_form_is_the_posts_read_back(sim: SimApp) -> None:
+    async with portal(sim) as drv:
+        group = (await drv.read(Scope(groups=frozenset({12})))).groups[12]
+        renamed = group.model_copy(update={"name": "Read-Only Export"})
+        await drv.apply(EnsureGroup(before=group, after=renamed))
+        methods = [r.method for r in sim.requests]
+        last_post = len(methods) - 1 - methods[::-1].index("POST")
+        tail = sim.requests[last_post + 1 :]
+    assert sim.requests[last_post].path == EDIT_12_POST
+    assert not [r for r in tail if r.path.startswith(EDIT_12)]  # no GET read-back
     assert sim.state.groups[11].name == "Read-Only Export"
 
 

@@ -34,7 +34,7 @@ HOLD = 0.5
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("flavor", ["legacy", "modern"])
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [1, 2])
 async def test_repeated_applies_converge_when_answers_time_out(
     flavor: Flavor, seed: int, tmp_path: Path
 ) -> None:

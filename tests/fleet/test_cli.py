@@ -36,7 +36,8 @@ def counter(monkeypatch: pytest.MonkeyPatch) -> SessionCounter:
 
 def test_parallelism_bounds_the_sessions_open_at_once(counter: SessionCounter) -> None:
     write_fleet(Path("specs"), {"all": range(10)})
-    result = run("plan", "specs", "--parallelism", "3")
+    # One process: the counter instruments this one (tests/fleet/test_workers.py).
+    result = run("plan", "specs", "--parallelism", "3", "--workers", "1")
     assert result.exit_code == 2, result.output
     assert counter.opened == 10
     assert counter.peak == 3
@@ -44,7 +45,7 @@ def test_parallelism_bounds_the_sessions_open_at_once(counter: SessionCounter) -
     assert "at parallelism 3." in result.stdout
 
     counter.peak = 0
-    assert run("plan", "specs", "--parallelism", "1").exit_code == 2
+    assert run("plan", "specs", "--parallelism", "1", "--workers", "1").exit_code == 2
     assert counter.peak == 1
 
 

@@ -61,6 +61,8 @@ class PortalDriver:
         self.allow_toggle_for_read = allow_toggle_for_read
         self.notes: list[str] = []
         self._info: ServerInfo | None = None
+        # The toggle bracket's "off" post, in flight while other reads go on.
+        self._restoring: asyncio.Future[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -85,7 +87,13 @@ class PortalDriver:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._session.close()
+        try:
+            if exc is None:
+                await self._settle()
+            elif self._restoring is not None:
+                await asyncio.gather(self._restoring, return_exceptions=True)
+        finally:
+            await self._session.close()
 
     # -- Driver ------------------------------------------------------------------
 
@@ -111,16 +119,19 @@ class PortalDriver:
         return (self.map.dde_home.label(), self.map.dde_export.label())
 
     async def read(self, scope: Scope) -> State:
-        """The live state of ``scope``; may bracket the toggle (see module doc)."""
-        toggle = await self._reader.toggle()
+        """The live state of ``scope``; may bracket the toggle (see module doc).
+
+        Every page is read at once; only the page editors wait for the toggle.
+        """
+        toggle = asyncio.ensure_future(self._toggle())
         groups = asyncio.ensure_future(self._reader.groups(scope.groups))
         staff = asyncio.ensure_future(self._reader.staff(scope.staff_ids))
         schools = asyncio.ensure_future(self._reader.cached_schools())
         pages = asyncio.ensure_future(self._page_permissions(scope.pages, toggle))
-        await all_or_none(groups, staff, schools, pages)
+        await all_or_none(toggle, groups, staff, schools, pages)
         return State(
             groups=groups.result(),
-            page_toggle=toggle,
+            page_toggle=toggle.result(),
             page_permissions=pages.result(),
             staff=staff.result(),
             schools=schools.result(),
@@ -128,11 +139,30 @@ class PortalDriver:
 
     async def apply(self, op: Op) -> None:
         """Perform ``op`` and confirm it read back (``WriteNotAppliedError`` if not)."""
+        await self._settle()
         await self._writer.apply(op)
 
+    async def _toggle(self) -> bool:
+        """The toggle; while the bracket turns it back off, off (no request).
+
+        That post is verified before any write and before sign-out, so a toggle
+        that did not go back off fails the session, as a read-back does.
+        """
+        if self._restoring is not None and not self._restoring.done():
+            return False
+        await self._settle()
+        return await self._reader.toggle()
+
+    async def _settle(self) -> None:
+        """Wait for the bracket's "off" post and raise its failure, once."""
+        restoring, self._restoring = self._restoring, None
+        if restoring is not None:
+            await restoring
+
     async def _page_permissions(
-        self, pages: frozenset[str], toggle: bool
+        self, pages: frozenset[str], toggle_read: asyncio.Future[bool]
     ) -> dict[str, dict[int, PageLevel]]:
+        toggle = await asyncio.shield(toggle_read)
         if not pages:
             return {}
         if toggle:
@@ -145,11 +175,16 @@ class PortalDriver:
         self.notes.append(
             "turned the page-permission toggle on to read page permissions, then off"
         )
+        await self._settle()  # an earlier bracket's "off" lands before this "on"
         await self._writer.set_toggle(True)
         try:
-            return await self._reader.page_permissions(pages)
-        finally:
+            levels = await self._reader.page_permissions(pages)
+        except BaseException:
             await self._writer.set_toggle(False)
+            raise
+        # Turning it off again needs nothing read after it: let later reads go on.
+        self._restoring = asyncio.ensure_future(self._writer.set_toggle(False))
+        return levels
 
     # -- for verify --------------------------------------------------------------
 
@@ -165,6 +200,7 @@ class PortalDriver:
         form with ``data`` as a browser would (hidden fields echoed), post it, and
         return the post's status (or the GET's, when the page itself is refused).
         """
+        await self._settle()
         answer = await self._session.get(path)
         if method == "GET" or answer.status != 200:
             return answer.status
@@ -195,6 +231,7 @@ class PortalDriver:
         is tab-delimited, one record per line (LF), after a title line. What the
         signed-in user can export depends on its page permissions and school.
         """
+        await self._settle()
         wanted = list(
             fields if fields is not None else DEFAULT_DDE_FIELDS.get(table, ())
         )

@@ -292,6 +292,16 @@ class _Labels:
             if target and target not in self._for:
                 self._for[target] = _label_text(label)
         self._ids: dict[str, lxml_html.HtmlElement] | None = None
+        # A page's forms are built again for every use; its labels are found once.
+        self._found: dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]] = {}
+
+    def labelled(self, element: lxml_html.HtmlElement) -> tuple[str, tuple[str, ...]]:
+        """``own`` and ``context`` of ``element``, found once per page."""
+        found = self._found.get(element)
+        if found is None:
+            found = (self.own(element), self.context(element))
+            self._found[element] = found
+        return found
 
     def _by_id(self, ident: str) -> str:
         if self._ids is None:
@@ -344,7 +354,7 @@ def _cell_before(cell: lxml_html.HtmlElement) -> str:
 
 def _control(element: lxml_html.HtmlElement, labels: Callable[[], _Labels]) -> Control:
     found = _bare_control(element)
-    found.labeller = lambda: (labels().own(element), labels().context(element))
+    found.labeller = lambda: labels().labelled(element)
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from pydantic import SecretStr
 
@@ -31,6 +32,23 @@ from psconfig.errors import (
 from psconfig.model import Flavor, SignInScheme
 
 _MAX_HOPS = 5
+
+
+def _same_record(path: str, answered: str, form: Form) -> bool:
+    """True when a post's answer is the form ``path`` shows, for the same record.
+
+    The answer's address is ``path``, or every query parameter of ``path`` is a
+    field of the answer's form with the same value (``?page=X`` and ``page=X``).
+    """
+    if answered == path:
+        return True
+    base, _, query = path.partition("?")
+    if answered.split("?", 1)[0] != base or not query:
+        return False
+    return all(
+        form.has(name) and form.value(name) == value
+        for name, value in parse_qsl(query, keep_blank_values=True)
+    )
 
 
 class PageDeniedError(AccessDeniedError):
@@ -67,6 +85,13 @@ class PortalSession:
         self.signin_page: Response | None = None
         self.secrets: set[str] = set()
         self.site_map: Callable[[PortalMap], PortalMap] | None = None
+        # Pages read since the last post that may have changed them: path ->
+        # (epoch read in, the read). A page is fetched once per epoch; every post
+        # starts a new epoch unless the caller says what it leaves unchanged.
+        self._pages: dict[str, tuple[int, asyncio.Future[Document]]] = {}
+        self._kept_posts = 0
+        self._gets_sent = 0
+        self._parsed: tuple[Response, Document] | None = None
 
     @property
     def portal_map(self) -> PortalMap:
@@ -135,7 +160,12 @@ class PortalSession:
         return answer
 
     async def get(self, path: str) -> Response:
-        """GET a protected page, signing in again once if the session expired."""
+        """GET a protected page, signing in again once if the session expired.
+
+        Some GETs change what pages show (the header's school picker), so pages
+        read before this one are read again (``document`` is for reading).
+        """
+        self._gets_sent += 1
         return await self._signed_in(path, lambda: self._follow(path))
 
     async def _signed_in(
@@ -176,9 +206,35 @@ class PortalSession:
                 self._failed_relogin = (seen_generation, exc)
                 raise
 
+    def _epoch(self) -> int:
+        return self.http.post_count - self._kept_posts + self._gets_sent
+
     async def document(self, path: str, *, ok: tuple[int, ...] = (200,)) -> Document:
-        """GET ``path`` as a parsed page; a status outside ``ok`` is an error."""
-        answer = await self.get(path)
+        """GET ``path`` as a parsed page; a status outside ``ok`` is an error.
+
+        A page read since the last post (that is not known to leave it unchanged)
+        is not fetched again: concurrent and later reads of it share the one read.
+        A read that failed is not kept.
+        """
+        if ok != (200,):
+            return await self._fetch(path, ok)
+        epoch = self._epoch()
+        cached = self._pages.get(path)
+        if cached is None or cached[0] != epoch:
+            future = asyncio.ensure_future(self._fetch(path, ok))
+            cached = (epoch, future)
+            self._pages[path] = cached
+            future.add_done_callback(lambda done: self._forget_failed(path, done))
+        return await asyncio.shield(cached[1])
+
+    def _forget_failed(self, path: str, done: asyncio.Future[Document]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            cached = self._pages.get(path)
+            if cached is not None and cached[1] is done:
+                del self._pages[path]
+
+    async def _fetch(self, path: str, ok: tuple[int, ...]) -> Document:
+        answer = await self._signed_in(path, lambda: self._follow(path))
         if answer.status == 403 and 403 not in ok:
             message = f"{path}: access denied to {self.username!r} (HTTP 403)"
             raise PageDeniedError(message, self.parse(answer))
@@ -187,12 +243,17 @@ class PortalSession:
         return self.parse(answer)
 
     def parse(self, answer: Response) -> Document:
-        return Document(
+        """``answer`` as a page, parsed once however often it is asked for."""
+        if self._parsed is not None and self._parsed[0] is answer:
+            return self._parsed[1]
+        doc = Document(
             answer.text,
             page=answer.path,
             flavor=self.portal_map.flavor,
             status=answer.status,
         )
+        self._parsed = (answer, doc)
+        return doc
 
     async def submit(
         self,
@@ -201,24 +262,66 @@ class PortalSession:
         fill: Callable[[Form], None],
         *,
         button: str | None = None,
+        keeps: Callable[[str], bool] | None = None,
     ) -> Response:
         """GET the form on ``path``, ``fill`` it, POST it; return the answer.
 
         ``fill`` changes only the managed fields; everything else the server sent
-        goes back as it came. The POST is repeated (GET, fill and POST again) only
-        when the server says it did not process it: a 503 or 429 answer (within the
-        retry policy, see ``Http.until_processed``), or the sign-in page because the
-        session expired (once, after signing in again: the form's token belongs to
-        the old session). Any other failure is for the caller to read back.
+        goes back as it came. The form is the page's read since the last post, when
+        there is one (a form read once is posted from that read). The POST is
+        repeated (GET, fill and POST again) only when the server says it did not
+        process it: a 503 or 429 answer (within the retry policy, see
+        ``Http.until_processed``), or the sign-in page because the session expired
+        (once, after signing in again: the form's token belongs to the old
+        session). Any other failure is for the caller to read back.
+
+        After the post every page read before it is stale, except those ``keeps``
+        names (never ``path`` itself). An answer that is ``path``'s form again,
+        without an alert, is the page as the server now shows it: the next read of
+        ``path`` is that answer (the post's own read-back).
         """
 
         async def post() -> Response:
             form = (await self.document(path)).form(form_id)
             fill(form)
+            self._pages.pop(path, None)
+            if keeps is not None:
+                for stale in [p for p in self._pages if not keeps(p)]:
+                    del self._pages[stale]
+                self._kept_posts += 1
             return await self.http.post(form.action, form.pairs(button), referer=path)
 
         # A 503/429 answer was not processed: post a freshly read form again.
-        return await self._signed_in(path, lambda: self.http.until_processed(post))
+        answer = await self._signed_in(path, lambda: self.http.until_processed(post))
+        self._keep_answer(path, form_id, answer)
+        return answer
+
+    async def post(
+        self,
+        action: str,
+        pairs: list[tuple[str, str]],
+        *,
+        referer: str,
+        keeps: Callable[[str], bool],
+    ) -> Response:
+        """POST once (``Http.post``); the pages ``keeps`` names stay read."""
+        for stale in [p for p in self._pages if not keeps(p)]:
+            del self._pages[stale]
+        self._kept_posts += 1
+        return await self.http.post(action, pairs, referer=referer)
+
+    def _keep_answer(self, path: str, form_id: str, answer: Response) -> None:
+        if answer.status != 200:
+            return
+        doc = self.parse(answer)
+        form = doc.find_form(form_id)
+        if form is None or not _same_record(path, answer.path, form):
+            return
+        if any(doc.texts(self.portal_map.markers.alert_xpath)):
+            return
+        done: asyncio.Future[Document] = asyncio.get_running_loop().create_future()
+        done.set_result(doc)
+        self._pages[path] = (self._epoch(), done)
 
     def status_error(self, path: str, status: int) -> DriverError:
         """The error for an unexpected status on a page."""

@@ -156,6 +156,8 @@ class Http:
         self.policy = policy or RetryPolicy()
         self.verify = not insecure
         self.request_count = 0
+        # Posts sent (any outcome): a page read before a post may be stale after it.
+        self.post_count = 0
         # One bound for the whole session: nested concurrent reads share it.
         self._slots = asyncio.Semaphore(max_connections)
         transport: httpx.AsyncBaseTransport | None = None
@@ -232,6 +234,7 @@ class Http:
     ) -> Response:
         """POST a form once; a transport failure is an ``UncertainWriteError``."""
         self.request_count += 1
+        self.post_count += 1
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Referer": str(self._client.base_url.join(referer)),

@@ -62,6 +62,7 @@ class FormWriter:
         verify: Verify,
         *,
         button: str | None = None,
+        keeps: Callable[[str], bool] | None = None,
     ) -> Document | None:
         """Submit ``page``'s form on ``path`` once, check the answer, then ``verify``.
 
@@ -76,8 +77,14 @@ class FormWriter:
             fill(form)
 
         try:
+            # Only the toggle's own post changes the toggle page.
+            toggle = self.map.toggle.url
             answer = await self.session.submit(
-                path, page.form, checked_fill, button=button
+                path,
+                page.form,
+                checked_fill,
+                button=button,
+                keeps=keeps or (lambda p: p == toggle),
             )
             doc = self.check_answer(answer, path)
         except UncertainWriteError as exc:

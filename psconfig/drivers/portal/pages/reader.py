@@ -103,6 +103,8 @@ class Reader:
         self.limit = limit
         self._schools: asyncio.Future[dict[int, str]] | None = None
         self._editor_template: str | None = None
+        self.editor_paths: set[str] = set()
+        """Pages read for what the toggle decides: the editors and their links."""
 
     @property
     def map(self) -> PortalMap:
@@ -173,7 +175,9 @@ class Reader:
     async def page_levels(self, path: str) -> dict[int, PageLevel]:
         """Every group's non-default level on ``path``'s access-privileges editor."""
         editor = self.map.page_editor
-        doc = await self.session.document(await self.editor_path(path))
+        where = await self.editor_path(path)
+        self.editor_paths.add(where)
+        doc = await self.session.document(where)
         form = doc.form(editor.form)
         bind.require_all(form, editor.fields)
         out: dict[int, PageLevel] = {}
@@ -195,6 +199,7 @@ class Reader:
         editor = self.map.page_editor
         if self._editor_template is not None:
             return self._editor_template.replace(_EDITOR_SLOT, quote(path, safe="/"))
+        self.editor_paths.add(path)
         try:
             doc: Document | None = await self.session.document(path)
         except PageDeniedError:
@@ -210,6 +215,7 @@ class Reader:
         return found
 
     async def _editor_via_home(self, path: str) -> str | None:
+        self.editor_paths.add(self.map.home.url)
         self._learn_editor(await self.session.document(self.map.home.url))
         if self._editor_template is None:
             return None

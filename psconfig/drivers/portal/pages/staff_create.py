@@ -50,7 +50,7 @@ class StaffCreator:
         As a person does: follow the header's picker item whose text is the
         school's name (20.x+), or the older "School:" link to its form.
         """
-        names = await self.w.reader.schools()
+        names = await self.w.reader.cached_schools()
         name = names.get(school)
         if name is None:
             raise DriverError(f"school {school} does not exist in PowerSchool")
@@ -154,7 +154,10 @@ class StaffCreator:
                 )
             return ref
 
-        answer = await self.w.session.submit(page.url, page.form, fill)
+        toggle = self.map.toggle.url  # creating a record leaves the toggle as it is
+        answer = await self.w.session.submit(
+            page.url, page.form, fill, keeps=lambda p: p == toggle
+        )
         try:
             shown = self.w.check_answer(answer, page.url)
         except UncertainWriteError as exc:
@@ -195,11 +198,17 @@ class StaffCreator:
                 "(the duplicate check's form)",
                 f"is {'missing' if not forms else 'ambiguous'}: nothing was created",
             )
-        go_ahead, http = forms[0], self.w.session.http
+        go_ahead, session = forms[0], self.w.session
+        toggle = self.map.toggle.url
         try:
             # A 503/429 was not processed: the same go-ahead may be sent again.
-            answer = await http.until_processed(
-                lambda: http.post(go_ahead.action, go_ahead.pairs(), referer=check.page)
+            answer = await session.http.until_processed(
+                lambda: session.post(
+                    go_ahead.action,
+                    go_ahead.pairs(),
+                    referer=check.page,
+                    keeps=lambda p: p == toggle,
+                )
             )
             self.w.check_answer(answer, go_ahead.action)
         except UncertainWriteError as exc:

@@ -133,11 +133,14 @@ class Writer(FormWriter):
                     detail=f"is not {wanted}",
                 )
 
+        # The toggle changes what the editors show, nothing another page shows.
+        editors = self.reader.editor_paths
         await self.write(
             page.url,
             page,
             lambda form: bind.CHOICE.write(form, page.fields.enabled, {}, wanted),
             verify,
+            keeps=lambda path: path not in editors,
         )
 
     async def set_page_permissions(self, op: SetPagePermissions) -> None:
