@@ -14,7 +14,7 @@ Measures and goals:
    ``--parallelism 1`` means for one district, a clicking script's pace), and
    against the critical-path limit. Goals: plan within 1.5x of the limit, and at
    least 3x faster than sequential.
-2. A fleet of 200 districts at 50 ms, 32 at a time (``psconfig.engine.fleet``):
+2. A fleet of 200 districts at 50 ms, 32 at a time (``psconfig.engine.fleet.runner``):
    wall time and the peak resident memory of the process. Goal: under 10 s.
 3. CPU time per district plan with no latency (``time.process_time`` over 40
    plans after a warm-up). Goal: under 20 ms.
@@ -70,8 +70,8 @@ if str(REPO) not in sys.path:  # run as a script: make `tests.bench` importable
 
 from psconfig.drivers.base import Driver  # noqa: E402
 from psconfig.drivers.portal import open_portal  # noqa: E402
-from psconfig.engine.fleet import FleetOptions, plan_fleet  # noqa: E402
-from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec  # noqa: E402
+from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec, plan_spec  # noqa: E402
+from psconfig.engine.fleet.runner import FleetOptions, plan_fleet  # noqa: E402
 from psconfig.spec import LoadedSpec, load_spec  # noqa: E402
 from tests.bench.farm import Farm, Hit, farm, serve_farm  # noqa: E402
 

@@ -1,0 +1,8 @@
+"""Fleets: the per-spec use cases over many districts at once, and sharding.
+
+Owns the fleet run (``runner``: bounded parallelism, one server at a time, results
+and exit codes) and ``--shard I/N`` (``shard``).
+
+May import: ``applying``, ``planning``, ``psconfig.drivers.base``,
+``psconfig.model``, ``psconfig.errors``; never ``proving`` or ``sources``.
+"""
