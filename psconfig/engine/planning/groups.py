@@ -27,6 +27,7 @@ from psconfig.model import Desired, EnsureGroup, Group, Op, State
 def group_changes(
     desired: Desired, live: State, mode: Mode, group_count: int | None
 ) -> Iterator[Planned]:
+    """The create or update of each declared group, in the ``GROUPS`` phase."""
     missing = [n for n in desired.groups if n not in live.groups]
     added = added_groups(missing, group_count)
     for number, want in sorted(desired.groups.items()):

@@ -1,4 +1,4 @@
-"""Planning page permissions: one change per page the spec manages.
+"""Planning page permissions (one change per page the spec manages) and the toggle.
 
 A page the spec lists is managed as a whole: the groups it names get their levels,
 and every other group is expected at ``group_default``. So a group the spec does
@@ -8,6 +8,9 @@ like any level change (``group_default`` counting as the group's access level);
 lowering it needs ``--allow-delete`` like any other lowering. In a drift report an
 override the spec does not name is an escalation (CRITICAL) unless it is ``none``:
 the spec grants that group nothing on the page.
+
+The page-permission toggle is planned here too (see ``build`` for its resting
+state), since page changes are what need it on.
 """
 
 from __future__ import annotations
@@ -156,6 +159,12 @@ def _unlisted_drift(group: str, live: object) -> Finding:
 def toggle_changes(
     desired: Desired, live: State, mode: Mode, *, pages_change: bool
 ) -> Iterator[Planned]:
+    """The toggle's change to its resting state, and an apply's temporary bracket.
+
+    The bracket (``enable (temporary)`` ... ``restore off``) is planned only when
+    ``pages_change`` (a page-permission change needs the toggle on) and the toggle
+    rests off both live and in the spec.
+    """
     live_on = live.page_toggle
     want_on = desired.toggle == "on"  # off and during_apply both rest off
     if want_on != live_on:
