@@ -29,7 +29,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from psconfig.engine.fleet import DistrictResult, FleetResult
+from psconfig.engine.fleet.runner import DistrictResult, FleetResult
 from psconfig.errors import PsconfigError, SecretError
 from psconfig.render.fleet import totals_line
 from psconfig.spec import resolve_reference

@@ -13,8 +13,11 @@ design notes (ARCHITECTURE.md) in executable form:
   form maps), the engine knows drivers only through ``drivers.base``;
 - the CLI imports its heavy dependencies lazily, so ``psconfig --version`` is fast;
 - inside the portal driver, each folder imports only the folders below it
-  (``PORTAL_PARTS``, as each folder's ``__init__`` docstring says), and no module
-  imports one that imports it back.
+  (``PORTAL_PARTS``, as each folder's ``__init__`` docstring says);
+- inside the engine, each room (planning, applying, proving, fleet, sources)
+  imports only the rooms below it (``ENGINE_ROOMS``, as each room's ``__init__``
+  docstring says);
+- no module imports one that imports it back.
 
 A part that is not written yet breaks nothing; a new module outside the map fails
 until the map says where it belongs.
@@ -23,6 +26,7 @@ until the map says where it belongs.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -45,8 +49,8 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "httpx": ("psconfig.drivers.portal.http.session",),
     "stamina": ("psconfig.drivers.portal.http.session",),
     "lxml": ("psconfig.drivers.portal.forms.document",),
-    "deepdiff": ("psconfig.engine.diff",),
-    "filelock": ("psconfig.engine.lock",),
+    "deepdiff": ("psconfig.engine.planning.diff",),
+    "filelock": ("psconfig.engine.applying.lock",),
     "starlette": ("psconfig.sim",),
     "uvicorn": ("psconfig.sim.serve",),
     "jinja2": ("psconfig.render.report",),
@@ -115,6 +119,16 @@ PORTAL_PARTS: dict[str, tuple[str, ...]] = {
     "learning": ("http", "forms", "pagemap"),  # doctor, --learn, --capture
     "driver": ("pages", "http", "forms", "pagemap"),  # the Driver on top
     "__init__": ("driver", "pages", "http", "forms", "pagemap", "learning"),
+}
+ENGINE = "psconfig.engine"
+ENGINE_ROOMS: dict[str, tuple[str, ...]] = {
+    # the engine's rooms -> the rooms they may import (each __init__ docstring says so)
+    "planning": (),  # desired + live -> a judged Plan; the plan value types
+    "applying": ("planning",),  # the plan/apply use cases, apply, lock, audit
+    "proving": ("applying", "planning"),  # verify and rotate the sync account
+    "fleet": ("applying", "planning"),  # many districts at once, sharding
+    "sources": ("fleet", "applying", "planning"),  # snapshots, the plugin API
+    "__init__": (),  # the package docstring: imports nothing, for a fast CLI
 }
 CYCLE_EXEMPT = ("psconfig.spec",)
 """Parts whose modules still import each other in a loop (older than this check)."""
@@ -376,6 +390,52 @@ def test_portal_folders_import_only_the_folders_below() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def engine_room(module: str) -> str | None:
+    """The engine room ``module`` belongs to (``__init__`` for the package); None
+    outside the engine."""
+    if not within(module, ENGINE):
+        return None
+    rest = module[len(ENGINE) + 1 :]
+    return rest.split(".")[0] if rest else "__init__"
+
+
+def engine_violations(found: Iterable[Import]) -> list[str]:
+    wrong = []
+    for imp in found:
+        source, target = engine_room(imp.module), engine_room(imp.target)
+        if source is None or target is None or source == target:
+            continue
+        if target not in ENGINE_ROOMS.get(source, ()):
+            wrong.append(f"{imp.where}: engine {source}/ may not import {imp.target}")
+    return wrong
+
+
+def test_every_engine_module_sits_in_a_room() -> None:
+    stray = [
+        m for m in MODULES if (room := engine_room(m)) and room not in ENGINE_ROOMS
+    ]
+    assert not stray, f"put these in a room of {ENGINE} (ENGINE_ROOMS): {stray}"
+    missing = [room for room in ENGINE_ROOMS if f"{ENGINE}.{room}" not in MODULES]
+    assert missing == ["__init__"]  # every room but the package itself exists
+
+
+def test_engine_rooms_import_only_the_rooms_below() -> None:
+    wrong = engine_violations(ALL_IMPORTS)
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("room", [r for r in ENGINE_ROOMS if r != "__init__"])
+def test_each_engine_room_says_what_it_may_import(room: str) -> None:
+    path = MODULES[f"{ENGINE}.{room}"]
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    assert "May import:" in doc, f"{path.name} of {room}/ must say what it may import"
+    allowed = doc.split("May import:")[1].split("never")[0]
+    named = set(re.findall(r"``(\w+)``", allowed)) & set(ENGINE_ROOMS)
+    assert named == set(ENGINE_ROOMS[room]), (
+        f"{room}/__init__ docstring vs ENGINE_ROOMS"
+    )
+
+
 def cycles(found: Iterable[Import]) -> list[list[str]]:
     """Groups of modules that import each other in a loop (Tarjan's algorithm)."""
     graph: dict[str, set[str]] = {}
@@ -426,13 +486,13 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
 def test_the_checks_catch_planted_violations() -> None:
     planted = [
         Import("psconfig.sim.app", "psconfig.drivers.portal.pagemap.maps", 1),
-        Import("psconfig.engine.apply", "psconfig.sim", 2),
+        Import("psconfig.engine.applying.apply", "psconfig.sim", 2),
         Import("psconfig.model", "psconfig.spec.models", 3),
-        Import("psconfig.spec.models", "psconfig.engine.plan", 4),
+        Import("psconfig.spec.models", "psconfig.engine.planning.plan", 4),
     ]
     assert len(layer_violations(planted)) == 4
     libraries = [
-        Import("psconfig.engine.run", "httpx", 1),
+        Import("psconfig.engine.applying.plan_and_apply", "httpx", 1),
         Import("psconfig.spec.models", "ruamel.yaml", 2),
         Import("psconfig.render.text", "rich.console", 3),
         Import("psconfig.sim.app", "requests", 4),
@@ -440,7 +500,7 @@ def test_the_checks_catch_planted_violations() -> None:
     assert len(third_party_violations(libraries)) == 4
     allowed = [
         Import("psconfig.drivers.portal.http.session", "httpx", 1),
-        Import("psconfig.cli.plan", "psconfig.engine.run", 2),
+        Import("psconfig.cli.plan", "psconfig.engine.applying.plan_and_apply", 2),
         Import("psconfig.sim.pages_dde", "starlette.responses", 3),
     ]
     assert layer_violations(allowed) == third_party_violations(allowed) == []
@@ -458,6 +518,16 @@ def test_the_checks_catch_planted_violations() -> None:
     assert len(portal_violations(portal)) == 4
     fine = [Import(f"{PORTAL}.pages.writer", f"{PORTAL}.forms.bind", 1)]
     assert portal_violations(fine) == []
+    engine = [
+        Import(f"{ENGINE}.planning.safety", f"{ENGINE}.applying.apply", 1),
+        Import(f"{ENGINE}.applying.audit", f"{ENGINE}.proving.rotate", 2),
+        Import(f"{ENGINE}.fleet.runner", f"{ENGINE}.sources.snapshot", 3),
+        Import(f"{ENGINE}.proving.verify", f"{ENGINE}.fleet.runner", 4),
+        Import(ENGINE, f"{ENGINE}.planning.plan", 5),
+    ]
+    assert len(engine_violations(engine)) == 5
+    down = [Import(f"{ENGINE}.sources.snapshot", f"{ENGINE}.fleet.runner", 1)]
+    assert engine_violations(down) == []
     loop = [
         Import(f"{PORTAL}.pages.writer", f"{PORTAL}.pages.staff_writer", 1),
         Import(f"{PORTAL}.pages.staff_writer", f"{PORTAL}.pages.staff_pages", 2),

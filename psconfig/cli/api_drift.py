@@ -2,7 +2,7 @@
 
 No administrator credential is resolved or sent: each spec's ``server.api``
 client ID and secret get a token, and the driver reads USERS and SCHOOLSTAFF.
-The reports say what this cannot check (``psconfig.engine.api_drift``).
+The reports say what this cannot check (``psconfig.engine.sources.api_drift``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from psconfig.cli.target import RunSettings
     from psconfig.drivers.base import Driver
-    from psconfig.engine.fleet import FleetResult
+    from psconfig.engine.fleet.runner import FleetResult
     from psconfig.spec import LoadedSpec
 
 
@@ -26,8 +26,8 @@ def api_drift_paths(paths: list[Path], settings: RunSettings) -> FleetResult:
     import asyncio
 
     from psconfig.cli.target import load_spec_warning, server_url
-    from psconfig.engine.api_drift import api_drift_fleet
-    from psconfig.engine.fleet import FleetOptions
+    from psconfig.engine.fleet.runner import FleetOptions
+    from psconfig.engine.sources.api_drift import api_drift_fleet
 
     if settings.insecure:
         warn_insecure()

@@ -27,9 +27,9 @@ from psconfig.errors import PlanFileError, PsconfigError, RefusedError, StalePla
 
 if TYPE_CHECKING:
     from psconfig.cli.target import RunFlags, RunSettings
-    from psconfig.engine.fleet import DistrictResult
-    from psconfig.engine.plan import Plan, SpecRef, Target
-    from psconfig.engine.run import ApplyOptions, ApplyResult
+    from psconfig.engine.applying.plan_and_apply import ApplyOptions, ApplyResult
+    from psconfig.engine.fleet.runner import DistrictResult
+    from psconfig.engine.planning.plan import Plan, SpecRef, Target
     from psconfig.spec import LoadedSpec
 
 
@@ -66,7 +66,7 @@ def run_apply(
     paths = expand_paths(specs)
     run = settings.flags.settings_for(paths, prompts=not settings.auto_approve)
     if not settings.auto_approve and not common.stdin_is_tty():
-        from psconfig.engine.run import spec_ref
+        from psconfig.engine.applying.plan_and_apply import spec_ref
 
         refusal = RefusedError(_NO_TERMINAL)
         for spec in _loadable(paths, run):
@@ -142,7 +142,7 @@ class _DistrictLog:
 
     def options(self, settings: ApplySettings) -> ApplyOptions:
         from psconfig.cli.output import outcome_line
-        from psconfig.engine.run import ApplyOptions
+        from psconfig.engine.applying.plan_and_apply import ApplyOptions
 
         return ApplyOptions(
             review=lambda plan: self.review(plan, settings.auto_approve),
@@ -253,7 +253,7 @@ def apply_saved(plan_file: Path, settings: ApplySettings) -> int:
     from contextlib import ExitStack
 
     from psconfig.cli.output import Format, apply_summary, emit_plan
-    from psconfig.engine.lock import target_lock
+    from psconfig.engine.applying.lock import target_lock
 
     saved = _read_saved(plan_file)
     spec = target.load_spec_warning(Path(saved.spec.path))
@@ -283,7 +283,7 @@ def apply_saved(plan_file: Path, settings: ApplySettings) -> int:
 
 
 def _read_saved(plan_file: Path) -> Plan:
-    from psconfig.engine.plan import plan_from_json
+    from psconfig.engine.planning.plan import plan_from_json
 
     common.checked_out(plan_file, flag="--plan")
     try:
@@ -334,7 +334,7 @@ async def _apply_saved(
 ) -> ApplyResult:
     from dataclasses import replace
 
-    from psconfig.engine.run import apply_spec
+    from psconfig.engine.applying.plan_and_apply import apply_spec
 
     options = replace(_DistrictLog(held=False).options(settings), saved=saved)
     insecure = settings.flags.insecure
@@ -348,7 +348,7 @@ async def _apply_saved(
 
 def _loadable(paths: list[Path], run: RunSettings) -> list[LoadedSpec]:
     """The specs of this run that load (one that does not would fail anyway)."""
-    from psconfig.engine.fleet import select_shard
+    from psconfig.engine.fleet.runner import select_shard
     from psconfig.spec import load_spec
 
     loaded: list[LoadedSpec] = []
@@ -375,7 +375,7 @@ def _recordable(url: str) -> str:
 
 def _unsigned_target(url: str, *, version: str = "", flavor: str = "") -> Target:
     """A target before signing in: nobody signed in, so the username is empty."""
-    from psconfig.engine.plan import Target
+    from psconfig.engine.planning.plan import Target
 
     return Target(url=url, powerschool_version=version, flavor=flavor, username="")
 
@@ -388,7 +388,7 @@ def _record_refusal(
     A log that cannot be written does not replace the refusal (exit 3 stands): the
     failure becomes a note on it, which ``handle_errors`` prints on its own line.
     """
-    from psconfig.engine.audit import AuditLog
+    from psconfig.engine.applying.audit import AuditLog
 
     log = AuditLog(settings.audit_log, target=refused, spec=spec, os_user=os_user())
     try:

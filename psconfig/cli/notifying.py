@@ -18,7 +18,7 @@ import typer
 from psconfig.cli.common import err
 
 if TYPE_CHECKING:
-    from psconfig.engine.fleet import FleetResult
+    from psconfig.engine.fleet.runner import FleetResult
 
 NotifyOpt = Annotated[
     list[str] | None,

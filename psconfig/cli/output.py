@@ -17,9 +17,9 @@ from psconfig.cli import common
 from psconfig.render.printable import printable
 
 if TYPE_CHECKING:
-    from psconfig.engine.apply import ChangeOutcome
-    from psconfig.engine.fleet import FleetResult
-    from psconfig.engine.plan import Plan
+    from psconfig.engine.applying.apply import ChangeOutcome
+    from psconfig.engine.fleet.runner import FleetResult
+    from psconfig.engine.planning.plan import Plan
 
 
 class Format(enum.StrEnum):

@@ -6,8 +6,8 @@ plan, unsafe change without its flag, lock held, no ``--auto-approve`` when not
 interactive), 130 interrupted (Ctrl-C). Several specs aggregate Terragrunt-style:
 any 1, else any 3, else any 2, else 0.
 
-Several specs (or ``--shard``) make a fleet run (``psconfig.engine.fleet``): up to
-``--parallelism`` districts at once, progress on stderr, a summary table (plan and
+Several specs (or ``--shard``) make a fleet run (``psconfig.engine.fleet.runner``):
+up to ``--parallelism`` districts at once, progress on stderr, a summary table (plan and
 drift print it first, then the plans with changes), and ``--format json``/
 ``markdown`` describe the whole run in one document. ``drift --notify`` is
 ``psconfig.cli.notifying``. A single spec prints exactly what it always has. The
@@ -41,8 +41,8 @@ from psconfig.errors import PsconfigError
 if TYPE_CHECKING:
     from psconfig.cli.snapshots import Offline
     from psconfig.cli.target import RunFlags, RunSettings
-    from psconfig.engine.fleet import FleetResult
-    from psconfig.engine.plan import Mode
+    from psconfig.engine.fleet.runner import FleetResult
+    from psconfig.engine.planning.plan import Mode
 
 
 class Via(enum.StrEnum):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from psconfig.cli import common
 
 if TYPE_CHECKING:
-    from psconfig.engine.fleet import DistrictResult, Shard
+    from psconfig.engine.fleet.runner import DistrictResult, Shard
 
 OnDone = Callable[["DistrictResult"], None]
 
@@ -41,7 +41,7 @@ def progress(
     prompts: bool,
 ) -> Iterator[OnDone]:
     """A callback reporting each finished district while the block runs."""
-    from psconfig.engine.fleet import select_shard
+    from psconfig.engine.fleet.runner import select_shard
 
     if not fleet:
         yield _quiet

@@ -59,7 +59,7 @@ def report(
 def _report(
     results: list[str], out: Path | None, template: Path | None, title: str
 ) -> None:
-    from psconfig.engine.audit import iso, utc_now
+    from psconfig.engine.applying.audit import iso, utc_now
     from psconfig.errors import PsconfigError
     from psconfig.render.report import build_report, render_html
 

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from psconfig.cli.target import RunSettings
     from psconfig.drivers.base import Driver
-    from psconfig.engine.fleet import FleetResult
-    from psconfig.engine.plan import Mode
+    from psconfig.engine.fleet.runner import FleetResult
+    from psconfig.engine.planning.plan import Mode
     from psconfig.spec import LoadedSpec
 
 
@@ -40,7 +40,7 @@ class Offline:
 
 def checked_duration(value: str | None, flag: str) -> timedelta | None:
     """A ``--max-age``/``--warn-age`` value, or the one-line error naming ``flag``."""
-    from psconfig.engine.snapshot import parse_duration
+    from psconfig.engine.sources.snapshot import parse_duration
 
     if value is None:
         return None
@@ -64,7 +64,7 @@ def record_paths(
     import asyncio
 
     from psconfig.cli.target import fleet_options
-    from psconfig.engine.fleet import plan_fleet
+    from psconfig.engine.fleet.runner import plan_fleet
 
     if settings.fleet and out.exists() and not out.is_dir():
         raise PsconfigError(
@@ -87,8 +87,8 @@ async def _recording(
     spec: LoadedSpec, opened: AbstractAsyncContextManager[Driver], path: Path
 ) -> AsyncIterator[Driver]:
     from psconfig.cli.common import write_atomic
-    from psconfig.engine.audit import iso, utc_now
-    from psconfig.engine.snapshot import (
+    from psconfig.engine.applying.audit import iso, utc_now
+    from psconfig.engine.sources.snapshot import (
         RecordingDriver,
         broad_scope,
         snapshot_to_json,
@@ -111,9 +111,9 @@ def offline_paths(
     import asyncio
 
     from psconfig.cli.target import load_spec_warning, server_url
-    from psconfig.engine.audit import utc_now
-    from psconfig.engine.fleet import FleetOptions
-    from psconfig.engine.snapshot import DEFAULT_WARN_AGE, plan_offline_fleet
+    from psconfig.engine.applying.audit import utc_now
+    from psconfig.engine.fleet.runner import FleetOptions
+    from psconfig.engine.sources.snapshot import DEFAULT_WARN_AGE, plan_offline_fleet
 
     if settings.fleet and not offline.live.is_dir():
         raise PsconfigError(
@@ -149,7 +149,7 @@ def _snapshot_driver(
     now: datetime,
     max_age: timedelta | None,
 ) -> AbstractAsyncContextManager[Driver]:
-    from psconfig.engine.snapshot import (
+    from psconfig.engine.sources.snapshot import (
         SnapshotDriver,
         SnapshotError,
         check_snapshot,

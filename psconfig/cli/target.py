@@ -3,7 +3,7 @@
 CLI-side on purpose: it reads the environment (``PSCONFIG_SIM_DIR``), prints spec
 warnings, and knows the concrete driver, none of which the engine may do. Every
 spec-taking command runs through ``plan_paths`` or ``apply_paths``, one spec or
-many (``psconfig.engine.fleet``); a fleet run reports each finished district on
+many (``psconfig.engine.fleet.runner``); a fleet run reports each finished district on
 stderr (``psconfig.cli.progress``).
 """
 
@@ -20,14 +20,14 @@ from psconfig.cli.progress import OnDone, progress
 
 if TYPE_CHECKING:
     from psconfig.drivers.base import Driver
-    from psconfig.engine.fleet import (
+    from psconfig.engine.applying.plan_and_apply import ApplyOptions
+    from psconfig.engine.fleet.runner import (
         DistrictResult,
         FleetOptions,
         FleetResult,
         Shard,
     )
-    from psconfig.engine.plan import Mode
-    from psconfig.engine.run import ApplyOptions
+    from psconfig.engine.planning.plan import Mode
     from psconfig.spec import LoadedSpec
 
 
@@ -101,7 +101,7 @@ class RunFlags:
 
         ``prompts``: the run asks questions, so districts go one at a time.
         """
-        from psconfig.engine.fleet import parse_shard
+        from psconfig.engine.fleet.runner import parse_shard
 
         shard = parse_shard(self.shard) if self.shard is not None else None
         return RunSettings(
@@ -153,7 +153,7 @@ def fleet_options(
     settings: RunSettings, on_done: OnDone | None = None
 ) -> FleetOptions[LoadedSpec]:
     """The engine's fleet options for CLI specs: load with warnings, open drivers."""
-    from psconfig.engine.fleet import FleetOptions
+    from psconfig.engine.fleet.runner import FleetOptions
 
     if settings.fleet and settings.insecure:
         warn_insecure()  # once for the run, not once per district
@@ -181,8 +181,8 @@ def plan_paths(paths: list[Path], mode: Mode, settings: RunSettings) -> FleetRes
     """
     import asyncio
 
-    from psconfig.engine.fleet import ServerLocks, plan_fleet
-    from psconfig.engine.workers import default_workers, plan_fleet_workers
+    from psconfig.engine.fleet.runner import ServerLocks, plan_fleet
+    from psconfig.engine.fleet.workers import default_workers, plan_fleet_workers
     from psconfig.errors import PsconfigError
 
     workers = default_workers() if settings.workers is None else settings.workers
@@ -228,7 +228,7 @@ def apply_paths(
     """
     import asyncio
 
-    from psconfig.engine.fleet import apply_fleet
+    from psconfig.engine.fleet.runner import apply_fleet
 
     with settings.progress(paths, "apply") as shown:
 

@@ -31,10 +31,10 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from psconfig.drivers.portal import PortalDriver
-    from psconfig.engine.access import Portal, SignIn
-    from psconfig.engine.delivery import Delivery
-    from psconfig.engine.rotate import Rotation
-    from psconfig.engine.verify_report import VerifyReport
+    from psconfig.engine.proving.access import Portal, SignIn
+    from psconfig.engine.proving.delivery import Delivery
+    from psconfig.engine.proving.rotate import Rotation
+    from psconfig.engine.proving.verify_report import VerifyReport
     from psconfig.spec import LoadedSpec
 
 DEFAULT_CLIENT_IP = "127.0.0.1"
@@ -173,7 +173,7 @@ def _verify(
     from psconfig.cli.common import write_atomic
     from psconfig.cli.target import load_spec_warning, server_url
     from psconfig.drivers.portal.pages.probes import load_probes
-    from psconfig.engine.verify import VerifyOptions, verify_spec
+    from psconfig.engine.proving.verify import VerifyOptions, verify_spec
     from psconfig.errors import PsconfigError
 
     if spec_path is None:
@@ -223,7 +223,7 @@ def _portal(spec: LoadedSpec, url: str, insecure: bool) -> Portal:
     from psconfig.cli.common import sim_dir_for
     from psconfig.cli.target import open_target
     from psconfig.drivers.portal import open_portal
-    from psconfig.engine.access import Portal
+    from psconfig.engine.proving.access import Portal
 
     def sign_in(who: SignIn) -> PortalDriver:
         return open_portal(
@@ -257,8 +257,8 @@ def _rotate(
     import asyncio
 
     from psconfig.cli.target import load_spec_warning, server_url
-    from psconfig.engine.lock import target_lock
-    from psconfig.engine.rotate import RotateOptions, rotate_password
+    from psconfig.engine.applying.lock import target_lock
+    from psconfig.engine.proving.rotate import RotateOptions, rotate_password
     from psconfig.errors import PsconfigError
 
     if spec_path is None:
@@ -281,7 +281,7 @@ def _rotate(
 def _delivery(out: Path | None, to_command: str | None) -> Delivery:
     import shlex
 
-    from psconfig.engine.delivery import CommandDelivery, FileDelivery
+    from psconfig.engine.proving.delivery import CommandDelivery, FileDelivery
     from psconfig.errors import PsconfigError
 
     if (out is None) == (to_command is None):

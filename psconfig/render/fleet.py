@@ -10,8 +10,8 @@ bump only adds keys)::
               error, changed_objects, escalations, duration_s},
      exit_code}
 
-``plan`` is the district's plan document (``psconfig.engine.plan``, secrets masked)
-or ``null`` when none was computed; ``error`` is the message of an error or a
+``plan`` is the district's plan document (``psconfig.engine.planning.plan``, secrets
+masked) or ``null`` when none was computed; ``error`` is the message of an error or a
 refusal (one line per problem, then any note, such as an audit log that could not
 record the refusal). ``shard`` is ``"I/N"`` or ``null``; ``specs_given`` counts the
 specs before sharding.
@@ -29,8 +29,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from psconfig import __version__
-from psconfig.engine.fleet import RESULTS, DistrictResult, FleetResult
-from psconfig.engine.plan import plan_to_dict
+from psconfig.engine.fleet.runner import RESULTS, DistrictResult, FleetResult
+from psconfig.engine.planning.plan import plan_to_dict
 from psconfig.render.markdown import render_markdown
 from psconfig.render.printable import printable, printable_lines
 

@@ -1,13 +1,13 @@
 """Plan -> JSON: the saved-plan document (``--out``, ``--format json``).
 
 The format and its secret masking are defined with the value in
-``psconfig.engine.plan``; this module is the renderer-shaped entry point. Several
-plans (a fleet run) are one document of ``psconfig.render.fleet``.
+``psconfig.engine.planning.plan``; this module is the renderer-shaped entry point.
+Several plans (a fleet run) are one document of ``psconfig.render.fleet``.
 """
 
 from __future__ import annotations
 
-from psconfig.engine.plan import Plan, plan_to_json
+from psconfig.engine.planning.plan import Plan, plan_to_json
 from psconfig.render.printable import printable
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from psconfig.engine.plan import Change, Plan
+from psconfig.engine.planning.plan import Change, Plan
 from psconfig.render.printable import printable
 from psconfig.render.text import (
     no_changes_line,

@@ -32,8 +32,8 @@ import jinja2
 from pydantic import ValidationError
 
 from psconfig import __version__
-from psconfig.engine.plan import Change, Plan, SpecRef, Target, plan_from_json
-from psconfig.engine.verify_report import ProbeResult, VerifyReport
+from psconfig.engine.planning.plan import Change, Plan, SpecRef, Target, plan_from_json
+from psconfig.engine.proving.verify_report import ProbeResult, VerifyReport
 from psconfig.errors import PsconfigError
 from psconfig.model import Frozen
 from psconfig.render.text import change_lines, no_changes_line, summary_line

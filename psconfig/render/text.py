@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from pydantic import JsonValue
 
-from psconfig.engine.plan import SECTION_FIELDS, Change, Plan
-from psconfig.engine.snapshot import human_age
+from psconfig.engine.planning.plan import SECTION_FIELDS, Change, Plan
+from psconfig.engine.sources.snapshot import human_age
 from psconfig.render.printable import printable_lines
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-"}

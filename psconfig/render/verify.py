@@ -1,6 +1,6 @@
 """Verify report -> text, Markdown or JSON. Pure functions of a ``VerifyReport``.
 
-The report holds no secret (see ``psconfig.engine.verify_report``), so nothing
+The report holds no secret (see ``psconfig.engine.proving.verify_report``), so nothing
 needs masking here. Every format carries the same evidence: the time, the target and
 its PowerSchool version and flavor, the spec digest, the sync account, and each
 probe's expectation, observation and outcome.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psconfig.engine.verify_report import ProbeResult, VerifyReport
+from psconfig.engine.proving.verify_report import ProbeResult, VerifyReport
 from psconfig.render.printable import printable, printable_lines
 
 _MARK = {"pass": "[pass]", "fail": "[FAIL]", "skip": "[skip]"}

@@ -17,7 +17,7 @@ Measures and goals (the issue's; each a figure of this run):
 2. Plan against the same plan with ``max_connections=1`` (sequential, a clicking
    script's pace): the speed-up, beside what the graph allows (its requests over
    its rounds, the most any scheduling gains). Goal: at least 0.8x of that.
-3. A fleet of 200 districts at 50 ms, 32 at a time (``psconfig.engine.fleet``),
+3. A fleet of 200 districts at 50 ms, 32 at a time (``psconfig.engine.fleet.runner``),
    one process: wall time and peak resident memory. Goal: under 10 s.
 4. CPU time per district plan with no latency (``time.process_time`` over 40
    plans after a warm-up, so other processes' work is not counted, but a loaded
@@ -26,7 +26,7 @@ Measures and goals (the issue's; each a figure of this run):
    was loaded and claims nothing.
 5. ``psconfig --version`` start-up, best of 5 (a subprocess). Goal: under 0.3 s.
 6. A fleet of 2,000 districts at 50 ms, 32 at a time per process, over the
-   machine's cores (``--workers``, ``psconfig.engine.workers``), then the same
+   machine's cores (``--workers``, ``psconfig.engine.fleet.workers``), then the same
    districts in one process: wall time, peak resident memory summed over the
    processes (each forked worker's own peak, shared pages counted in each), and
    whether the two reports are equal but for times. Goal: under 40 s and 300 MiB,
@@ -57,9 +57,16 @@ if str(REPO) not in sys.path:  # run as a script: make `tests.bench` importable
 
 from psconfig.drivers.base import Driver  # noqa: E402
 from psconfig.drivers.portal import open_portal  # noqa: E402
-from psconfig.engine.fleet import FleetOptions  # noqa: E402
-from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec  # noqa: E402
-from psconfig.engine.workers import default_workers, plan_fleet_workers  # noqa: E402
+from psconfig.engine.applying.plan_and_apply import (  # noqa: E402
+    ApplyOptions,
+    apply_spec,
+    plan_spec,
+)
+from psconfig.engine.fleet.runner import FleetOptions  # noqa: E402
+from psconfig.engine.fleet.workers import (  # noqa: E402
+    default_workers,
+    plan_fleet_workers,
+)
 from psconfig.spec import LoadedSpec, load_spec  # noqa: E402
 from tests.bench.farm import Farm, Hit, farm, serve_farm  # noqa: E402
 from tests.bench.graph import minimum  # noqa: E402

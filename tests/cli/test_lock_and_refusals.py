@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from psconfig.cli.common import state_home
-from psconfig.engine.lock import target_lock
+from psconfig.engine.applying.lock import target_lock
 from tests.cli.helpers import audit_events, error_lines, run, write_demo
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from psconfig.cli.common import state_home
-from psconfig.engine.lock import is_held, target_lock
+from psconfig.engine.applying.lock import is_held, target_lock
 from psconfig.sim import load_state, save_state
 from tests.cli.helpers import log_requests, run, state_file, write_demo, writes
 

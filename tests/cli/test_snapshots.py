@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.snapshot import snapshot_from_json, snapshot_to_json
+from psconfig.engine.applying.audit import iso, utc_now
+from psconfig.engine.sources.snapshot import snapshot_from_json, snapshot_to_json
 from psconfig.sim import create_app, save_state, seed_state
 from tests.cli.helpers import error_lines, run, write_demo
 from tests.faults.served import serve

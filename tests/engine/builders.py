@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from psconfig.engine.plan import Plan, SpecRef, Target, live_fingerprint
-from psconfig.engine.planner import build_plan
+from psconfig.engine.planning.build import build_plan
+from psconfig.engine.planning.plan import Plan, SpecRef, Target, live_fingerprint
 from psconfig.model import (
     AdminAccess,
     Affiliation,

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from psconfig.engine.plan import Plan
-from psconfig.engine.run import ApplyCancelled, ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.applying.plan_and_apply import (
+    ApplyCancelled,
+    ApplyOptions,
+    apply_spec,
+    plan_spec,
+)
+from psconfig.engine.planning.plan import Plan
 from psconfig.errors import (
     ApplyError,
     DriverError,

@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from psconfig.cli import _register_all, app
 from psconfig.cli.common import state_home
-from psconfig.engine.lock import target_lock
+from psconfig.engine.applying.lock import target_lock
 from psconfig.sim import load_state, request_log_path, save_state, state_path_for
 from tests.engine.builders import CANARY
 from tests.engine.portal import AdminBrowser

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from psconfig.engine.diff import Leaves, changed_paths, leaves, nest, restrict
+from psconfig.engine.planning.diff import Leaves, changed_paths, leaves, nest, restrict
 from psconfig.model import AdminAccess, Group, Health, Role, Staff, TimeWindow
 
 

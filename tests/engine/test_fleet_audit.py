@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from psconfig.cli.common import state_home
-from psconfig.engine.fleet import FleetOptions, apply_fleet
-from psconfig.engine.lock import target_lock
-from psconfig.engine.plan import Plan
-from psconfig.engine.run import ApplyOptions
+from psconfig.engine.applying.lock import target_lock
+from psconfig.engine.applying.plan_and_apply import ApplyOptions
+from psconfig.engine.fleet.runner import FleetOptions, apply_fleet
+from psconfig.engine.planning.plan import Plan
 from tests.engine.builders import FakeSpec
 from tests.engine.fakes import FakeDriver
 

@@ -13,8 +13,13 @@ import json
 
 import pytest
 
-from psconfig.engine.plan import Plan, live_fingerprint, plan_from_json, plan_to_json
-from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.planning.plan import (
+    Plan,
+    live_fingerprint,
+    plan_from_json,
+    plan_to_json,
+)
 from psconfig.errors import StalePlanError, UnsafeChangeError
 from psconfig.model import Desired, Group, ServerInfo
 from tests.engine.builders import FakeSpec, clever_desired

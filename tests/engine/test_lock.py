@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from psconfig.engine.lock import lock_key, target_lock
+from psconfig.engine.applying.lock import lock_key, target_lock
 from psconfig.errors import LockHeldError
 
 

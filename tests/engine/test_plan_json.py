@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from psconfig.engine.apply import check_stale
-from psconfig.engine.plan import live_fingerprint, plan_from_json, plan_to_json
-from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.applying.apply import check_stale
+from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.planning.plan import live_fingerprint, plan_from_json, plan_to_json
 from psconfig.errors import PlanFileError, StalePlanError
 from psconfig.model import Scope, ServerInfo
 from tests.engine.builders import (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from psconfig.engine.plan import plan_to_json
-from psconfig.engine.planned import deactivated, merge
+from psconfig.engine.planning.objects import merge
+from psconfig.engine.planning.plan import plan_to_json
+from psconfig.engine.planning.staff import deactivated
 from psconfig.model import (
     AdminAccess,
     CreateStaff,

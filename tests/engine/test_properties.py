@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psconfig.engine.apply import apply_changes
-from psconfig.engine.plan import plan_to_json
+from psconfig.engine.applying.apply import apply_changes
+from psconfig.engine.planning.plan import plan_to_json
 from psconfig.model import LOG_TYPES, Desired, Group, Staff, State
 from tests.engine.builders import plan_for
 from tests.engine.fakes import FakeDriver, fresh_state

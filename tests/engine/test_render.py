@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from psconfig.engine import safety
-from psconfig.engine.plan import Plan
+from psconfig.engine.planning import safety
+from psconfig.engine.planning.plan import Plan
 from psconfig.model import Desired, Health, Staff, State
 from psconfig.render.json import render_json
 from psconfig.render.markdown import render_markdown

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from psconfig.engine.fleet import DistrictResult, FleetResult
-from psconfig.engine.plan import Plan, plan_from_json
-from psconfig.engine.run import ApplyOptions, apply_spec
+from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec
+from psconfig.engine.fleet.runner import DistrictResult, FleetResult
+from psconfig.engine.planning.plan import Plan, plan_from_json
 from psconfig.errors import ApplyError, DriverError
 from psconfig.model import CreateStaff, Op
 from psconfig.render.fleet import render_fleet_json, render_fleet_markdown, render_table

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from psconfig.engine.plan import Plan
-from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.planning.plan import Plan
 from psconfig.errors import UnsafeChangeError
 from psconfig.model import AdminAccess, Desired, Group, Role, Staff
 from tests.engine.builders import DDE_HOME, FakeSpec, clever_staff

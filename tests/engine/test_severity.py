@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import JsonValue
 
-from psconfig.engine.severity import (
+from psconfig.engine.planning.severity import (
     GROUP_RULES,
     STAFF_RULES,
     Finding,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psconfig.engine.snapshot import (
+from psconfig.engine.sources.snapshot import (
     RecordingDriver,
     SnapshotDriver,
     SnapshotError,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from psconfig.engine.plan import Plan
+from psconfig.engine.planning.plan import Plan
 from psconfig.errors import PsconfigError
 from psconfig.sim import RequestRecord, SimApp, SimState, create_app, load_state
 from psconfig.sim import save_state as save_sim_state

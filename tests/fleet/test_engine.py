@@ -1,4 +1,4 @@
-"""The fan-out itself (psconfig.engine.fleet) with in-memory drivers."""
+"""The fan-out itself (psconfig.engine.fleet.runner) with in-memory drivers."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import pytest
 
 from psconfig.cli.common import state_home
 from psconfig.drivers.base import Driver
-from psconfig.engine.fleet import (
+from psconfig.engine.applying.lock import target_lock
+from psconfig.engine.applying.plan_and_apply import ApplyOptions
+from psconfig.engine.fleet.runner import (
     DistrictResult,
     FleetOptions,
     apply_fleet,
     held_lock,
     plan_fleet,
 )
-from psconfig.engine.lock import target_lock
-from psconfig.engine.run import ApplyOptions
 from psconfig.errors import (
     ConnectError,
     LockHeldError,

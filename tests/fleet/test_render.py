@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from psconfig.engine.fleet import DistrictResult, FleetResult, Shard
+from psconfig.engine.fleet.runner import DistrictResult, FleetResult, Shard
 from psconfig.model import Desired
 from psconfig.render.fleet import (
     HEADER,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psconfig.engine.fleet import (
+from psconfig.engine.fleet.runner import (
     Shard,
     parse_shard,
     select_shard,

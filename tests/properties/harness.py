@@ -21,8 +21,13 @@ from typing import Any
 from pydantic import SecretStr
 
 from psconfig.drivers.portal import AsgiApp, PortalDriver, RetryPolicy, open_portal
-from psconfig.engine.plan import Plan
-from psconfig.engine.run import ApplyOptions, ApplyResult, apply_spec, plan_spec
+from psconfig.engine.applying.plan_and_apply import (
+    ApplyOptions,
+    ApplyResult,
+    apply_spec,
+    plan_spec,
+)
+from psconfig.engine.planning.plan import Plan
 from psconfig.model import Frozen
 from psconfig.sim import (
     DEMO_ADMIN_PASSWORD,

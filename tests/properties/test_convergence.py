@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from psconfig.engine.plan import Plan
+from psconfig.engine.planning.plan import Plan
 from psconfig.errors import UnsafeChangeError
 from psconfig.model import Flavor
 from psconfig.sim import SimState, create_app, seed_state

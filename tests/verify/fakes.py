@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from psconfig.engine.access import Portal, Prober, SignIn
+from psconfig.engine.proving.access import Portal, Prober, SignIn
 from psconfig.errors import DriverError, LoginError
 from psconfig.model import AdminAccess, Op, Role, Staff
 from tests.engine.fakes import FakeDriver, fresh_state

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from psconfig.drivers.portal.pages.probes import load_probes
-from psconfig.engine.access import SignIn
-from psconfig.engine.delivery import DeliveryError, FileDelivery, write_private
-from psconfig.engine.rotate import (
+from psconfig.engine.proving.access import SignIn
+from psconfig.engine.proving.delivery import DeliveryError, FileDelivery, write_private
+from psconfig.engine.proving.rotate import (
     CLASSES,
     MIN_LENGTH,
     RotateOptions,
@@ -27,8 +27,8 @@ from psconfig.engine.rotate import (
     generate_password,
     rotate_password,
 )
-from psconfig.engine.verify import VerifyOptions, verify_spec
-from psconfig.engine.verify_report import ProbeResult, VerifyReport
+from psconfig.engine.proving.verify import VerifyOptions, verify_spec
+from psconfig.engine.proving.verify_report import ProbeResult, VerifyReport
 from psconfig.errors import (
     ConnectError,
     DriverError,

@@ -9,14 +9,14 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psconfig.engine.access import (
+from psconfig.engine.planning.plan import SpecRef, Target
+from psconfig.engine.proving.access import (
     OUTSIDE_NETWORK,
     inside_address,
     outside_address,
     same_ips,
 )
-from psconfig.engine.plan import SpecRef, Target
-from psconfig.engine.verify_report import ProbeResult, SyncAccount, VerifyReport
+from psconfig.engine.proving.verify_report import ProbeResult, SyncAccount, VerifyReport
 from psconfig.render.verify import render_json, render_markdown, render_text
 
 REPORT = VerifyReport(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from psconfig.drivers.portal.pages.probes import load_probes
-from psconfig.engine.verify import VerifyOptions, verify_spec
+from psconfig.engine.proving.verify import VerifyOptions, verify_spec
 from psconfig.model import Role, Staff
 from psconfig.spec import load_spec
 from tests.engine.builders import clever_desired, clever_group, clever_staff, plan_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from psconfig.engine.access import choose_sync_staff
+from psconfig.engine.proving.access import choose_sync_staff
 from psconfig.errors import PsconfigError
 from psconfig.model import DDE_PAGES, AdminAccess, Desired, Staff
 

@@ -4,7 +4,7 @@ It reads what USERS and SCHOOLSTAFF show of each staff member (``fields``) and
 nothing else: no security group, no page permission, no toggle, no roles. A read
 that asks for groups or pages is refused (the engine's API drift never asks), and
 so is every write. ``VISIBLE`` lists the ``Staff`` fields a read fills from real
-columns; the engine compares only those (``psconfig.engine.api_drift``).
+columns; the engine compares only those (``psconfig.engine.sources.api_drift``).
 """
 
 from __future__ import annotations

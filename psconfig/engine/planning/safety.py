@@ -16,8 +16,8 @@ Three kinds of refusal (``UnsafeChangeError``, exit 3):
 
 from __future__ import annotations
 
-from psconfig.engine.plan import Change, Plan
-from psconfig.engine.planned import added_groups
+from psconfig.engine.planning.groups import added_groups
+from psconfig.engine.planning.plan import Change, Plan
 from psconfig.errors import UnsafeChangeError
 from psconfig.model import DeactivateStaff, DeleteStaff, EnsureGroup, Staff, State
 

@@ -16,17 +16,24 @@ from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
 from psconfig.drivers.base import Driver
-from psconfig.engine import safety
-from psconfig.engine.apply import (
+from psconfig.engine.applying.apply import (
     ChangeOutcome,
     OnOutcome,
     Shield,
     apply_changes,
     check_stale,
 )
-from psconfig.engine.audit import AuditLog, iso, utc_now
-from psconfig.engine.plan import Change, Mode, Plan, SpecRef, Target, live_fingerprint
-from psconfig.engine.planner import build_plan
+from psconfig.engine.applying.audit import AuditLog, iso, utc_now
+from psconfig.engine.planning import safety
+from psconfig.engine.planning.build import build_plan
+from psconfig.engine.planning.plan import (
+    Change,
+    Mode,
+    Plan,
+    SpecRef,
+    Target,
+    live_fingerprint,
+)
 from psconfig.errors import PsconfigError, RefusedError, StalePlanError
 from psconfig.model import (
     CreateStaff,

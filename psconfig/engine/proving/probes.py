@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
-from psconfig.engine.access import Prober
-from psconfig.engine.verify_report import Expectation, ProbeResult, outcome_of
+from psconfig.engine.proving.access import Prober
+from psconfig.engine.proving.verify_report import Expectation, ProbeResult, outcome_of
 from psconfig.errors import AccessDeniedError, DriverError
 
 

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Generic
 
 from psconfig.drivers.base import Driver
-from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.fleet import (
+from psconfig.engine.applying.audit import iso, utc_now
+from psconfig.engine.applying.plan_and_apply import S, plan_spec
+from psconfig.engine.fleet.runner import (
     DistrictResult,
     FleetOptions,
     FleetResult,
@@ -44,9 +45,8 @@ from psconfig.engine.fleet import (
     plan_fleet,
     run_fleet,
 )
-from psconfig.engine.plan import Mode, Plan
-from psconfig.engine.run import S, plan_spec
-from psconfig.engine.shard import Shard, select_shard
+from psconfig.engine.fleet.shard import Shard, select_shard
+from psconfig.engine.planning.plan import Mode, Plan
 
 SERVER_WAIT_S = 24 * 3600.0
 """How long a district waits for its server while another process uses it."""

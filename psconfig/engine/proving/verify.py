@@ -2,13 +2,13 @@
 
 ``verify_spec`` is the use case behind ``psconfig verify``. It works through two
 kinds of session, both opened by the ``Portal`` the caller provides
-(``psconfig.engine.access``):
+(``psconfig.engine.proving.access``):
 
 1. an administrator's session (the spec's server credentials, a ``Driver``) reads
    the sync staff member and checks its sign-in window and allowed IPs against the
    spec; for ``ensure: absent`` it checks the account is deleted or deactivated;
 2. sessions signed in as the sync account itself (a ``Prober``): one sign-in, then
-   every probe in order (``psconfig.engine.probing``): an ``allowed`` probe must
+   every probe in order (``psconfig.engine.proving.probes``): an ``allowed`` probe must
    answer HTTP 200 (an export must return at least its minimum of records), a
    ``denied`` one 401 or 403. Anything else (404, 500, an error) proves neither and
    fails the probe.
@@ -29,8 +29,8 @@ For a removed account (``ensure: absent``) the spec holds no username or passwor
 try the old credentials once and expect a refusal. Without them that probe is
 skipped and the admin read is the proof.
 
-The result is a ``VerifyReport`` (``psconfig.engine.verify_report``): evidence an
-auditor can keep, which never holds a secret.
+The result is a ``VerifyReport`` (``psconfig.engine.proving.verify_report``):
+evidence an auditor can keep, which never holds a secret.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from psconfig.engine.access import (
+from psconfig.engine.applying.audit import iso, utc_now
+from psconfig.engine.applying.plan_and_apply import SpecSource, spec_ref, target_of
+from psconfig.engine.proving.access import (
     Portal,
     SignIn,
     attempt_sign_in,
@@ -50,10 +52,8 @@ from psconfig.engine.access import (
     read_staff,
     same_ips,
 )
-from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.probing import ProbeDef, probed, run_probe
-from psconfig.engine.run import SpecSource, spec_ref, target_of
-from psconfig.engine.verify_report import (
+from psconfig.engine.proving.probes import ProbeDef, probed, run_probe
+from psconfig.engine.proving.verify_report import (
     ProbeResult,
     SyncAccount,
     VerifyReport,

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from psconfig.engine.apply import ChangeOutcome
-from psconfig.engine.plan import Change, Plan, SpecRef, Target
+from psconfig.engine.applying.apply import ChangeOutcome
+from psconfig.engine.planning.plan import Change, Plan, SpecRef, Target
 from psconfig.errors import PsconfigError
 
 

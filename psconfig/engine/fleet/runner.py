@@ -4,7 +4,8 @@ Contract:
 
 - Each spec file is one district. It is loaded, then planned, checked for drift or
   applied against the server it names through a driver of its own (its own sign-in
-  and connection pool), with the per-spec use cases of ``psconfig.engine.run``.
+  and connection pool), with the per-spec use cases of
+  ``psconfig.engine.applying.plan_and_apply``.
 - At most ``parallelism`` districts talk to PowerSchool at once (a semaphore).
   Districts that name the same server run one after another: two sessions on one
   PowerSchool would race on the page-permission toggle, which reading and writing
@@ -27,7 +28,7 @@ any 1, else any 3, else any 2, else 0, as Terragrunt aggregates):
     refused    x     x      x      3    refused for safety (unsafe change, lock held)
     error      x     x      x      1    spec, connection, sign-in or apply failure
 
-Sharding (``--shard I/N``) is ``psconfig.engine.shard``; its names are re-exported
+Sharding (``--shard I/N``) is ``psconfig.engine.fleet.shard``; its names are re-exported
 here.
 """
 
@@ -43,10 +44,9 @@ from pathlib import Path
 from typing import Generic, Literal
 
 from psconfig.drivers.base import Driver
-from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.lock import held_error, lock_key, lock_path, target_lock
-from psconfig.engine.plan import Mode, Plan
-from psconfig.engine.run import (
+from psconfig.engine.applying.audit import iso, utc_now
+from psconfig.engine.applying.lock import held_error, lock_key, lock_path, target_lock
+from psconfig.engine.applying.plan_and_apply import (
     ApplyOptions,
     S,
     aggregate_exit,
@@ -55,11 +55,12 @@ from psconfig.engine.run import (
     record_refusal,
     unsigned_target,
 )
-from psconfig.engine.shard import Shard as Shard
-from psconfig.engine.shard import parse_shard as parse_shard
-from psconfig.engine.shard import select_shard as select_shard
-from psconfig.engine.shard import shard_keys as shard_keys
-from psconfig.engine.shard import shard_of as shard_of
+from psconfig.engine.fleet.shard import Shard as Shard
+from psconfig.engine.fleet.shard import parse_shard as parse_shard
+from psconfig.engine.fleet.shard import select_shard as select_shard
+from psconfig.engine.fleet.shard import shard_keys as shard_keys
+from psconfig.engine.fleet.shard import shard_of as shard_of
+from psconfig.engine.planning.plan import Mode, Plan
 from psconfig.errors import LockHeldError, PsconfigError, RefusedError
 from psconfig.model import Frozen
 
@@ -241,8 +242,8 @@ async def apply_fleet(
     """Apply every spec in ``shard``, each with ``options_for(spec)``.
 
     With ``lock_dir``, each district holds its server's lock (see
-    ``psconfig.engine.lock``) while it runs, waiting up to ``lock_timeout`` seconds
-    for another process's apply without blocking the other districts. A district
+    ``psconfig.engine.applying.lock``) while it runs, waiting up to ``lock_timeout``
+    seconds for another process's apply without blocking the other districts. A district
     refused because the lock stayed held leaves a ``refused`` audit record (its
     target known by URL only: nothing has signed in).
 

@@ -42,11 +42,11 @@ from pydantic import ValidationError
 
 from psconfig import __version__
 from psconfig.drivers.base import Driver
-from psconfig.engine.audit import iso
-from psconfig.engine.fleet import FleetOptions, FleetResult, Result, run_fleet
-from psconfig.engine.plan import LiveSource, Mode, Plan, canonical_json
-from psconfig.engine.run import ReportsNotes, S, plan_spec
-from psconfig.engine.shard import Shard
+from psconfig.engine.applying.audit import iso
+from psconfig.engine.applying.plan_and_apply import ReportsNotes, S, plan_spec
+from psconfig.engine.fleet.runner import FleetOptions, FleetResult, Result, run_fleet
+from psconfig.engine.fleet.shard import Shard
+from psconfig.engine.planning.plan import LiveSource, Mode, Plan, canonical_json
 from psconfig.errors import PsconfigError, RefusedError
 from psconfig.model import Flavor, Frozen, Op, Scope, ServerInfo, State
 

@@ -1,4 +1,4 @@
-"""Planning page permissions: one change per page the spec manages.
+"""Planning page permissions (one change per page the spec manages) and the toggle.
 
 A page the spec lists is managed as a whole: the groups it names get their levels,
 and every other group is expected at ``group_default``. So a group the spec does
@@ -8,17 +8,38 @@ like any level change (``group_default`` counting as the group's access level);
 lowering it needs ``--allow-delete`` like any other lowering. In a drift report an
 override the spec does not name is an escalation (CRITICAL) unless it is ``none``:
 the spec grants that group nothing on the page.
+
+The page-permission toggle is planned here too (see ``build`` for its resting
+state), since page changes are what need it on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from psconfig.engine.diff import Leaves, Path, changed_paths, nest
-from psconfig.engine.plan import Change, Mode
-from psconfig.engine.planned import PAGES, Planned, address
-from psconfig.engine.severity import Finding, page_findings, severity_of
-from psconfig.model import AccessLevel, Desired, PageLevel, SetPagePermissions, State
+from psconfig.engine.planning.diff import Leaves, Path, changed_paths, nest
+from psconfig.engine.planning.objects import (
+    PAGES,
+    TOGGLE_OFF,
+    TOGGLE_ON,
+    Planned,
+    address,
+)
+from psconfig.engine.planning.plan import Change, Mode
+from psconfig.engine.planning.severity import (
+    Finding,
+    page_findings,
+    severity_of,
+    toggle_findings,
+)
+from psconfig.model import (
+    AccessLevel,
+    Desired,
+    PageLevel,
+    SetPagePermissions,
+    SetPageToggle,
+    State,
+)
 
 Levels = Mapping[int, AccessLevel]
 
@@ -133,3 +154,51 @@ def _unlisted_drift(group: str, live: object) -> Finding:
         return Finding(effect="reduction", path=label, message=message)
     message = f"{label} not in the spec: granted {live} by hand"
     return Finding(effect="escalation", path=label, message=message)
+
+
+def toggle_changes(
+    desired: Desired, live: State, mode: Mode, *, pages_change: bool
+) -> Iterator[Planned]:
+    """The toggle's change to its resting state, and an apply's temporary bracket.
+
+    The bracket (``enable (temporary)`` ... ``restore off``) is planned only when
+    ``pages_change`` (a page-permission change needs the toggle on) and the toggle
+    rests off both live and in the spec.
+    """
+    live_on = live.page_toggle
+    want_on = desired.toggle == "on"  # off and during_apply both rest off
+    if want_on != live_on:
+        before, after = (want_on, live_on) if mode == "drift" else (live_on, want_on)
+        findings = tuple(toggle_findings(before, after))
+        phase = TOGGLE_ON if want_on else TOGGLE_OFF
+        yield Planned(phase, (0, ""), _toggle(live_on, want_on, findings))
+    if mode == "plan" and pages_change and not live_on and not want_on:
+        yield Planned(TOGGLE_ON, (0, ""), _toggle(False, True, (), temporary=True))
+        yield Planned(TOGGLE_OFF, (0, ""), _toggle(True, False, (), temporary=True))
+
+
+def _toggle(
+    before: bool,
+    after: bool,
+    findings: tuple[Finding, ...],
+    *,
+    temporary: bool = False,
+) -> Change:
+    if temporary:
+        detail = "enable (temporary)" if after else "restore off"
+    else:
+        detail = "turn on" if after else "turn off"
+    return Change(
+        address="page_toggle",
+        kind="page_toggle",
+        key="",
+        actions=("update",),
+        detail=detail,
+        temporary=temporary,
+        changed_paths=(("on",),),
+        before={"on": before},
+        after={"on": after},
+        severity=severity_of(findings),
+        findings=findings,
+        op=SetPageToggle(on=after),
+    )

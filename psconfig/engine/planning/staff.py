@@ -1,6 +1,6 @@
 """Planning staff members: creates and updates (by ID), then removals (reverse ID).
 
-See ``planner`` for the whole plan. A create starts from what PowerSchool's New
+See ``build`` for the whole plan. A create starts from what PowerSchool's New
 Staff Member makes; an update carries the full live record merged with the spec's
 managed fields; a removal deletes (or, with ``removal: deactivate``, deactivates).
 """
@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from psconfig.engine.diff import Leaves, changed_paths, leaves, nest
-from psconfig.engine.plan import Change, Mode
-from psconfig.engine.planned import (
+from psconfig.engine.planning.diff import Leaves, changed_paths, leaves, nest
+from psconfig.engine.planning.objects import (
     REMOVALS,
     STAFF,
     DeclaredObject,
     Planned,
     address,
     created,
-    deactivated,
     judge,
     merge,
     updated,
 )
-from psconfig.engine.severity import STAFF_RULES, Finding, severity_of
+from psconfig.engine.planning.plan import Change, Mode
+from psconfig.engine.planning.severity import STAFF_RULES, Finding, severity_of
 from psconfig.model import (
     AdminAccess,
     Affiliation,
@@ -212,3 +211,9 @@ def _deletion(sid: str, have: Staff, have_l: Leaves, mode: Mode) -> Change:
         findings=(finding,),
         op=DeleteStaff(before=have),
     )
+
+
+def deactivated(staff: Staff) -> Staff:
+    """What DeactivateStaff leaves: sign-in revoked, roles removed, no longer here."""
+    access = staff.admin_access.model_copy(update={"enabled": False, "roles": ()})
+    return staff.model_copy(update={"status": "no_longer_here", "admin_access": access})

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from psconfig.drivers.base import Driver
-from psconfig.engine.audit import iso, utc_now
-from psconfig.engine.fleet import FleetOptions, FleetResult, Result, run_fleet
-from psconfig.engine.plan import LiveSource, Plan, live_fingerprint, summarize
-from psconfig.engine.planner import build_plan
-from psconfig.engine.run import S, spec_ref, target_of
-from psconfig.engine.shard import Shard
+from psconfig.engine.applying.audit import iso, utc_now
+from psconfig.engine.applying.plan_and_apply import S, spec_ref, target_of
+from psconfig.engine.fleet.runner import FleetOptions, FleetResult, Result, run_fleet
+from psconfig.engine.fleet.shard import Shard
+from psconfig.engine.planning.build import build_plan
+from psconfig.engine.planning.plan import LiveSource, Plan, live_fingerprint, summarize
 from psconfig.errors import DriverError
 from psconfig.model import AdminAccess, Desired, Staff
 

@@ -31,8 +31,8 @@ from contextlib import AbstractContextManager
 from typing import Literal
 
 from psconfig.drivers.base import Driver
-from psconfig.engine.plan import Change, Plan, change_to_dict
-from psconfig.engine.severity import Severity
+from psconfig.engine.planning.plan import Change, Plan, change_to_dict
+from psconfig.engine.planning.severity import Severity
 from psconfig.errors import (
     ApplyError,
     DriverError,

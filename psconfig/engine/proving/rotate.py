@@ -21,8 +21,8 @@ The order, chosen so that the new password can never be lost:
    which may be the old password the spec reads) and the staging file is kept; when
    delivery fails the error says the password was already changed and where it is.
 
-Staging and delivery are ``psconfig.engine.delivery``; the sessions and the choice
-of account ``psconfig.engine.access``, shared with verify.
+Staging and delivery are ``psconfig.engine.proving.delivery``; the sessions and the
+choice of account ``psconfig.engine.proving.access``, shared with verify.
 
 The password lives only in a ``SecretStr``, the staging file and the delivery; no
 output, log, error or audit record carries it. The audit log gets the usual
@@ -41,8 +41,18 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from psconfig import __version__
-from psconfig.engine import safety
-from psconfig.engine.access import (
+from psconfig.engine.applying.apply import ChangeOutcome, OutcomeKind
+from psconfig.engine.applying.audit import AuditLog, iso, utc_now
+from psconfig.engine.applying.plan_and_apply import SpecSource, spec_ref, target_of
+from psconfig.engine.planning import safety
+from psconfig.engine.planning.plan import (
+    Change,
+    Plan,
+    Target,
+    live_fingerprint,
+    summarize,
+)
+from psconfig.engine.proving.access import (
     Portal,
     SignIn,
     attempt_sign_in,
@@ -50,11 +60,7 @@ from psconfig.engine.access import (
     inside_address,
     staff_scope,
 )
-from psconfig.engine.apply import ChangeOutcome, OutcomeKind
-from psconfig.engine.audit import AuditLog, iso, utc_now
-from psconfig.engine.delivery import Delivery, DeliveryError
-from psconfig.engine.plan import Change, Plan, Target, live_fingerprint, summarize
-from psconfig.engine.run import SpecSource, spec_ref, target_of
+from psconfig.engine.proving.delivery import Delivery, DeliveryError
 from psconfig.errors import (
     AccessDeniedError,
     DriverError,

@@ -1,25 +1,37 @@
-"""Building blocks the planner modules share: phases, change constructors, merging.
+"""The steps every object kind's planning takes: phases, change constructors, merging.
 
-``planner`` orders what ``planner_pages`` and ``planner_staff`` produce; each
-yields ``Planned`` items (a phase, a sort key within it, and the ``Change``).
+``build`` orders what ``groups``, ``pages`` and ``staff`` produce; each yields
+``Planned`` items (a phase, a sort key within it, and the ``Change``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from pydantic import BaseModel
 
-from psconfig.engine.diff import Leaves, Path, changed_paths, leaves, nest, restrict
-from psconfig.engine.plan import Change, Kind, Mode
-from psconfig.engine.severity import Finding, Rule, object_findings, severity_of
-from psconfig.model import AdminAccess, Health, Op, Staff
+from psconfig.engine.planning.diff import (
+    Leaves,
+    Path,
+    changed_paths,
+    leaves,
+    nest,
+    restrict,
+)
+from psconfig.engine.planning.plan import Change, Kind, Mode
+from psconfig.engine.planning.severity import (
+    Finding,
+    Rule,
+    object_findings,
+    severity_of,
+)
+from psconfig.model import AdminAccess, Health, Op
 
 GROUPS, TOGGLE_ON, PAGES, STAFF, TOGGLE_OFF, REMOVALS = range(6)
-"""The phases of a plan, in the order they run (see ``planner``)."""
+"""The phases of a plan, in the order they run (see ``build``)."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,31 +70,6 @@ def merge(base: M, desired: M) -> M:
             value = merge(current, value)
         updates[name] = value
     return base.model_copy(update=updates)
-
-
-def deactivated(staff: Staff) -> Staff:
-    """What DeactivateStaff leaves: sign-in revoked, roles removed, no longer here."""
-    access = staff.admin_access.model_copy(update={"enabled": False, "roles": ()})
-    return staff.model_copy(update={"status": "no_longer_here", "admin_access": access})
-
-
-def added_groups(numbers: Iterable[int], count: int | None) -> dict[int, int | None]:
-    """How many groups PowerSchool adds to create each of ``numbers``, in order.
-
-    Groups are numbered 1 to ``count`` without gaps and Add Groups appends, so
-    creating group N adds N - count groups (every number in between too); a later
-    creation counts from the highest group created before it. None when ``count``
-    (the live number of groups) is unknown.
-    """
-    out: dict[int, int | None] = {}
-    highest = count
-    for number in sorted(numbers):
-        if highest is None:
-            out[number] = None
-            continue
-        out[number] = max(number - highest, 0)
-        highest = max(highest, number)
-    return out
 
 
 def judge(

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import JsonValue
 
-from psconfig.engine.diff import Leaves, Path
+from psconfig.engine.planning.diff import Leaves, Path
 from psconfig.model import AccessLevel, Frozen, admits_any_address, as_network
 
 Effect = Literal["escalation", "reduction"]

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
-from psconfig.engine.severity import Finding, Severity
+from psconfig.engine.planning.severity import Finding, Severity
 from psconfig.errors import PlanFileError
 from psconfig.model import Frozen, Op, Scope, State
 
@@ -67,9 +67,10 @@ class SpecRef(Frozen):
 class LiveSource(Frozen):
     """Where a plan's live state came from, when not from signing in to PowerSchool.
 
-    ``snapshot``: a snapshot file read at ``read_at`` (``psconfig.engine.snapshot``);
-    such a plan can never be applied. ``plugin_api``: the read-only plugin API,
-    which cannot see everything (``not_checked``).
+    ``snapshot``: a snapshot file read at ``read_at``
+    (``psconfig.engine.sources.snapshot``); such a plan can never be applied.
+    ``plugin_api``: the read-only plugin API, which cannot see everything
+    (``not_checked``).
     """
 
     kind: Literal["snapshot", "plugin_api"]

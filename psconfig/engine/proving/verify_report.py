@@ -2,7 +2,7 @@
 
 A ``VerifyReport`` holds the time (UTC), target, PowerSchool version, flavor, spec
 digest, the sync account, and each probe's expectation, observation and outcome.
-``psconfig.engine.verify`` builds it; ``psconfig.render.verify`` renders it.
+``psconfig.engine.proving.verify`` builds it; ``psconfig.render.verify`` renders it.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from psconfig import __version__
-from psconfig.engine.access import Ensure
-from psconfig.engine.plan import SpecRef, Target
+from psconfig.engine.planning.plan import SpecRef, Target
+from psconfig.engine.proving.access import Ensure
 from psconfig.model import Frozen
 
 FORMAT_VERSION = "1.0"
