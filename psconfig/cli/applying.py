@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from psconfig.engine.fleet import DistrictResult
     from psconfig.engine.plan import Plan, SpecRef, Target
     from psconfig.engine.run import ApplyOptions, ApplyResult
+    from psconfig.engine.safety import Intents
     from psconfig.spec import LoadedSpec
 
 
@@ -38,8 +39,7 @@ class ApplySettings:
     """The apply command's flags (checked)."""
 
     auto_approve: bool
-    allow_delete: bool
-    allow_add_groups: bool
+    intents: Intents
     audit_log: Path
     lock_timeout: float
     flags: RunFlags
@@ -146,8 +146,7 @@ class _DistrictLog:
 
         return ApplyOptions(
             review=lambda plan: self.review(plan, settings.auto_approve),
-            allow_delete=settings.allow_delete,
-            allow_add_groups=settings.allow_add_groups,
+            intents=settings.intents,
             audit_path=settings.audit_log,
             os_user=os_user(),
             on_outcome=lambda _change, outcome: self.echo(outcome_line(outcome)),

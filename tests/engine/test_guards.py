@@ -15,6 +15,7 @@ import pytest
 
 from psconfig.engine.plan import Plan, live_fingerprint, plan_from_json, plan_to_json
 from psconfig.engine.run import ApplyOptions, apply_spec, plan_spec
+from psconfig.engine.safety import Intents
 from psconfig.errors import StalePlanError, UnsafeChangeError
 from psconfig.model import Desired, Group, ServerInfo
 from tests.engine.builders import FakeSpec, clever_desired
@@ -93,7 +94,7 @@ async def test_exactly_two_added_groups_need_the_flag() -> None:
     with pytest.raises(UnsafeChangeError, match="without --allow-add-groups"):
         await apply_spec(_groups(15), driver, ApplyOptions(review=approve))
     assert driver.writes == []
-    flagged = ApplyOptions(review=approve, allow_add_groups=True)
+    flagged = ApplyOptions(review=approve, intents=Intents(add_groups=True))
     await apply_spec(_groups(15), driver, flagged)
     assert sorted(driver.state.groups)[-2:] == [14, 15]
 
