@@ -1,4 +1,4 @@
-"""The simulator's HTML builder escapes through MarkupSafe: no text arrives unescaped."""
+"""The simulator's HTML builder escapes through MarkupSafe: no text goes unescaped."""
 
 from __future__ import annotations
 
