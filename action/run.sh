@@ -74,6 +74,8 @@ if [ "$command" = apply ]; then
   # CI has no terminal to answer the question: the approval is the reviewed plan
   # and the protected environment's reviewers.
   args+=(--auto-approve --audit-log "$audit")
+  if is_true "${INPUT_ALLOW_LOWER_ACCESS:-false}"; then args+=(--allow-lower-access); fi
+  if is_true "${INPUT_ALLOW_REMOVE_STAFF:-false}"; then args+=(--allow-remove-staff); fi
   if is_true "${INPUT_ALLOW_DELETE:-false}"; then args+=(--allow-delete); fi
   if is_true "${INPUT_ALLOW_ADD_GROUPS:-false}"; then args+=(--allow-add-groups); fi
 elif [ -n "$format" ]; then

@@ -24,7 +24,7 @@ secret. The CLI maps the classes to exit codes; nothing below the CLI exits.
     ├── ApplyError                     an apply stopped; says what was applied
     └── RefusedError                   exit 3: refused for safety
         ├── StalePlanError             live state or target moved since the plan
-        ├── UnsafeChangeError          needs --allow-delete, or touches our own account
+        ├── UnsafeChangeError          needs an --allow-* intent, or touches our account
         └── LockHeldError              another apply holds the target's lock
 """
 
@@ -170,7 +170,7 @@ class StalePlanError(RefusedError):
 
 
 class UnsafeChangeError(RefusedError):
-    """A change needs explicit intent (``--allow-delete``) or touches our own access."""
+    """A change needs explicit intent (``--allow-*``) or touches our own access."""
 
 
 class LockHeldError(RefusedError):

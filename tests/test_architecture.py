@@ -54,6 +54,8 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "starlette": ("psconfig.sim",),
     "uvicorn": ("psconfig.sim.serve",),
     "jinja2": ("psconfig.render.report",),
+    # Jinja2's escaping library: the simulator's HTML builder escapes through it.
+    "markupsafe": ("psconfig.sim.html",),
     "apprise": ("psconfig.notify",),
 }
 DISTRIBUTIONS = {"ruamel": "ruamel.yaml", "pydantic_core": "pydantic"}

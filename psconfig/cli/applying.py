@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from psconfig.engine.applying.plan_and_apply import ApplyOptions, ApplyResult
     from psconfig.engine.fleet.runner import DistrictResult
     from psconfig.engine.planning.plan import Plan, SpecRef, Target
+    from psconfig.engine.planning.safety import Intents
     from psconfig.spec import LoadedSpec
 
 
@@ -38,8 +39,7 @@ class ApplySettings:
     """The apply command's flags (checked)."""
 
     auto_approve: bool
-    allow_delete: bool
-    allow_add_groups: bool
+    intents: Intents
     audit_log: Path
     lock_timeout: float
     flags: RunFlags
@@ -146,8 +146,7 @@ class _DistrictLog:
 
         return ApplyOptions(
             review=lambda plan: self.review(plan, settings.auto_approve),
-            allow_delete=settings.allow_delete,
-            allow_add_groups=settings.allow_add_groups,
+            intents=settings.intents,
             audit_path=settings.audit_log,
             os_user=os_user(),
             on_outcome=lambda _change, outcome: self.echo(outcome_line(outcome)),

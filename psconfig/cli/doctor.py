@@ -165,9 +165,20 @@ def doctor(
             help="Bind the pages of a --capture DIR again, offline (no server).",
         ),
     ] = None,
+    problems_only: Annotated[
+        bool,
+        typer.Option(
+            "--problems-only",
+            help="List only the checks that failed or warned (the verdict line "
+            "still counts them all).",
+        ),
+    ] = False,
     insecure: Insecure = False,
 ) -> None:
-    """Check that a server's pages match psconfig's form map (exit 1 if not)."""
+    """Check that a server's pages match psconfig's form map (exit 1 if not).
+
+    The verdict is the first line; the table of checks follows.
+    """
     import asyncio
 
     from psconfig.drivers.portal.learning.doctor import replay_capture, run_doctor
@@ -196,7 +207,7 @@ def doctor(
                     toggle=toggle,
                 )
             )
-        _print_report(report, capture)
+        _print_report(report, capture, problems_only=problems_only)
         if out is not None and report.site_map is not None:
             from psconfig.drivers.portal.pagemap.site_map import write_site_map
 
@@ -315,30 +326,43 @@ def default_name(server: str) -> str:
 _STYLES = {"ok": "green", "fail": "bold red", "warn": "yellow", "skipped": "dim"}
 
 
-def _print_report(report: DoctorReport, capture: Path | None) -> None:
+def doctor_verdict(report: DoctorReport) -> str:
+    """One line: whether every check passed, and the warnings, flavor and version."""
+    total = len(report.checks)
+    failed = sum(1 for c in report.checks if c.status == "fail")
+    warned = sum(1 for c in report.checks if c.status == "warn")
+    verdict = "all checks passed" if report.ok else f"{failed} of {total} checks failed"
+    if warned:
+        verdict += f", {warned} warned"
+    return f"doctor: {verdict} (flavor {report.flavor}, PowerSchool {report.version})"
+
+
+def _print_report(
+    report: DoctorReport, capture: Path | None, *, problems_only: bool
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"psconfig doctor: {report.url}", title_justify="left")
-    for column in ("check", "page", "field", "status"):
-        table.add_column(column, overflow="fold")
-    table.add_column("detail", overflow="fold", ratio=1)
-    for row in report.checks:
-        style = _STYLES[row.status]
-        status = f"[{style}]{row.status}[/]"
-        table.add_row(row.check, row.page, row.field, status, row.detail)
-    # CI logs are not terminals: give the table room instead of rich's 80 columns.
-    console = Console(highlight=False, width=None if stdout_is_tty() else 160)
-    console.print(table)
-    failed = sum(1 for c in report.checks if c.status == "fail")
-    verdict = (
-        "all checks passed"
-        if report.ok
-        else f"{failed} of {len(report.checks)} checks failed"
-    )
-    typer.echo(
-        f"doctor: {verdict} (flavor {report.flavor}, PowerSchool {report.version})"
-    )
+    # The verdict first: a hundred-row table must not hide it.
+    typer.echo(doctor_verdict(report))
+    rows = [
+        row
+        for row in report.checks
+        if not problems_only or row.status in ("fail", "warn")
+    ]
+    if rows:
+        table = Table(title=f"psconfig doctor: {report.url}", title_justify="left")
+        for column in ("check", "page", "field", "status"):
+            table.add_column(column, overflow="fold")
+        table.add_column("detail", overflow="fold", ratio=1)
+        for row in rows:
+            status = f"[{_STYLES[row.status]}]{row.status}[/]"
+            table.add_row(row.check, row.page, row.field, status, row.detail)
+        # CI logs are not terminals: give the table room, not rich's 80 columns.
+        console = Console(highlight=False, width=None if stdout_is_tty() else 160)
+        console.print(table)
+    elif problems_only:
+        typer.echo("no check failed or warned")
     if capture is not None and report.captured:
         typer.echo(
             f"captured {len(report.captured)} files in {capture} "

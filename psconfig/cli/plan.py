@@ -70,6 +70,10 @@ _TOGGLE_READ_HELP = (
 )
 
 
+DEPRECATED_ALLOW_DELETE = (
+    "warning: --allow-delete is deprecated and goes in the next release; it grants "
+    "--allow-lower-access and --allow-remove-staff: pass those instead"
+)
 READ_LOCK_TIMEOUT = 60.0
 """How long plan and drift wait for the server's lock: longer than apply's 10 s,
 since what they wait for is usually an apply that is running, not one stuck."""
@@ -275,11 +279,19 @@ def apply(
         bool,
         typer.Option("--auto-approve", help="Do not ask; needed when not interactive."),
     ] = False,
-    allow_delete: Annotated[
+    allow_lower_access: Annotated[
         bool,
         typer.Option(
-            "--allow-delete",
-            help="Allow deleting or deactivating staff and lowering page levels.",
+            "--allow-lower-access",
+            help="Allow lowering a group's page level back to the spec (an "
+            "override someone granted by hand).",
+        ),
+    ] = False,
+    allow_remove_staff: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remove-staff",
+            help="Allow deleting or deactivating staff (ensure: absent).",
         ),
     ] = False,
     allow_add_groups: Annotated[
@@ -288,6 +300,14 @@ def apply(
             "--allow-add-groups",
             help="Allow a group number that makes PowerSchool add more than one "
             "group (groups cannot be deleted).",
+        ),
+    ] = False,
+    allow_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-delete",
+            help="Deprecated: grants both --allow-lower-access and "
+            "--allow-remove-staff; removed in the next release.",
         ),
     ] = False,
     audit_log: AuditLogOpt = None,
@@ -303,12 +323,18 @@ def apply(
     specs run up to --parallelism at once with --auto-approve, else one at a time.
     """
     from psconfig.cli.applying import ApplySettings, run_apply
+    from psconfig.engine.planning.safety import Intents
 
+    if allow_delete:
+        err(DEPRECATED_ALLOW_DELETE)
     with handle_errors():
         settings = ApplySettings(
             auto_approve=auto_approve,
-            allow_delete=allow_delete,
-            allow_add_groups=allow_add_groups,
+            intents=Intents(
+                lower_access=allow_lower_access or allow_delete,
+                remove_staff=allow_remove_staff or allow_delete,
+                add_groups=allow_add_groups,
+            ),
             audit_log=audit_log_path(audit_log),
             lock_timeout=checked_lock_timeout(lock_timeout),
             flags=_flags(server, insecure, parallelism, shard, False),

@@ -1,31 +1,32 @@
 """A tiny HTML builder that escapes everything it is not told is markup.
 
-``Markup`` is a ``str`` known to be safe HTML. ``el`` builds one element: attribute
-values and plain-string children are escaped; ``Markup`` children are kept. So a
-page can only contain markup that came from ``el`` (or an explicit ``Markup``
-literal in this package), never text from a request or a state file unescaped.
+Escaping is MarkupSafe's (the library behind Jinja2's autoescape; this is the one
+module of the simulator that imports it): ``Markup`` is a string known to be safe
+HTML, and ``escape`` is the only way plain text becomes HTML. ``el`` builds one
+element: attribute values and plain-string children are escaped; ``Markup``
+children (anything with ``__html__``) are kept. So a page can only contain markup
+that came from ``el`` (or an explicit ``Markup`` literal in this package), never
+text from a request or a state file unescaped. ``Markup`` also escapes what is
+added to it (``Markup("<b>") + "<i>"``), so concatenation cannot smuggle text in.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
+
+from markupsafe import Markup, escape
+
+__all__ = ["AttrValue", "Markup", "el", "esc", "join"]
 
 T = TypeVar("T")
 
 AttrValue = str | int | bool | None
 
 
-class Markup(str):
-    """A string of trusted HTML."""
-
-    __slots__ = ()
-
-
 def esc(value: object) -> str:
     """Escape text for an element body or a double-quoted attribute."""
-    return html.escape(str(value), quote=True)
+    return str(escape(str(value)))
 
 
 def _attrs(attrs: dict[str, AttrValue]) -> str:
@@ -40,8 +41,8 @@ def _attrs(attrs: dict[str, AttrValue]) -> str:
 def _render(child: object) -> str:
     if child is None:
         return ""
-    if isinstance(child, Markup):
-        return str(child)
+    if hasattr(child, "__html__"):
+        return str(child.__html__())
     if isinstance(child, str | int):
         return esc(child)
     if isinstance(child, Iterable):

@@ -1,7 +1,7 @@
 """The simulator's state-file schema: everything one simulated PowerSchool knows.
 
 The state file is JSON (``SimState.model_dump_json``); every key is documented on the
-model fields below and in the README section "The simulator". A test or a demo can
+model fields below and on docs/simulator.md. A test or a demo can
 start from any live state by writing this file. Keys mirror PowerSchool's own records
 (USERS, SCHOOLSTAFF, security groups) with readable snake_case names.
 

@@ -79,6 +79,10 @@ class Document:
             return node.value
         return node.key
 
+    def raw_path(self, path: Sequence[object]) -> RawPath:
+        """The normalized path of the deepest node written along ``path``."""
+        return self._walk(path)[0]
+
     def written_path(self, path: Sequence[object]) -> tuple[object, ...]:
         """The elements of ``path`` that name written nodes, as given in ``path``."""
         return self._walk(path)[1]

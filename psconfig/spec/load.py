@@ -1,10 +1,11 @@
 """Loading spec files: the public entry points of ``psconfig.spec``.
 
 ``load_spec`` runs the whole pipeline on one file: read (bounded), parse with
-positions, validate the shape, check the server, expand the preset, resolve
-references, check policy and waivers. Every problem of the file is collected and
-reported at once; errors raise ``SpecError``, warnings and waived findings stay on
-the returned ``LoadedSpec``. Secrets are not touched until asked for.
+positions, validate the shape (and go on with what is valid, see ``salvage``),
+check the server, expand the preset, resolve references, check policy and
+waivers. Every problem of the file is collected and reported at once; errors
+raise ``SpecError``, warnings and waived findings stay on the returned
+``LoadedSpec``. Secrets are not touched until asked for.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from psconfig.spec.document import Document, RawPath
 from psconfig.spec.loader import MAX_BYTES, parse_document
 from psconfig.spec.models import Spec
 from psconfig.spec.resolve import Resolved, resolve
+from psconfig.spec.salvage import Salvaged, outside, salvage
 from psconfig.spec.secrets import (
     SecretRef,
     file_kind,
@@ -36,7 +38,6 @@ from psconfig.spec.server import (
     server_problems,
     server_target,
 )
-from psconfig.spec.validation import validate_spec
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 
@@ -162,10 +163,8 @@ def load_spec(path: Path) -> LoadedSpec:
 
     """
     raw = _read(path)
-    doc = parse_document(raw, str(path))
-    model = validate_spec(doc)
+    salvaged, model, doc, resolved, more = _shaped(parse_document(raw, str(path)))
     problems = server_problems(model.server, doc)
-    resolved, more = resolve(model, doc)
     problems.extend(more)
     if resolved is not None:
         preset = model.preset.clever_dde_sync if model.preset else None
@@ -181,7 +180,7 @@ def load_spec(path: Path) -> LoadedSpec:
         problems.extend(
             waivers.report(findings, model.policy.waive, doc, resolved.locator)
         )
-    problems = sort_problems(problems)
+    problems = sort_problems([*salvaged.problems, *outside(problems, salvaged.shadow)])
     if resolved is None or any(p.severity == "error" for p in problems):
         raise SpecError(problems)
     return LoadedSpec(
@@ -194,6 +193,29 @@ def load_spec(path: Path) -> LoadedSpec:
         resolved=resolved,
         document=doc,
     )
+
+
+def _shaped(
+    parsed: Document,
+) -> tuple[Salvaged, Spec, Document, Resolved | None, list[Problem]]:
+    """The valid part of ``parsed``, resolved, and the problems of resolving it.
+
+    Raises:
+        SpecError: nothing of the file can be checked beyond its shape.
+
+    """
+    for whole in (False, True):
+        # Second round: only the items with shape errors failed to resolve, so
+        # leave them out whole and check the rest.
+        salvaged = salvage(parsed, whole=whole)
+        model, doc = salvaged.model, salvaged.document
+        if model is None or doc is None:
+            raise SpecError(sort_problems(salvaged.problems))
+        resolved, more = resolve(model, doc)
+        retry = resolved is None and salvaged.problems
+        if whole or not retry or outside(more, salvaged.shadow):
+            return salvaged, model, doc, resolved, more
+    raise AssertionError("unreachable: the second round returns")
 
 
 def sort_problems(problems: Sequence[Problem]) -> list[Problem]:

@@ -180,7 +180,7 @@ def _group(ctx: Context, group: spec.SecurityGroup, origin: Origin) -> Group:
     health = group.health_and_immunization
     if health is not None:
         # The section is managed as a whole, like a list: an area left out is
-        # No Access (as the README says), never "whatever PowerSchool has".
+        # No Access (as docs/spec.md says), never "whatever PowerSchool has".
         values["health"] = {
             name: getattr(health, name) or "no_access"
             for name in type(health).model_fields

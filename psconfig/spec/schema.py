@@ -26,6 +26,6 @@ def json_schema() -> dict[str, Any]:
         "$schema": SCHEMA_DIALECT,
         "title": "psconfig spec v1",
         "description": "Desired PowerSchool security setup for the Clever DDE sync "
-        "(see the README's spec reference).",
+        "(see docs/spec.md).",
         **{k: v for k, v in generated.items() if k not in ("title", "description")},
     }

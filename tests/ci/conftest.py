@@ -46,7 +46,8 @@ CONTEXT = {
     "github.sha": "fedcba9876543210fedcba9876543210fedcba98",
     "github.ref": "refs/heads/main",
     "inputs.plan_run": "",
-    "inputs.allow_delete": "",
+    "inputs.allow_lower_access": "",
+    "inputs.allow_remove_staff": "",
     "inputs.allow_add_groups": "",
 }
 RUN_URL = "https://github.com/springfield-usd/psconfig-specs/actions/runs/4242"

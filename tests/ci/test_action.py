@@ -325,7 +325,12 @@ def test_apply_passes_its_intents_and_approves_for_ci(
     job = run_with_fakes(
         tmp_path,
         fakes,
-        {"command": "apply", "allow-delete": "true", "args": "--lock-timeout 30"},
+        {
+            "command": "apply",
+            "allow-lower-access": "true",
+            "allow-remove-staff": "true",
+            "args": "--lock-timeout 30",
+        },
     )
 
     assert job.conclusion == "success", job.log
@@ -333,14 +338,14 @@ def test_apply_passes_its_intents_and_approves_for_ci(
     audit = str(tmp_path / "_runner_temp" / "psconfig" / "audit.jsonl")
     assert call["argv"] == [
         "apply", "specs", "--auto-approve", "--audit-log", audit,
-        "--allow-delete", "--lock-timeout", "30",
+        "--allow-lower-access", "--allow-remove-staff", "--lock-timeout", "30",
     ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"command": "apply", "allow-delete": "yes"}, "expected true or false"),
+        ({"command": "apply", "allow-remove-staff": "yes"}, "expected true or false"),
         ({"command": "plan", "format": "yaml"}, "format must be text, json"),
     ],
 )

@@ -23,7 +23,8 @@ UPLOAD = "Upload the audit log"
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 MERGE = CONTEXT["github.sha"]
 PR = "7"
-DELETE_LABEL = "psconfig:allow-delete"
+DELETE_LABEL = "psconfig:allow-remove-staff"
+LOWER_LABEL = "psconfig:allow-lower-access"
 GROUPS_LABEL = "psconfig:allow-add-groups"
 
 
@@ -100,7 +101,7 @@ def test_applies_exactly_the_reviewed_plan(fakes: Fakes, run_example: RunJob) ->
     argv = apply_call["argv"]
     assert argv[:4] == ["apply", "--plan", argv[2], "--auto-approve"]
     assert json.loads(Path(argv[2]).read_text(encoding="utf-8")) == a_plan()
-    assert "--allow-delete" not in argv and "--allow-add-groups" not in argv
+    assert not any(arg.startswith("--allow-") for arg in argv)
     assert apply_call["env"] == {
         "PS_ADMIN_USER": "ps-admin",
         "PS_ADMIN_PASSWORD": "admin-pw-0001",
@@ -174,7 +175,10 @@ def test_a_removal_without_the_label_stops_and_names_the_label(
     fakes: Fakes, run_example: RunJob
 ) -> None:
     merged(fakes, a_plan())
-    refusal = "error: refusing to remove access without --allow-delete: staff 99999\n"
+    refusal = (
+        "error: refusing to remove staff without --allow-remove-staff: "
+        'staff["99999"] would be deleted\n'
+    )
     plans_now(fakes, a_plan(), apply_exit=3, err=refusal)
 
     job = run_example("apply.yml", "apply", {"github.event_name": "push"})
@@ -184,24 +188,48 @@ def test_a_removal_without_the_label_stops_and_names_the_label(
     [comment] = pr_comments(fakes)
     assert "refused for safety (exit 3)" in comment
     assert f"must add the label `{DELETE_LABEL}`" in comment
+    assert GROUPS_LABEL not in comment and LOWER_LABEL not in comment
+    assert "refusing to remove staff" in comment
+
+
+def test_a_refusal_naming_two_intents_names_both_labels(
+    fakes: Fakes, run_example: RunJob
+) -> None:
+    merged(fakes, a_plan())
+    refusal = (
+        "error: refusing to lower access without --allow-lower-access: "
+        "page x lowers group 7 | refusing to remove staff without "
+        '--allow-remove-staff: staff["99999"] would be deleted\n'
+    )
+    plans_now(fakes, a_plan(), apply_exit=3, err=refusal)
+
+    run_example("apply.yml", "apply", {"github.event_name": "push"})
+
+    [comment] = pr_comments(fakes)
+    assert f"must add the label `{DELETE_LABEL}`" in comment
+    assert f"must add the label `{LOWER_LABEL}`" in comment
     assert GROUPS_LABEL not in comment
-    assert "refusing to remove access" in comment
 
 
 @pytest.mark.parametrize("permission", ["write", "maintain", "admin"])
 def test_a_label_set_with_write_access_passes_the_intent(
     fakes: Fakes, run_example: RunJob, permission: str
 ) -> None:
-    merged(fakes, a_plan(), labels=(DELETE_LABEL, GROUPS_LABEL))
-    label_added_by(fakes, DELETE_LABEL, "maintainer", permission)
-    label_added_by(fakes, GROUPS_LABEL, "maintainer", permission)
+    merged(fakes, a_plan(), labels=(DELETE_LABEL, LOWER_LABEL, GROUPS_LABEL))
+    for label in (DELETE_LABEL, LOWER_LABEL, GROUPS_LABEL):
+        label_added_by(fakes, label, "maintainer", permission)
     plans_now(fakes, a_plan())
 
     job = run_example("apply.yml", "apply", {"github.event_name": "push"})
 
     assert job.conclusion == "success", job.log
     [argv] = apply_calls(fakes)
-    assert "--allow-delete" in argv and "--allow-add-groups" in argv
+    assert {
+        "--allow-remove-staff",
+        "--allow-lower-access",
+        "--allow-add-groups",
+    } <= set(argv)
+    assert "--allow-delete" not in argv
 
 
 @pytest.mark.parametrize("permission", ["read", "triage", "none"])
@@ -216,7 +244,7 @@ def test_a_label_set_without_write_access_is_ignored(
     job = run_example("apply.yml", "apply", {"github.event_name": "push"})
 
     [argv] = apply_calls(fakes)
-    assert "--allow-delete" not in argv
+    assert "--allow-remove-staff" not in argv
     assert f"label {DELETE_LABEL} ignored: mallory" in job.log
 
 
@@ -225,7 +253,7 @@ def test_the_pull_request_text_never_grants_an_intent(
 ) -> None:
     merged(fakes, a_plan())
     pulls = fakes.github()["pulls"]
-    pulls[0] |= {"title": f"please {DELETE_LABEL}", "body": "--allow-delete"}
+    pulls[0] |= {"title": f"please {DELETE_LABEL}", "body": "--allow-remove-staff"}
     fakes.update_github(pulls=pulls)
     plans_now(fakes, a_plan())
 
@@ -236,7 +264,7 @@ def test_the_pull_request_text_never_grants_an_intent(
     )
 
     [argv] = apply_calls(fakes)
-    assert "--allow-delete" not in argv
+    assert not any(arg.startswith("--allow-") for arg in argv)
 
 
 def test_a_commit_without_a_merged_pull_request_applies_nothing(
@@ -268,11 +296,12 @@ def test_a_pull_request_without_a_successful_plan_applies_nothing(
     assert "no successful plan run for the last commit 0123456" in comment
 
 
-def dispatch(run_id: str, allow_delete: str = "false") -> dict[str, str]:
+def dispatch(run_id: str, allow_remove_staff: str = "false") -> dict[str, str]:
     return {
         "github.event_name": "workflow_dispatch",
         "inputs.plan_run": run_id,
-        "inputs.allow_delete": allow_delete,
+        "inputs.allow_lower_access": "false",
+        "inputs.allow_remove_staff": allow_remove_staff,
         "inputs.allow_add_groups": "false",
     }
 
@@ -293,7 +322,7 @@ def test_a_dispatched_apply_takes_a_reviewed_plan_run_of_main(
 
     assert job.conclusion == "success", job.log
     [argv] = apply_calls(fakes)
-    assert "--allow-delete" in argv
+    assert "--allow-remove-staff" in argv and "--allow-lower-access" not in argv
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,8 @@ def test_no_changes_and_changes_pending_pass(
     assert comment["body"].startswith(MARKER + "\n" + PLAN_MD)
     assert RUN_URL in comment["body"]
     assert "commit 0123456" in comment["body"]
-    assert "`psconfig:allow-delete`" in comment["body"]
+    assert "`psconfig:allow-lower-access`" in comment["body"]
+    assert "`psconfig:allow-remove-staff`" in comment["body"]
     assert PLAN_MD in job.summary
 
 

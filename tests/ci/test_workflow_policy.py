@@ -182,9 +182,9 @@ def test_intents_come_from_labels_never_from_the_pull_request_text() -> None:
     for untrusted in ("pull_request.title", "pull_request.body", "head_commit"):
         assert untrusted not in text
     [apply] = [s for s in steps(workflow("apply.yml")) if s.get("id") == "apply"]
-    assert apply["with"]["allow-delete"] == (
-        "${{ steps.reviewed.outputs.allow-delete }}"
-    )
+    for intent in ("allow-lower-access", "allow-remove-staff"):
+        assert apply["with"][intent] == f"${{{{ steps.reviewed.outputs.{intent} }}}}"
+    assert "allow-delete" not in apply["with"]
     assert apply["with"]["allow-add-groups"] == (
         "${{ steps.reviewed.outputs.allow-add-groups }}"
     )
@@ -272,7 +272,8 @@ def test_every_secret_used_is_documented_for_districts() -> None:
         "powerschool-production",
         "powerschool-read",
         "psconfig-drift",
-        "psconfig:allow-delete",
+        "psconfig:allow-lower-access",
+        "psconfig:allow-remove-staff",
         "psconfig:allow-add-groups",
         "psconfig-live-snapshot",
         "psconfig-plan",

@@ -26,7 +26,7 @@ from tests.ci import gha
 from tests.ci.conftest import CONTEXT, REPO_ROOT, Fakes, RunJob
 
 LABEL = "psconfig-drift"
-DELETE_LABEL = "psconfig:allow-delete"
+DELETE_LABEL = "psconfig:allow-remove-staff"
 MERGE = CONTEXT["github.sha"]
 HEAD = CONTEXT["github.event.pull_request.head.sha"]
 REMOVAL = """\

@@ -46,10 +46,35 @@ def test_doctor_all_green_on_a_sim(cli: CliRunner, flavor: Flavor) -> None:
     result = cli.invoke(app, ["doctor", "--server", f"sim://doc?flavor={flavor}"])
     assert result.exit_code == 0, result.output
     assert "Access Level" in result.stdout and "skipped" in result.stdout
-    assert result.stdout.rstrip().endswith(
+    assert result.stdout.splitlines()[0] == (
         f"doctor: all checks passed (flavor {flavor}, PowerSchool "
         + ("23.10.0.2)" if flavor == "legacy" else "25.3.0.1)")
     )
+
+
+def test_doctor_problems_only_lists_just_the_problems(cli: CliRunner) -> None:
+    full = cli.invoke(app, ["doctor", "--server", "sim://doc"])
+    result = cli.invoke(app, ["doctor", "--server", "sim://doc", "--problems-only"])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("doctor: all checks passed")
+    assert first == full.stdout.splitlines()[0]
+    assert "Access Level" in full.stdout and "Access Level" not in result.stdout
+    assert result.stdout.splitlines()[1:] == ["no check failed or warned"]
+
+
+def test_doctor_problems_only_keeps_the_failed_check(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PS_ADMIN_USER", "admin")
+    monkeypatch.setenv("PS_ADMIN_PASSWORD", "x")
+    with stamina.set_testing(True, attempts=2):  # no real backoff waits
+        result = cli.invoke(
+            app, ["doctor", "--server", "http://127.0.0.1:9", "--problems-only"]
+        )
+    assert result.exit_code == 1
+    assert result.stdout.startswith("doctor: 1 of 1 checks failed")
+    assert "reachability" in result.stdout and "cannot reach" in result.stdout
 
 
 def test_doctor_capture_and_insecure_warning(cli: CliRunner, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from psconfig.engine.applying.plan_and_apply import (
     plan_spec,
 )
 from psconfig.engine.planning.plan import Plan
+from psconfig.engine.planning.safety import Intents
 from psconfig.errors import (
     ApplyError,
     DriverError,
@@ -122,7 +123,9 @@ async def test_refused_delete_falls_back_to_deactivate() -> None:
         update={"staff": {**driver.state.staff, "99999": clever_staff()}}
     )
     spec = FakeSpec(Desired(absent_staff=frozenset({"99999"})))
-    options = ApplyOptions(review=approve, allow_delete=True)
+    options = ApplyOptions(
+        review=approve, intents=Intents(lower_access=True, remove_staff=True)
+    )
     result = await apply_spec(spec, driver, options)
     (outcome,) = result.outcomes
     assert outcome.outcome == "applied"
@@ -144,7 +147,13 @@ async def test_delete_and_deactivate_both_refused_is_a_failure() -> None:
     )
     spec = FakeSpec(Desired(absent_staff=frozenset({"99999"})))
     with pytest.raises(ApplyError, match="deactivating failed too"):
-        await apply_spec(spec, driver, ApplyOptions(review=approve, allow_delete=True))
+        await apply_spec(
+            spec,
+            driver,
+            ApplyOptions(
+                review=approve, intents=Intents(lower_access=True, remove_staff=True)
+            ),
+        )
 
 
 @pytest.mark.anyio

@@ -216,21 +216,66 @@ def test_lock_held_by_another_apply_refuses() -> None:
     assert record["target"]["url"] == "sim://demo"
 
 
-def test_removal_needs_allow_delete() -> None:
+def test_removal_needs_allow_remove_staff() -> None:
     converge()
     Path("removal.yaml").write_text(REMOVAL_SPEC)
     refused = run("apply", "removal.yaml", "--auto-approve")
     assert refused.exit_code == 3, refused.output
-    assert "without --allow-delete" in refused.stderr
-    done = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    assert "refusing to remove staff without --allow-remove-staff" in refused.stderr
+    lowering = run("apply", "removal.yaml", "--auto-approve", "--allow-lower-access")
+    assert lowering.exit_code == 3, lowering.output
+    done = run("apply", "removal.yaml", "--auto-approve", "--allow-remove-staff")
     assert done.exit_code == 0, done.output
     assert "Apply complete: 0 created, 0 changed, 1 removed." in done.stdout
     assert run("plan", "removal.yaml").exit_code == 0
 
 
+def test_allow_delete_still_grants_both_intents_with_a_warning() -> None:
+    converge()
+    Path("removal.yaml").write_text(REMOVAL_SPEC)
+    done = run(
+        "apply",
+        "removal.yaml",
+        "--auto-approve",
+        "--allow-delete",
+        "--audit-log",
+        "audit.jsonl",
+    )
+    assert done.exit_code == 0, done.output
+    assert "warning: --allow-delete is deprecated" in done.stderr
+    assert "--allow-lower-access and --allow-remove-staff" in done.stderr
+    records = [
+        json.loads(line) for line in Path("audit.jsonl").read_text().splitlines()
+    ]
+    assert {tuple(r["intents"]) for r in records} == {
+        ("--allow-lower-access", "--allow-remove-staff")
+    }
+
+
+def test_the_audit_record_names_the_intents_granted_and_the_refusal() -> None:
+    converge()
+    Path("removal.yaml").write_text(REMOVAL_SPEC)
+    args = ("apply", "removal.yaml", "--auto-approve", "--audit-log", "audit.jsonl")
+    refused = run(*args, "--allow-lower-access")
+    assert refused.exit_code == 3, refused.output
+    assert "deprecated" not in refused.stderr
+    (record,) = [
+        json.loads(line) for line in Path("audit.jsonl").read_text().splitlines()
+    ]
+    assert record["event"] == "refused"
+    assert record["intents"] == ["--allow-lower-access"]
+    assert "without --allow-remove-staff" in record["error"]
+
+
 def test_own_account_is_refused() -> None:
     Path("self.yaml").write_text(SELF_SPEC)
-    result = run("apply", "self.yaml", "--auto-approve", "--allow-delete")
+    result = run(
+        "apply",
+        "self.yaml",
+        "--auto-approve",
+        "--allow-lower-access",
+        "--allow-remove-staff",
+    )
     assert result.exit_code == 3, result.output
     assert 'staff["1"] is the account psconfig is signed in as (admin)' in result.stderr
 
@@ -344,7 +389,7 @@ def test_staff_with_history_is_deactivated_instead_and_then_converged() -> None:
     ]
     save_state(state.model_copy(update={"staff": staff}), state_file)
     Path("removal.yaml").write_text(REMOVAL_SPEC)
-    done = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    done = run("apply", "removal.yaml", "--auto-approve", "--allow-remove-staff")
     assert done.exit_code == 0, done.output
     assert "refused the delete" in done.stdout
     assert "deactivated instead" in done.stdout
@@ -393,7 +438,7 @@ def test_access_granted_by_hand_to_an_unlisted_group_is_drift_and_reset() -> Non
     refused = run("apply", "demo.yaml", "--auto-approve")
     assert refused.exit_code == 3, refused.output
     assert "lowers group 7" in refused.stderr
-    done = run("apply", "demo.yaml", "--auto-approve", "--allow-delete")
+    done = run("apply", "demo.yaml", "--auto-approve", "--allow-lower-access")
     assert done.exit_code == 0, done.output
     assert run("drift", "demo.yaml").exit_code == 0
 
@@ -407,7 +452,7 @@ def test_an_unwritable_audit_log_does_not_turn_a_refusal_into_an_error() -> None
     )
     assert refused.exit_code == 3, refused.output
     lines = refused.stderr.splitlines()
-    assert any("without --allow-delete" in line for line in lines)
+    assert any("without --allow-remove-staff" in line for line in lines)
     assert any(
         line.startswith("warning: cannot write the audit log file/audit.jsonl")
         for line in lines

@@ -20,6 +20,7 @@ from psconfig.engine.planning.plan import (
     plan_from_json,
     plan_to_json,
 )
+from psconfig.engine.planning.safety import Intents
 from psconfig.errors import StalePlanError, UnsafeChangeError
 from psconfig.model import Desired, Group, ServerInfo
 from tests.engine.builders import FakeSpec, clever_desired
@@ -98,7 +99,7 @@ async def test_exactly_two_added_groups_need_the_flag() -> None:
     with pytest.raises(UnsafeChangeError, match="without --allow-add-groups"):
         await apply_spec(_groups(15), driver, ApplyOptions(review=approve))
     assert driver.writes == []
-    flagged = ApplyOptions(review=approve, allow_add_groups=True)
+    flagged = ApplyOptions(review=approve, intents=Intents(add_groups=True))
     await apply_spec(_groups(15), driver, flagged)
     assert sorted(driver.state.groups)[-2:] == [14, 15]
 

@@ -1,4 +1,5 @@
-"""Safety: --allow-delete gate and psconfig's refusal to touch its own access."""
+"""Safety: the intent gates (--allow-lower-access, --allow-remove-staff,
+--allow-add-groups) and psconfig's refusal to touch its own access."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import pytest
 
 from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec, plan_spec
 from psconfig.engine.planning.plan import Plan
+from psconfig.engine.planning.safety import Intents
 from psconfig.errors import UnsafeChangeError
 from psconfig.model import AdminAccess, Desired, Group, Role, Staff
 from tests.engine.builders import DDE_HOME, FakeSpec, clever_staff
 from tests.engine.fakes import ADMIN, FakeDriver
+
+ALL = Intents(lower_access=True, remove_staff=True, add_groups=True)
 
 
 def approve(plan: Plan) -> bool:
@@ -24,41 +28,51 @@ def with_sync_staff(driver: FakeDriver) -> FakeDriver:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("removal", ["delete", "deactivate"])
-async def test_removal_needs_allow_delete(removal: str) -> None:
+async def test_removing_staff_needs_allow_remove_staff(removal: str) -> None:
     driver = with_sync_staff(FakeDriver())
     spec = FakeSpec(
         Desired.model_validate({"absent_staff": ["99999"], "removal": removal})
     )
-    with pytest.raises(UnsafeChangeError, match="without --allow-delete") as caught:
+    with pytest.raises(
+        UnsafeChangeError, match="without --allow-remove-staff"
+    ) as caught:
         await apply_spec(spec, driver, ApplyOptions(review=approve))
     assert 'staff["99999"]' in str(caught.value)
     assert driver.writes == []
     plan = await plan_spec(spec, driver)
-    assert any("apply needs --allow-delete" in note for note in plan.notes)
-    await apply_spec(spec, driver, ApplyOptions(review=approve, allow_delete=True))
+    assert any("apply needs --allow-remove-staff" in note for note in plan.notes)
+    lowering = ApplyOptions(review=approve, intents=Intents(lower_access=True))
+    with pytest.raises(UnsafeChangeError, match="without --allow-remove-staff"):
+        await apply_spec(spec, driver, lowering)
+    removing = ApplyOptions(review=approve, intents=Intents(remove_staff=True))
+    await apply_spec(spec, driver, removing)
     assert driver.writes
 
 
 @pytest.mark.anyio
-async def test_lowering_a_page_level_needs_allow_delete() -> None:
+async def test_lowering_a_page_level_needs_allow_lower_access() -> None:
     driver = FakeDriver()
     driver.state = driver.state.model_copy(
         update={"page_permissions": {DDE_HOME: {12: "full"}}}
     )
     spec = FakeSpec(Desired(page_permissions={DDE_HOME: {12: "view_only"}}))
-    with pytest.raises(UnsafeChangeError, match="lowers group 12"):
+    with pytest.raises(UnsafeChangeError, match="lowers group 12") as caught:
         await apply_spec(spec, driver, ApplyOptions(review=approve))
+    assert "refusing to lower access without --allow-lower-access" in str(caught.value)
+    removing = ApplyOptions(review=approve, intents=Intents(remove_staff=True))
+    with pytest.raises(UnsafeChangeError, match="without --allow-lower-access"):
+        await apply_spec(spec, driver, removing)
     result = await apply_spec(
-        spec, driver, ApplyOptions(review=approve, allow_delete=True)
+        spec, driver, ApplyOptions(review=approve, intents=Intents(lower_access=True))
     )
     assert result.outcomes
 
 
 @pytest.mark.anyio
-async def test_own_account_is_refused_even_with_allow_delete() -> None:
+async def test_own_account_is_refused_even_with_every_intent() -> None:
     driver = FakeDriver()
     spec = FakeSpec(Desired(staff={"1": Staff(id="1", title="Boss")}))
-    options = ApplyOptions(review=approve, allow_delete=True)
+    options = ApplyOptions(review=approve, intents=ALL)
     with pytest.raises(UnsafeChangeError, match="signed in as"):
         await apply_spec(spec, driver, options)
     assert driver.writes == []
@@ -97,7 +111,7 @@ async def test_groups_the_account_depends_on_are_refused(desired: Desired) -> No
     driver.state = driver.state.model_copy(
         update={"staff": {**driver.state.staff, "1": admin}}
     )
-    options = ApplyOptions(review=approve, allow_delete=True)
+    options = ApplyOptions(review=approve, intents=ALL)
     with pytest.raises(UnsafeChangeError, match="depends on"):
         await apply_spec(FakeSpec(desired), driver, options)
     assert driver.writes == []
@@ -121,7 +135,7 @@ async def test_unrelated_group_is_allowed() -> None:
 
 
 @pytest.mark.anyio
-async def test_resetting_an_unlisted_override_needs_allow_delete() -> None:
+async def test_resetting_an_unlisted_override_needs_allow_lower_access() -> None:
     driver = FakeDriver()
     driver.state = driver.state.model_copy(
         update={"page_permissions": {DDE_HOME: {7: "full", 12: "full"}}}
@@ -130,7 +144,7 @@ async def test_resetting_an_unlisted_override_needs_allow_delete() -> None:
     with pytest.raises(UnsafeChangeError, match="lowers group 7"):
         await apply_spec(spec, driver, ApplyOptions(review=approve))
     assert driver.writes == []
-    options = ApplyOptions(review=approve, allow_delete=True)
+    options = ApplyOptions(review=approve, intents=ALL)
     await apply_spec(spec, driver, options)
     assert driver.state.page_permissions[DDE_HOME] == {12: "full"}
     assert not (await plan_spec(spec, driver)).has_changes
@@ -156,7 +170,7 @@ async def test_a_group_that_adds_many_groups_needs_allow_add_groups() -> None:
         await apply_spec(spec, driver, ApplyOptions(review=approve))
     assert "group.400 adds 387 groups, 14 to 400" in str(err.value)
     assert driver.writes == []
-    options = ApplyOptions(review=approve, allow_add_groups=True)
+    options = ApplyOptions(review=approve, intents=Intents(add_groups=True))
     await apply_spec(spec, driver, options)
     assert len(driver.state.groups) == 400
 

@@ -113,7 +113,7 @@ def test_apply_aggregates_refusals_and_errors() -> None:
         "applied",
         "refused",
     ]
-    assert "without --allow-delete" in refused.stderr
+    assert "without --allow-remove-staff" in refused.stderr
     # Each district's output is one block, headed by its name.
     assert "==> d02: specs/all/d02.yaml <==" in refused.stdout
     assert "Apply complete: 1 created, 3 changed, 0 removed." in refused.stdout

@@ -1,4 +1,4 @@
-"""The README's init example, run as written."""
+"""The init example of docs/operator.md, run as written."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.init.test_init import run
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "operator.md"
 
 
 def example(heading: str, language: str) -> str:

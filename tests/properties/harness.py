@@ -28,6 +28,7 @@ from psconfig.engine.applying.plan_and_apply import (
     plan_spec,
 )
 from psconfig.engine.planning.plan import Plan
+from psconfig.engine.planning.safety import NO_INTENTS, Intents
 from psconfig.model import Frozen
 from psconfig.sim import (
     DEMO_ADMIN_PASSWORD,
@@ -170,19 +171,16 @@ async def apply_district(
     *,
     retry: RetryPolicy = FAST,
     timeout: float = 30.0,
-    allow_delete: bool = False,
-    allow_add_groups: bool = False,
+    intents: Intents = NO_INTENTS,
     password: str = DEMO_ADMIN_PASSWORD,
 ) -> ApplyResult:
     """Sign in to ``target`` and apply the district's spec (approved, no audit).
 
-    ``allow_delete`` and ``allow_add_groups`` are apply's two intent flags;
+    ``intents`` are apply's intent flags;
     ``password`` is the administrator's (the simulator's demo one by default).
     """
     spec = load_spec(district.spec_path)
-    options = ApplyOptions(
-        review=_approve, allow_delete=allow_delete, allow_add_groups=allow_add_groups
-    )
+    options = ApplyOptions(review=_approve, intents=intents)
     portal = _portal(target, spec.name, retry=retry, timeout=timeout, password=password)
     async with portal as driver:
         return await apply_spec(spec, driver, options)

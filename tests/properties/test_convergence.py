@@ -4,10 +4,10 @@ For any generated live PowerSchool (``live.live_states``) and any preset spec
 (``live.spec_params``), through the real driver and engine:
 
 0. plan changes nothing (its toggle read bracket ends where it began), and apply
-   (given both intent flags, ``--allow-delete`` and ``--allow-add-groups``)
-   performs exactly the changes plan showed, or, when the DDE pages give the
-   administrator's own group an override the spec would reset, refuses and
-   writes nothing (psconfig never changes its own footing);
+   (given every intent flag: ``--allow-lower-access``, ``--allow-remove-staff``,
+   ``--allow-add-groups``) performs exactly the changes plan showed, or, when the
+   DDE pages give the administrator's own group an override the spec would reset,
+   refuses and writes nothing (psconfig never changes its own footing);
 1. apply converges: the plan right after the first apply is empty;
 2. apply is idempotent: a second apply plans nothing and posts nothing but its
    sign-in and, when the toggle is off, the driver's documented read bracket (the
@@ -33,6 +33,7 @@ import pytest
 from hypothesis import given, settings
 
 from psconfig.engine.planning.plan import Plan
+from psconfig.engine.planning.safety import Intents
 from psconfig.errors import UnsafeChangeError
 from psconfig.model import Flavor
 from psconfig.sim import SimState, create_app, seed_state
@@ -75,12 +76,16 @@ async def converge(district: District, start: SimState) -> None:
     if touches_own_footing(start):
         with pytest.raises(UnsafeChangeError, match="depends on"):
             await apply_district(
-                district, app, allow_delete=True, allow_add_groups=True
+                district,
+                app,
+                intents=Intents(lower_access=True, remove_staff=True, add_groups=True),
             )
         assert normalized(app.state) == normalized(start), "a refusal wrote"
         return
     applied = await apply_district(
-        district, app, allow_delete=True, allow_add_groups=True
+        district,
+        app,
+        intents=Intents(lower_access=True, remove_staff=True, add_groups=True),
     )
     assert change_list(applied.plan) == change_list(planned)
     after_first = app.state

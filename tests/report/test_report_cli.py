@@ -185,8 +185,9 @@ def test_template_and_input_mistakes_are_one_error_line(
         assert "Traceback" not in result.output
 
 
-def test_the_readme_template_example_works(evidence: Evidence, tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_the_docs_template_example_works(evidence: Evidence, tmp_path: Path) -> None:
+    doc_page = Path(__file__).resolve().parents[2] / "docs" / "operator.md"
+    readme = doc_page.read_text()
     block = readme.split("```jinja\n", 1)[1].split("```", 1)[0]
     (tmp_path / "report.html.j2").write_text(block)
     doc = page(str(evidence.plan), "--template", str(tmp_path))

@@ -214,8 +214,9 @@ def test_sim_never_imports_the_driver() -> None:
                 assert module.name == "serve.py"
 
 
-def test_every_state_key_is_documented_in_the_readme() -> None:
-    readme = (Path(psconfig.sim.__file__).parents[2] / "README.md").read_text()
+def test_every_state_key_is_documented_in_the_simulator_page() -> None:
+    page = Path(psconfig.sim.__file__).parents[2] / "docs" / "simulator.md"
+    readme = page.read_text()
     section = readme.split("<!-- BEGIN:sim -->")[1].split("<!-- END:sim -->")[0]
     models: list[type[state_models.SimModel]] = [
         SimState,

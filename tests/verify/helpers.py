@@ -63,7 +63,9 @@ def run(*args: str) -> Result:
 
 def converge(path: str = "demo.yaml") -> None:
     """Apply ``path`` so PowerSchool matches it."""
-    applied = run("apply", path, "--auto-approve", "--allow-delete")
+    applied = run(
+        "apply", path, "--auto-approve", "--allow-lower-access", "--allow-remove-staff"
+    )
     assert applied.exit_code == 0, applied.output
 
 

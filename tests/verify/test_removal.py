@@ -69,7 +69,13 @@ def test_deleted_account_cannot_sign_in() -> None:
     removal()
     refused = run("apply", "removal.yaml", "--auto-approve")
     assert refused.exit_code == 3, refused.output
-    applied = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    applied = run(
+        "apply",
+        "removal.yaml",
+        "--auto-approve",
+        "--allow-remove-staff",
+        "--allow-lower-access",
+    )
     assert applied.exit_code == 0, applied.output
     assert sim_state().staff_by_login("cleversync") is None
 
@@ -97,7 +103,13 @@ def test_staff_with_history_is_deactivated_and_still_cannot_sign_in() -> None:
     converge()
     edit_state(lambda s: setattr(sync_staff(s), "has_history", True))
     removal()
-    applied = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    applied = run(
+        "apply",
+        "removal.yaml",
+        "--auto-approve",
+        "--allow-remove-staff",
+        "--allow-lower-access",
+    )
     assert applied.exit_code == 0, applied.output
     assert "refused the delete" in applied.stdout
     assert "deactivated instead" in applied.stdout
@@ -113,7 +125,13 @@ def test_staff_with_history_is_deactivated_and_still_cannot_sign_in() -> None:
     )
     outcome, observed = results["sign-in"]
     assert outcome == "pass" and observed.startswith("refused: ")
-    again = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    again = run(
+        "apply",
+        "removal.yaml",
+        "--auto-approve",
+        "--allow-remove-staff",
+        "--allow-lower-access",
+    )
     assert again.exit_code == 0 and "No changes." in again.stdout
 
 
@@ -121,7 +139,13 @@ def test_removal_can_reset_the_group_and_page_permissions() -> None:
     spec()
     converge()
     removal(RESET)
-    applied = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    applied = run(
+        "apply",
+        "removal.yaml",
+        "--auto-approve",
+        "--allow-remove-staff",
+        "--allow-lower-access",
+    )
     assert applied.exit_code == 0, applied.output
     state = sim_state()
     group = state.group(12)
@@ -130,7 +154,13 @@ def test_removal_can_reset_the_group_and_page_permissions() -> None:
     assert state.page_toggle is False
     assert state.staff_by_login("cleversync") is None
     assert removed_results()[0] == 0
-    again = run("apply", "removal.yaml", "--auto-approve", "--allow-delete")
+    again = run(
+        "apply",
+        "removal.yaml",
+        "--auto-approve",
+        "--allow-remove-staff",
+        "--allow-lower-access",
+    )
     assert again.exit_code == 0 and "No changes." in again.stdout
 
 
@@ -143,7 +173,9 @@ def test_the_shipped_removal_example_removes_the_account(
     spec()
     converge()
     args = (str(example), "--server", "sim://demo")
-    applied = run("apply", *args, "--auto-approve", "--allow-delete")
+    applied = run(
+        "apply", *args, "--auto-approve", "--allow-remove-staff", "--allow-lower-access"
+    )
     assert applied.exit_code == 0, applied.output
     verified = run("verify", *args, *OLD_CREDENTIALS)
     assert verified.exit_code == 0, verified.output

@@ -5,7 +5,8 @@ Every apply appends a ``start`` record, one ``change`` record per change (outcom
 record; an apply refused (for safety, a stale plan, a held lock) or declined by the
 operator appends a ``refused`` record instead. Each record carries the time (UTC,
 ISO 8601), the target, the spec digest and the operator (OS user and the signed-in
-PowerSchool username; empty when refused before signing in). Records are built from
+PowerSchool username; empty when refused before signing in) and the intents the
+operator granted (``--allow-lower-access`` and the like). Records are built from
 plan values only, and plans hold no secret, so neither does the log.
 
 Each record is one ``write`` of one line to a file opened for appending, so a crash
@@ -15,7 +16,7 @@ mid-apply leaves every record written so far intact.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class AuditLog:
         target: Target,
         spec: SpecRef,
         os_user: str,
+        intents: Sequence[str] = (),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.path = path
@@ -57,6 +59,7 @@ class AuditLog:
             },
             "spec": {"path": spec.path, "name": spec.name, "digest": spec.digest},
             "operator": {"os_user": os_user, "username": target.username},
+            "intents": list(intents),
         }
 
     def start(self, plan: Plan) -> None:

@@ -188,15 +188,14 @@ class ApplyOptions:
 
     ``review`` may also raise ``RefusedError`` (no operator to ask): the refusal is
     audited like any other; a ``KeyboardInterrupt`` from it (Ctrl-C at the
-    question) is audited as a refusal and propagates. ``allow_delete`` and
-    ``allow_add_groups`` are the intents ``safety.check`` asks for. ``shield`` is
+    question) is audited as a refusal and propagates. ``intents`` are what
+    ``safety.check`` asks for (and what the audit records). ``shield`` is
     held while an interrupted apply turns the page-permission toggle back off (see
     ``apply_changes``).
     """
 
     review: Callable[[Plan], bool]
-    allow_delete: bool = False
-    allow_add_groups: bool = False
+    intents: safety.Intents = safety.NO_INTENTS
     saved: Plan | None = None
     audit_path: Path | None = None
     os_user: str = "unknown"
@@ -269,12 +268,11 @@ async def _checked_plan(
     plan = _with_secrets(spec, computed)
     safety.check(
         plan,
-        allow_delete=options.allow_delete,
+        intents=options.intents,
         username=driver.info.username,
         account=computed.account,
         looked_up=computed.looked_up,
         group_count=computed.group_count,
-        allow_add_groups=options.allow_add_groups,
     )
     return plan
 
@@ -301,7 +299,11 @@ def _audit(options: ApplyOptions, target: Target, spec: SpecRef) -> AuditLog | N
     if options.audit_path is None:
         return None
     return AuditLog(
-        options.audit_path, target=target, spec=spec, os_user=options.os_user
+        options.audit_path,
+        target=target,
+        spec=spec,
+        os_user=options.os_user,
+        intents=options.intents.flags(),
     )
 
 

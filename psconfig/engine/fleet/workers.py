@@ -9,7 +9,7 @@ as a single process does) and returns one ``FleetResult`` with the districts in
 the order given. Content and exit code are those of a one-process run.
 
 Districts naming the same server never hold sessions at once, across processes
-too: each district holds its server's lock file (``psconfig.engine.lock``) in a
+too: each district holds its server's lock file (``psconfig.engine.applying.lock``) in a
 directory private to the run while it talks to the server. A worker that dies
 leaves its unfinished districts as ``error`` results saying so.
 

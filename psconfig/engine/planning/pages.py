@@ -5,7 +5,7 @@ and every other group is expected at ``group_default``. So a group the spec does
 not name but that has an override on the page (someone granted it access by hand)
 is part of the change: apply resets it to ``group_default``. Its severity is judged
 like any level change (``group_default`` counting as the group's access level);
-lowering it needs ``--allow-delete`` like any other lowering. In a drift report an
+lowering it needs ``--allow-lower-access`` like any other lowering. In a drift report an
 override the spec does not name is an escalation (CRITICAL) unless it is ``none``:
 the spec grants that group nothing on the page.
 

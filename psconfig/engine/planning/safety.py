@@ -2,8 +2,10 @@
 
 Three kinds of refusal (``UnsafeChangeError``, exit 3):
 
-- Removals need explicit intent: deleting or deactivating a staff member, or
-  lowering any page level, is refused without ``--allow-delete``.
+- Taking access away needs explicit intent, one per kind: lowering a group's
+  page level (an override someone granted by hand, reset to the spec's level) is
+  refused without ``--allow-lower-access``; deleting or deactivating a staff
+  member without ``--allow-remove-staff``.
 - Adding groups needs explicit intent: creating group N makes PowerSchool add
   every group up to N, and groups cannot be deleted, so a create that adds more
   than one group (or an unknown number) is refused without ``--allow-add-groups``.
@@ -16,23 +18,63 @@ Three kinds of refusal (``UnsafeChangeError``, exit 3):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from psconfig.engine.planning.groups import added_groups
 from psconfig.engine.planning.plan import Change, Plan
 from psconfig.errors import UnsafeChangeError
 from psconfig.model import DeactivateStaff, DeleteStaff, EnsureGroup, Staff, State
 
+LOWER_ACCESS = "--allow-lower-access"
+REMOVE_STAFF = "--allow-remove-staff"
+ADD_GROUPS = "--allow-add-groups"
 
-def removals(plan: Plan) -> list[str]:
-    """What in ``plan`` needs ``--allow-delete``, one phrase per change."""
+
+@dataclass(frozen=True)
+class Intents:
+    """What the operator allowed an apply to do beyond granting what the spec says.
+
+    ``lower_access``: lower a group's page level back to the spec.
+    ``remove_staff``: delete or deactivate staff (``ensure: absent``).
+    ``add_groups``: create a group whose number makes PowerSchool add several.
+    """
+
+    lower_access: bool = False
+    remove_staff: bool = False
+    add_groups: bool = False
+
+    def flags(self) -> list[str]:
+        """The granted intents as their flags, for the audit record."""
+        granted = (
+            (self.lower_access, LOWER_ACCESS),
+            (self.remove_staff, REMOVE_STAFF),
+            (self.add_groups, ADD_GROUPS),
+        )
+        return [flag for allowed, flag in granted if allowed]
+
+
+NO_INTENTS = Intents()
+"""Nothing beyond what the spec grants (the default)."""
+
+
+def lowerings(plan: Plan) -> list[str]:
+    """What in ``plan`` needs ``--allow-lower-access``, one phrase per change."""
     out = []
     for change in plan.changes:
-        if isinstance(change.op, DeleteStaff | DeactivateStaff):
-            out.append(f"{change.address} would be {_removal_word(change)}")
-        elif change.kind == "page_permissions":
+        if change.kind == "page_permissions":
             lowered = [f.path for f in change.findings if f.effect == "reduction"]
             if lowered:
                 out.append(f"{change.address} lowers {', '.join(lowered)}")
     return out
+
+
+def staff_removals(plan: Plan) -> list[str]:
+    """What in ``plan`` needs ``--allow-remove-staff``, one phrase per change."""
+    return [
+        f"{change.address} would be {_removal_word(change)}"
+        for change in plan.changes
+        if isinstance(change.op, DeleteStaff | DeactivateStaff)
+    ]
 
 
 def group_additions(plan: Plan, group_count: int | None) -> list[str]:
@@ -141,16 +183,17 @@ _GROUPS_CANNOT_BE_DELETED = "PowerSchool cannot delete a group"
 def check(
     plan: Plan,
     *,
-    allow_delete: bool,
+    intents: Intents,
     username: str,
     account: Staff | None,
     looked_up: bool,
     group_count: int | None = None,
-    allow_add_groups: bool = False,
 ) -> None:
     """Raise ``UnsafeChangeError`` naming every refused change; else return.
 
-    ``account`` is the signed-in staff member when ``looked_up`` (see
+    Every intent the plan needs but ``intents`` lacks is named in the one message,
+    so one refusal tells the operator (or a workflow reading it) all they must
+    allow. ``account`` is the signed-in staff member when ``looked_up`` (see
     ``signed_in_staff``); ``group_count`` how many groups PowerSchool has.
     """
     own = own_account_problems(
@@ -160,17 +203,36 @@ def check(
         raise UnsafeChangeError(
             "refusing to change psconfig's own access: " + "; ".join(own)
         )
-    needing = removals(plan)
-    if needing and not allow_delete:
-        raise UnsafeChangeError(
-            "refusing to remove access without --allow-delete: " + "; ".join(needing)
-        )
-    adding = group_additions(plan, group_count)
-    if adding and not allow_add_groups:
-        raise UnsafeChangeError(
-            "refusing to add more than one group without --allow-add-groups "
-            f"({_GROUPS_CANNOT_BE_DELETED}): " + "; ".join(adding)
-        )
+    refused = [
+        f"refusing to {what} without {flag}{why}: " + "; ".join(needing)
+        for what, flag, why, needing in _needs(plan, group_count, intents)
+    ]
+    if refused:
+        raise UnsafeChangeError(" | ".join(refused))
+
+
+def _needs(
+    plan: Plan, group_count: int | None, intents: Intents | None
+) -> list[tuple[str, str, str, list[str]]]:
+    """(what, flag, why, changes) for each intent the plan needs and lacks."""
+    granted = intents or Intents()
+    why = f" ({_GROUPS_CANNOT_BE_DELETED})"
+    candidates = (
+        ("lower access", LOWER_ACCESS, "", granted.lower_access, lowerings(plan)),
+        ("remove staff", REMOVE_STAFF, "", granted.remove_staff, staff_removals(plan)),
+        (
+            "add more than one group",
+            ADD_GROUPS,
+            why,
+            granted.add_groups,
+            group_additions(plan, group_count),
+        ),
+    )
+    return [
+        (what, flag, reason, needing)
+        for what, flag, reason, allowed, needing in candidates
+        if needing and not allowed
+    ]
 
 
 def plan_notes(
@@ -192,13 +254,8 @@ def plan_notes(
             plan, username=username, account=account, looked_up=looked_up
         )
     ]
-    needing = removals(plan)
-    if needing:
-        notes.append("apply needs --allow-delete: " + "; ".join(needing))
-    adding = group_additions(plan, group_count)
-    if adding:
-        notes.append(
-            f"apply needs --allow-add-groups ({_GROUPS_CANNOT_BE_DELETED}): "
-            + "; ".join(adding)
-        )
+    notes.extend(
+        f"apply needs {flag}{why}: " + "; ".join(needing)
+        for _what, flag, why, needing in _needs(plan, group_count, None)
+    )
     return notes

@@ -186,7 +186,7 @@ class _Rotator:
         try:
             safety.check(
                 plan,
-                allow_delete=False,
+                intents=safety.Intents(),
                 username=info.username,
                 account=safety.signed_in_staff(live, info.username),
                 looked_up=False,
