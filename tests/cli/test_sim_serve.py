@@ -6,12 +6,11 @@ the printed line is the readiness signal, so nothing may wait a fixed time.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.sim.serving import sim_serve
 
 URL = re.compile(r"at http://127\.0\.0\.1:(\d+) ")
 
@@ -19,18 +18,7 @@ URL = re.compile(r"at http://127\.0\.0\.1:(\d+) ")
 def test_a_client_connecting_as_soon_as_the_url_is_printed_is_served(
     tmp_path: Path,
 ) -> None:
-    command = [sys.executable, "-m", "psconfig", "sim", "serve", "--port", "0"]
-    command += ["--state", str(tmp_path / "served.json")]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    with sim_serve("--state", str(tmp_path / "served.json")) as (line, _):
         found = URL.search(line)
         assert found, f"sim serve said: {line!r}"
         # At once, no retry: a refused connection here is the defect.
@@ -38,8 +26,3 @@ def test_a_client_connecting_as_soon_as_the_url_is_printed_is_served(
             s.sendall(b"GET /admin/pw.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             status = s.makefile("rb").readline()
         assert status.startswith(b"HTTP/1.1 200"), status
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from psconfig.model import EnsureGroup, Scope
 from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, load_state
 from tests.driver.conftest import FAST
 from tests.driver.expected import expected_state
+from tests.sim.serving import sim_serve
 
 URL = re.compile(r"at (http://127\.0\.0\.1:\d+) ")
 DDE = ("/admin/tech/dde/home.html",)
@@ -27,26 +25,10 @@ DDE = ("/admin/tech/dde/home.html",)
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A ``psconfig sim serve`` process (legacy flavor); yields its URL and state."""
     state = tmp_path / "served.json"
-    command = [sys.executable, "-m", "psconfig", "sim", "serve", "--port", "0"]
-    command += ["--flavor", "legacy", "--state", str(state)]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    with sim_serve("--flavor", "legacy", "--state", str(state)) as (line, _):
         found = URL.search(line)
         assert found, f"sim serve said: {line!r}"
         yield found.group(1), state
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.mark.anyio

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from typer.testing import CliRunner
 from psconfig.cli import _register_all, app
 from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, load_state
 from psconfig.sim.pcas import pcas_password
+from tests.sim.serving import sim_serve
 
 LINE = re.compile(
     r"^Simulated PowerSchool \((legacy|modern) ([\d.]+)\) at (http://127\.0\.0\.1:\d+) "
@@ -27,29 +26,12 @@ LINE = re.compile(
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     state = tmp_path / "served.json"
-    command = [sys.executable, "-m", "psconfig", "sim", "serve", "--port", "0"]
-    command += ["--flavor", "legacy", "--state", str(state), "--latency-ms", "5"]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
+    args = ("--flavor", "legacy", "--state", str(state), "--latency-ms", "5")
+    with sim_serve(*args) as (line, process):
         match = LINE.match(line)
         assert match, (line, process.stderr.read() if process.stderr else "")
         assert match.group(1, 2, 4) == ("legacy", "23.10.0.2", str(state))
         yield match.group(3), state, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_serve_speaks_real_http(
