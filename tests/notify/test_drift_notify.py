@@ -15,20 +15,10 @@ from typer.testing import CliRunner, Result
 from psconfig.cli import _register_all, app
 from psconfig.notify import compose, run_link
 from psconfig.sim import load_state, save_state, state_path_for
+from tests.fleet.helpers import SPEC
 from tests.fleet.test_render import district, fleet
 from tests.notify.receiver import receiving
 
-SPEC = """\
-psconfig: 1
-name: {name}
-server: {{url: "sim://{name}"}}
-preset:
-  clever-dde-sync:
-    group_number: 12
-    username: cleversync
-    password: ${{env:CLEVER_SYNC_PASSWORD}}
-    allowed_ips: ["192.0.2.10"]
-"""
 TOKEN = "T0KEN-in-the-webhook-url"
 GITHUB = {
     "GITHUB_SERVER_URL": "https://github.example",
@@ -45,7 +35,7 @@ def run(*args: str, **env: str) -> Result:
 
 def specs(*names: str) -> list[str]:
     for name in names:
-        Path(f"{name}.yaml").write_text(SPEC.format(name=name))
+        Path(f"{name}.yaml").write_text(SPEC.format(name=name, url=f"sim://{name}"))
     return [f"{name}.yaml" for name in names]
 
 

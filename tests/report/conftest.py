@@ -21,19 +21,9 @@ from typer.testing import CliRunner, Result
 
 from psconfig.cli import _register_all, app
 from psconfig.sim import SimState, load_state, save_state, state_path_for
+from tests.fleet.helpers import SPEC
 
 HOSTILE = '<img src=x onerror="alert(1)">&amp;</td>'
-SPEC = """\
-psconfig: 1
-name: {name}
-server: {{url: "{url}"}}
-preset:
-  clever-dde-sync:
-    group_number: 12
-    username: cleversync
-    password: ${{env:CLEVER_SYNC_PASSWORD}}
-    allowed_ips: ["192.0.2.10"]
-"""
 
 
 @dataclass(frozen=True)
