@@ -132,9 +132,6 @@ ENGINE_ROOMS: dict[str, tuple[str, ...]] = {
     "sources": ("fleet", "applying", "planning"),  # snapshots, the plugin API
     "__init__": (),  # the package docstring: imports nothing, for a fast CLI
 }
-CYCLE_EXEMPT = ("psconfig.spec",)
-"""Parts whose modules still import each other in a loop (older than this check)."""
-"""Parts that are a package's ``__init__`` alone, not everything beneath it."""
 
 TERMINAL_CALLS = {"print", "input", "exit", "quit", "breakpoint"}
 TERMINAL_ATTRIBUTES = {("sys", "exit"), ("os", "_exit")}
@@ -474,11 +471,7 @@ def cycles(found: Iterable[Import]) -> list[list[str]]:
 def test_no_module_imports_one_that_imports_it_back() -> None:
     # TYPE_CHECKING and lazy imports count: a loop is a loop for the reader too.
     internal = [imp for imp in ALL_IMPORTS if imp.target in MODULES]
-    found = [
-        group
-        for group in cycles(internal)
-        if not all(any(within(m, p) for p in CYCLE_EXEMPT) for m in group)
-    ]
+    found = cycles(internal)
     assert not found, f"import cycles: {found}"
 
 

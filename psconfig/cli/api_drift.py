@@ -47,10 +47,9 @@ def _open(
 ) -> AbstractAsyncContextManager[Driver]:
     from psconfig.cli.target import server_url
     from psconfig.drivers.api import open_api
-    from psconfig.spec.plugin_api import api_credentials
 
     url = server_url(spec, settings.server)
-    client_id, client_secret = api_credentials(spec)
+    client_id, client_secret = spec.api_credentials()
     flavor = None if spec.server.flavor == "auto" else spec.server.flavor
     return open_api(
         url,

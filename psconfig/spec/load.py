@@ -109,6 +109,34 @@ class LoadedSpec:
             return username, SecretStr(SIM_PASSWORD)
         return username, self._secret(password, ("server", "password"))
 
+    def api_credentials(self) -> tuple[SecretStr, SecretStr]:
+        """The resolved client ID and secret of ``server.api`` (``drift --via api``).
+
+        Raises:
+            SecretError: no ``server.api``, a literal secret, or a reference that
+                cannot be resolved (named with its position, never a value).
+
+        """
+        api = self.model.server.api
+        where = ("server", "api")
+        if api is None:
+            problem = self.document.problem(
+                ("server",), "drift --via api needs server.api"
+            )
+            raise SecretError([problem])
+        secret = api.client_secret
+        if not isinstance(secret, SecretRef):
+            message = "server.api.client_secret must be a reference (${env:NAME})"
+            raise SecretError(
+                [self.document.problem((*where, "client_secret"), message)]
+            )
+        client_id = api.client_id
+        if isinstance(client_id, SecretRef):
+            id_value = self._secret(client_id, (*where, "client_id"))
+        else:
+            id_value = SecretStr(client_id)
+        return id_value, self._secret(secret, (*where, "client_secret"))
+
     def _secret(self, source: SecretRef | SecretStr, path: RawPath) -> SecretStr:
         if isinstance(source, SecretStr):
             return source
