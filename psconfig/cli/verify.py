@@ -298,7 +298,9 @@ def _delivery(out: Path | None, to_command: str | None) -> Delivery:
         raise PsconfigError(f"--to-command: {exc}") from None
     if not argv:
         raise PsconfigError("--to-command needs a command")
-    return CommandDelivery(argv)
+    # The state home, not the working directory: a kept password must not land
+    # in a checkout where `git add .` could pick it up.
+    return CommandDelivery(argv, staging_dir=state_home() / "rotate")
 
 
 def _rotated(done: Rotation) -> str:

@@ -105,6 +105,10 @@ def test_to_command_gets_the_password_on_stdin(monkeypatch: pytest.MonkeyPatch) 
 def test_a_failing_command_keeps_the_password_and_says_where(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A state home outside the working directory: the kept password must land
+    # there, never in the checkout the command runs from.
+    home = Path("state-home").resolve()
+    monkeypatch.setenv("PSCONFIG_HOME", str(home))
     spec()
     converge()
     command = (
@@ -116,13 +120,14 @@ def test_a_failing_command_keeps_the_password_and_says_where(
     message = failed.stderr
     assert "the password was already changed in PowerSchool" in message
     assert "exited with status 3: vault sealed, got (redacted)" in message
-    kept = list(STAGING.iterdir())
+    assert not Path(".psconfig").exists()
+    kept = list((home / "rotate").iterdir())
     assert len(kept) == 1 and str(kept[0]) in message
     assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600
     new = kept[0].read_text().removesuffix("\n")
     assert new not in failed.output
     assert verify_with(monkeypatch, new).exit_code == 0
-    audit = Path(".psconfig/audit.jsonl").read_text().splitlines()
+    audit = (home / "audit.jsonl").read_text().splitlines()
     assert json.loads(audit[-1])["outcome"] == "failed"
 
 

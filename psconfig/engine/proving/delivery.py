@@ -7,7 +7,8 @@ PowerSchool has it, so it cannot be lost; then ``deliver`` hands it over, or
 
 - ``FileDelivery(out)`` stages beside ``out`` and delivers by renaming the staging
   file onto it (atomic, still 0600).
-- ``CommandDelivery(argv)`` stages under ``.psconfig/rotate/`` and delivers by
+- ``CommandDelivery(argv, staging_dir=...)`` stages in ``staging_dir`` (the CLI
+  gives the state home's ``rotate/``) and delivers by
   piping the password to the command's stdin (no shell), then deletes the staging
   file. What the command prints is captured, never echoed; its last stderr line
   reaches the error with the password redacted.
@@ -31,7 +32,6 @@ from pydantic import SecretStr
 from psconfig.errors import PsconfigError
 
 COMMAND_TIMEOUT = 300.0
-STAGING_DIR = Path(".psconfig") / "rotate"
 
 
 class DeliveryError(PsconfigError):
@@ -133,7 +133,7 @@ class CommandDelivery(_Staged):
         self,
         argv: Sequence[str],
         *,
-        staging_dir: Path = STAGING_DIR,
+        staging_dir: Path,
         timeout: float = COMMAND_TIMEOUT,
     ) -> None:
         if not argv:
