@@ -39,6 +39,7 @@ against psconfig's real codes and a real run.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -46,6 +47,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -513,3 +515,115 @@ def test_exit_codes_in_prose_match_psconfigs_codes() -> None:
             for phrase, real in meanings.items():
                 if re.search(rf"\b{phrase}\b", text.lower()):
                     assert int(code) == real, f"verify.md: **{code}** {text}"
+
+
+# ---------------------------------------------------------------------------
+# Sample outputs the pages show
+
+
+def _sample(page: str, first: str, lang: str = "text") -> list[str]:
+    """The lines of the page's ``lang`` block that starts with ``first``."""
+    for found_lang, body in FENCE.findall((REPO / "docs" / page).read_text()):
+        body = textwrap.dedent(body)  # a block inside a list item is indented
+        if found_lang == lang and body.startswith(first):
+            return body.splitlines()
+    raise AssertionError(f"{page}: no {lang} block starting {first!r}")
+
+
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+ELIDED = re.compile(r"\.\.\.|…")
+
+
+def _matches(shown: str, real: str) -> bool:
+    """A shown line is the real one; ``...`` inside it elides a middle part."""
+    shown, real = TIME.sub("TIME", shown.rstrip()), TIME.sub("TIME", real.rstrip())
+    if not ELIDED.search(shown.strip("`")):
+        return shown == real
+    head, *_, tail = ELIDED.split(shown)
+    return real.startswith(head) and real.endswith(tail) and len(real) > len(head)
+
+
+def _shown_in_order(sample: list[str], output: str, where: str) -> None:
+    """Every line of ``sample`` is a line of ``output``, in the same order.
+
+    A line that is only ``...`` (or ``…``) stands for lines left out; times may
+    differ.
+    """
+    lines = output.splitlines()
+    at = 0
+    for line in sample:
+        if ELIDED.fullmatch(line.strip()) or not line.strip():
+            continue
+        found = [i for i in range(at, len(lines)) if _matches(line, lines[i])]
+        assert found, f"{where}: not in the real output: {line!r}\n{output}"
+        at = found[0] + 1
+
+
+def _run(session: Session, text: str) -> tuple[int, str, str]:
+    return session.psconfig(Command(session.page, text, ""))
+
+
+def test_the_plan_shown_is_a_real_plan_of_the_demo(tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    session = Session("plan-apply-drift.md", tmp_path, dict(SECRETS))
+    code, out, err = _run(session, "psconfig plan examples/demo.yaml")
+    assert code == 2, err
+    _shown_in_order(_sample("plan-apply-drift.md", "psconfig plan: demo"), out, "plan")
+
+
+def _health_log_granted(session: Session) -> None:
+    """Apply the demo, then give its export group the Health log by hand."""
+    code, _, err = _run(session, "psconfig apply examples/demo.yaml --auto-approve")
+    assert code == 0, err
+    state = session.workdir / ".psconfig" / "sim" / "demo.json"
+    live = json.loads(state.read_text())
+    (group,) = (g for g in live["groups"] if g["number"] == 12)
+    group["log_types"].append("health")
+    state.write_text(json.dumps(live))
+
+
+def test_the_verify_and_drift_reports_shown_are_real_reports(tmp_path: Path) -> None:
+    """verify.md's failed verify and plan-apply-drift.md's drift comment, for real."""
+    _workspace(tmp_path)
+    session = Session("verify.md", tmp_path, dict(SECRETS))
+    _health_log_granted(session)
+    code, out, err = _run(session, "psconfig verify examples/demo.yaml")
+    assert code == 1, err
+    _shown_in_order(_sample("verify.md", "psconfig verify: demo"), out, "verify")
+    code, out, err = _run(
+        session, "psconfig drift examples/demo.yaml --format markdown"
+    )
+    assert code == EXIT_CODES["drift"], err
+    shown = _sample("plan-apply-drift.md", "<!-- psconfig:drift", "markdown")
+    _shown_in_order(shown, out, "drift --format markdown")
+
+
+def _columns(line: str) -> list[str]:
+    return line.split()
+
+
+def test_the_fleet_outputs_shown_have_the_real_shape(tmp_path: Path) -> None:
+    """fleet.md's progress lines, summary table and JSON document, for real."""
+    session = Session("fleet.md", tmp_path, dict(SECRETS))
+    for args in SETUP["fleet.md"][:2]:
+        assert session._in_process(args, asks=False)[0] == 0
+    code, out, err = _run(session, "psconfig plan specs/")
+    assert code == EXIT_CODES["changes"], err
+    progress = re.compile(r"plan \[\d+/\d+\] \S+ \(\S+\): \w+(, [^,]+)*, [\d.]+ s")
+    shown = _sample("fleet.md", "plan [1/5]")
+    assert progress.fullmatch(shown[0].strip()), shown[0]
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(progress.fullmatch(line) for line in lines), err
+    table, real = _sample("fleet.md", "District"), out.splitlines()
+    assert _columns(table[0]) == _columns(real[0]), real[0]
+    summary = re.compile(r"\d+ districts: [^.]+\. [\d.]+ s at parallelism \d+\.")
+    assert summary.fullmatch(table[-1]), table[-1]
+    assert summary.fullmatch(next(line for line in real if "districts:" in line))
+
+    code, out, err = _run(session, "psconfig plan specs/ --format json")
+    document = json.loads(out)
+    shown_doc = json.loads("\n".join(_sample("fleet.md", "{", "json")))
+    assert set(shown_doc) == set(document)
+    assert set(shown_doc["summary"]) == set(document["summary"])
+    for district in shown_doc["districts"]:
+        assert set(district) == set(document["districts"][0])
