@@ -7,8 +7,8 @@ environment running the tests) and their own ``$PSCONFIG_HOME``, so the page's
 The README's commands run as subprocesses of the installed ``psconfig`` (the
 newcomer's path, from ``init`` to ``drift``); the other pages' run in-process.
 
-What a page may write, and what the test makes of it (docs/project-layout.md,
-"Commands in the docs"):
+What a page may write, and what the test makes of it (for authors:
+docs/project-layout.md, "Commands in the docs"):
 
 - ``exit N`` in a command's comment (the first one): the exit code it must
   return. Without it, 0.
