@@ -17,11 +17,12 @@ docs/project-layout.md, "Commands in the docs"):
 - ``export NAME=...``: a literal ``...`` stands for your secret; the test puts
   ``SECRETS[NAME]`` there. Other values are expanded by ``sh``, as is each
   command line (quotes, ``$PWD``, ``$(date +%F)``); ``> FILE`` keeps stdout.
-- A ```yaml block whose first line is ``# NAME.yaml: ...`` is written to NAME.yaml
-  when the test reaches it, with the example hosts in ``HOSTS`` pointed at
-  ``sim://`` servers.
-- A usage synopsis (a ``[``, ``|``, ``(``, ``...`` or an upper-case placeholder
-  such as ``SPEC`` or ``URL``) is not run; test_docs.py checks its command and flags.
+- A ```yaml block whose first line is ``# NAME.yaml`` (or ``# NAME.yaml: what``)
+  is written to NAME.yaml when the test reaches it, with the example hosts in
+  ``HOSTS`` pointed at ``sim://`` servers.
+- A usage synopsis (a word with ``[`` or ``|``, one starting ``(`` or ending
+  ``...``, or an upper-case placeholder such as ``SPEC`` or ``URL``; a line starting
+  ``[`` continues it) is not run; test_docs.py checks its command and flags.
 - A block in ``SCRIPTS`` runs whole under ``sh`` with ``psconfig`` on ``PATH`` and
   must exit 0.
 - Anything else that cannot run here is listed in ``NOT_RUN`` by page and command
@@ -30,9 +31,9 @@ docs/project-layout.md, "Commands in the docs"):
 
 The secrets the specs reference (``SECRETS``) are set, as CI sets them, except on
 the README, whose quickstart exports its own. Some pages need districts that they
-only describe (``specs/``, an applied
-``springfield.yaml``); ``SETUP`` makes them with ``psconfig init`` and ``apply``
-against ``sim://`` servers before the page's commands run. ``AFTER`` checks what
+only describe (``specs/``, an applied ``springfield.yaml``); ``SETUP`` makes them
+with ``psconfig init`` and ``apply`` against ``sim://`` servers before the page's
+commands run. ``AFTER`` checks what
 the commands left behind. Exit-code tables and the sample outputs shown are checked
 against psconfig's real codes and a real run.
 """
@@ -86,7 +87,7 @@ SCRIPTS = {("ci.md", "code=0")}
 _REBUILD = "builds .venv when missing; "
 NOT_RUN: dict[tuple[str, str], str] = {
     ("README.md", "make demo"): _REBUILD
-    + "tests/engine/test_demo.py runs examples/demo.sh, which it runs",
+    + "the script it runs, examples/demo.sh, is tests/engine/test_demo.py's",
     ("README.md", "make test"): _REBUILD + "it is the whole test suite, this one too",
     (
         "README.md",
@@ -430,8 +431,8 @@ def test_every_command_on_the_page_runs_as_shown(page: Path, tmp_path: Path) -> 
         AFTER[page.name](session)
 
 
-def test_every_command_is_run_listed_or_a_synopsis() -> None:
-    """NOT_RUN holds no stale entry, and only commands that really cannot run."""
+def test_not_run_lists_only_commands_the_pages_show() -> None:
+    """NOT_RUN holds no stale entry, and no synopsis (those are never run)."""
     shown = {(c.page, c.text) for c in every_command()}
     assert set(NOT_RUN) <= shown, set(NOT_RUN) - shown
     for page, text in NOT_RUN:
