@@ -59,7 +59,16 @@ from typer.testing import CliRunner
 
 from psconfig.cli import _register_all, app, common
 from psconfig.engine.fleet.runner import EXIT_CODES
-from psconfig.errors import LockHeldError, PsconfigError, RefusedError, StalePlanError
+from psconfig.errors import (
+    LockedOutError,
+    LockHeldError,
+    LoginError,
+    PsconfigError,
+    RefusedError,
+    ServerError,
+    SignInSchemeError,
+    StalePlanError,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -156,6 +165,10 @@ def _newcomer_path(session: Session) -> None:
     """README: init, validate, plan against sim://, apply and drift all ran."""
     words = [command.split()[1] for command in session.ran]
     assert words == ["init", "validate", "plan", "apply", "plan", "drift"], words
+    # apply asked on the terminal, was answered, and applied.
+    applied = session.outputs["psconfig apply springfield.yaml"]
+    assert "Apply these changes to sim://springfield?" in applied, applied
+    assert "Apply complete" in applied, applied
     assert "(docs/first-run.md)" in (REPO / "README.md").read_text()
 
 
@@ -281,6 +294,7 @@ class Session:
     workdir: Path
     exports: dict[str, str] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -327,6 +341,7 @@ class Session:
         if redirect:
             (self.workdir / redirect).write_text(out)
         self.ran.append(command.text)
+        self.outputs[command.text] = out
         return code, out, err
 
     def _subprocess(self, argv: list[str], asks: bool) -> tuple[int, str, str]:
@@ -628,3 +643,10 @@ def test_the_fleet_outputs_shown_have_the_real_shape(tmp_path: Path) -> None:
     assert set(shown_doc["summary"]) == set(document["summary"])
     for district in shown_doc["districts"]:
         assert set(district) == set(document["districts"][0])
+
+
+def test_sign_in_failures_exit_as_troubleshooting_says() -> None:
+    page = (REPO / "docs" / "troubleshooting.md").read_text()
+    code = int(re.findall(r"All exit with code (\d+)", page)[0])
+    for error in (LoginError, LockedOutError, SignInSchemeError, ServerError):
+        assert error("x").exit_code == code, error
