@@ -17,9 +17,10 @@ docs/project-layout.md, "Commands in the docs"):
 - ``export NAME=...``: a literal ``...`` stands for your secret; the test puts
   ``SECRETS[NAME]`` there. Other values are expanded by ``sh``, as is each
   command line (quotes, ``$PWD``, ``$(date +%F)``); ``> FILE`` keeps stdout.
+- The example servers in ``HOSTS`` (``https://ps.example.org``, ...) stand for
+  the reader's: in commands and yaml blocks, the test puts a ``sim://`` server there.
 - A ```yaml block whose first line is ``# NAME.yaml`` (or ``# NAME.yaml: what``)
-  is written to NAME.yaml when the test reaches it, with the example hosts in
-  ``HOSTS`` pointed at ``sim://`` servers.
+  is written to NAME.yaml when the test reaches it.
 - A usage synopsis (a word with ``[`` or ``|``, one starting ``(`` or ending
   ``...``, or an upper-case placeholder such as ``SPEC`` or ``URL``; a line starting
   ``[`` continues it) is not run; test_docs.py checks its command and flags.
@@ -85,8 +86,11 @@ SECRETS = {
 }
 """What a page's ``export NAME=...`` stands for, and what ``SETUP`` applies with."""
 
-HOSTS = {"https://ps.springfield.k12.us": "sim://springfield"}
-"""Example servers in yaml blocks written to files, and the simulator behind each."""
+HOSTS = {
+    "https://ps.springfield.k12.us": "sim://springfield",
+    "https://ps.example.org": "sim://ps-example",
+}
+"""Example servers, in commands and yaml blocks, and the simulator standing in."""
 
 SUBPROCESS_PAGES = {"README.md"}
 
@@ -172,6 +176,14 @@ def _newcomer_path(session: Session) -> None:
     assert "(docs/first-run.md)" in (REPO / "README.md").read_text()
 
 
+def _first_run(session: Session) -> None:
+    """The first-run steps ran, doctor wrote the site map, init the spec."""
+    words = [command.split()[1] for command in session.ran]
+    assert words == ["doctor", "doctor", "init", "validate", "plan", "apply"], words
+    assert json.loads(Path("site-map.json").read_text())
+    assert "Apply complete" in session.outputs["psconfig apply spec.yaml"]
+
+
 def _verify_after(session: Session) -> None:
     evidence = list(Path().glob("verify-*.json"))
     assert len(evidence) == 1, evidence
@@ -183,6 +195,7 @@ def _verify_after(session: Session) -> None:
 
 AFTER: dict[str, Callable[[Session], None]] = {
     "README.md": _newcomer_path,
+    "first-run.md": _first_run,
     "ci.md": lambda _: _contains("plan.md", "<!-- psconfig:plan name=springfield -->"),
     "least-privilege.md": lambda _: _contains("pkg/plugin.xml", "<oauth"),
     "operator.md": lambda _: _contains("report.html", "springfield"),
@@ -330,7 +343,7 @@ class Session:
         )
 
     def psconfig(self, command: Command) -> tuple[int, str, str]:
-        text, redirect = command.text, None
+        text, redirect = _on_sim(command.text), None
         if found := re.search(r"\s>\s*(\S+)$", text):
             text, redirect = text[: found.start()], found.group(1)
         argv = self.expand(text)
@@ -408,12 +421,16 @@ class Session:
                 )
 
     def write(self, item: YamlFile) -> None:
-        text = item.text
-        for host, sim in HOSTS.items():
-            text = text.replace(host, sim)
+        text = _on_sim(item.text)
         path = self.workdir / item.name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+
+
+def _on_sim(text: str) -> str:
+    for host, sim in HOSTS.items():
+        text = text.replace(host, sim)
+    return text
 
 
 def _tail(text: str, lines: int = 15) -> str:
