@@ -667,3 +667,35 @@ def test_sign_in_failures_exit_as_troubleshooting_says() -> None:
     code = int(re.findall(r"All exit with code (\d+)", page)[0])
     for error in (LoginError, LockedOutError, SignInSchemeError, ServerError):
         assert error("x").exit_code == code, error
+
+
+BROKEN_EXPORT_GROUP = """\
+psconfig: 1
+name: springfield-usd
+server:
+  url: sim://springfield
+preset:
+  clever-dde-sync:
+    password: ${env:CLEVER_SYNC_PASSWORD}
+security_groups:
+  - number: 12
+    name: Read-Only Export
+    log_types: [health]
+"""
+"""A spec breaking the rules spec.md's validate samples show (PS002, PS011)."""
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_the_validate_problems_shown_are_real_problems(
+    fmt: str, tmp_path: Path
+) -> None:
+    """spec.md's sample lines, but for their line and column numbers."""
+    (tmp_path / "springfield.yaml").write_text(BROKEN_EXPORT_GROUP)
+    session = Session("spec.md", tmp_path)
+    code, out, _ = _run(session, f"psconfig validate springfield.yaml --format {fmt}")
+    assert code == 1
+    first = "springfield.yaml:" if fmt == "text" else "::error"
+    numbers = re.compile(r"\d+")
+    real = {numbers.sub("N", line) for line in out.splitlines()}
+    for line in _sample("spec.md", first):
+        assert numbers.sub("N", line) in real, f"spec.md: {line!r} not in\n{out}"
