@@ -699,3 +699,36 @@ def test_the_validate_problems_shown_are_real_problems(
     real = {numbers.sub("N", line) for line in out.splitlines()}
     for line in _sample("spec.md", first):
         assert numbers.sub("N", line) in real, f"spec.md: {line!r} not in\n{out}"
+
+
+def _keys(document: object) -> object:
+    """The key structure of a JSON value: nested keys, no values."""
+    if isinstance(document, dict):
+        return {key: _keys(value) for key, value in document.items()}
+    return None
+
+
+def test_the_audit_record_and_snapshot_shown_have_the_real_keys(
+    tmp_path: Path,
+) -> None:
+    """plan-apply-drift.md's audit record and least-privilege.md's snapshot."""
+    _workspace(tmp_path)
+    session = Session("plan-apply-drift.md", tmp_path, dict(SECRETS))
+    code, _, err = _run(session, "psconfig apply examples/demo.yaml --auto-approve")
+    assert code == 0, err
+    records = (tmp_path / ".psconfig" / "audit.jsonl").read_text().splitlines()
+    change = next(r for r in map(json.loads, records) if r["event"] == "change")
+    (shown,) = _sample("plan-apply-drift.md", '{"time"', "json")
+    assert _keys(json.loads(shown)) == _keys(change)
+
+    code, _, err = _run(
+        session, "psconfig drift examples/demo.yaml --snapshot-out s.json"
+    )
+    assert code == 0, err
+    real = json.loads((tmp_path / "s.json").read_text())
+    text = "\n".join(_sample("least-privilege.md", '{"format"', "json"))
+    shown_doc = json.loads(text.replace("[…]", "[]").replace("{…}", "{}"))
+    assert set(shown_doc) == set(real)
+    assert set(shown_doc["target"]) == set(real["target"])
+    assert set(shown_doc["state"]) == set(real["state"])
+    assert all(set(read) == set(real["reads"][0]) for read in shown_doc["reads"])
