@@ -338,9 +338,8 @@ class Session:
         done = self.shell(f"{text}\nenv -0")
         assert done.returncode == 0, f"{self.page}: {text}: {done.stderr}"
         after = dict(v.split("=", 1) for v in done.stdout.split("\0") if "=" in v)
-        self.exports.update(
-            {k: v for k, v in after.items() if self.env.get(k) != v and k != "PWD"}
-        )
+        for name in re.findall(r"\b([A-Za-z_]\w*)=", text):
+            self.exports[name] = after[name]
 
     def psconfig(self, command: Command) -> tuple[int, str, str]:
         text, redirect = _on_sim(command.text), None
@@ -350,7 +349,7 @@ class Session:
         if self.page in SUBPROCESS_PAGES:
             code, out, err = self._subprocess(argv, command.asks)
         else:
-            code, out, err = self._in_process(argv[1:], command.asks)
+            code, out, err = self.in_process(argv[1:], command.asks)
         if redirect:
             (self.workdir / redirect).write_text(out)
         self.ran.append(command.text)
@@ -380,7 +379,7 @@ class Session:
                     os.close(fd)
         return done.returncode, done.stdout, done.stderr
 
-    def _in_process(self, args: list[str], asks: bool) -> tuple[int, str, str]:
+    def in_process(self, args: list[str], asks: bool) -> tuple[int, str, str]:
         _register_all()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(common, "stdin_is_tty", lambda: asks)
@@ -452,7 +451,7 @@ def test_every_command_on_the_page_runs_as_shown(page: Path, tmp_path: Path) -> 
     if page.name not in SUBPROCESS_PAGES:
         session.exports.update(SECRETS)
     for args in SETUP.get(page.name, []):
-        code, out, err = session._in_process(args, asks=False)
+        code, out, err = session.in_process(args, asks=False)
         assert code == 0, f"setup {args}: {out}{err}"
     for item in page_items(page):
         if isinstance(item, YamlFile):
@@ -639,7 +638,7 @@ def test_the_fleet_outputs_shown_have_the_real_shape(tmp_path: Path) -> None:
     """fleet.md's progress lines, summary table and JSON document, for real."""
     session = Session("fleet.md", tmp_path, dict(SECRETS))
     for args in SETUP["fleet.md"][:2]:
-        assert session._in_process(args, asks=False)[0] == 0
+        assert session.in_process(args, asks=False)[0] == 0
     code, out, err = _run(session, "psconfig plan specs/")
     assert code == EXIT_CODES["changes"], err
     progress = re.compile(r"plan \[\d+/\d+\] \S+ \(\S+\): \w+(, [^,]+)*, [\d.]+ s")
