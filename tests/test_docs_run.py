@@ -731,3 +731,14 @@ def test_the_audit_record_and_snapshot_shown_have_the_real_keys(
     assert set(shown_doc["target"]) == set(real["target"])
     assert set(shown_doc["state"]) == set(real["state"])
     assert all(set(read) == set(real["reads"][0]) for read in shown_doc["reads"])
+
+
+def test_the_readme_spec_validates(tmp_path: Path) -> None:
+    """The spec the README shows for a real server is valid as it stands."""
+    readme = (REPO / "README.md").read_text()
+    (spec,) = [body for lang, body in FENCE.findall(readme) if lang == "yaml"][:1]
+    (tmp_path / "springfield.yaml").write_text(spec)
+    session = Session("README.md", tmp_path)
+    code, out, err = session.in_process(["validate", "springfield.yaml"], asks=False)
+    assert code == 0, out + err
+    assert "0 errors, 0 warnings" in err, err
