@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from psconfig.engine.fleet.runner import DistrictResult, FleetResult, Shard
 from psconfig.model import Desired
@@ -199,3 +202,25 @@ def test_progress_and_error_lines() -> None:
     assert (
         error_line(located) == "error: specs/ogden|ville.yaml:3:5: error: unknown key"
     )
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize(
+    ("name", "run"),
+    [
+        ("plan-fleet.md", RUN),
+        (
+            "drift-fleet.md",
+            fleet(
+                district("a", result="drift", changes=1, escalations=1, plan=DRIFT),
+                command="drift",
+            ),
+        ),
+    ],
+)
+def test_markdown_golden(name: str, run: FleetResult) -> None:
+    # Written by the string-building renderer before the Markdown moved to
+    # templates: the built-in templates must keep every byte of it.
+    assert render_fleet_markdown(run) == (GOLDEN / name).read_text(encoding="utf-8")
