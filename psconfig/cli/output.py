@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from psconfig.engine.applying.apply import ChangeOutcome
     from psconfig.engine.fleet.runner import FleetResult
     from psconfig.engine.planning.plan import Plan
+    from psconfig.render.templating import Templates
 
 
 class Format(enum.StrEnum):
@@ -30,8 +31,8 @@ class Format(enum.StrEnum):
     markdown = "markdown"
 
 
-def emit_plan(plan: Plan, fmt: Format) -> None:
-    """Print one plan to stdout in ``fmt``."""
+def emit_plan(plan: Plan, fmt: Format, *, templates: Templates | None = None) -> None:
+    """Print one plan to stdout in ``fmt`` (Markdown from ``templates``)."""
     if fmt is Format.json:
         from psconfig.render.json import render_json
 
@@ -39,14 +40,20 @@ def emit_plan(plan: Plan, fmt: Format) -> None:
     elif fmt is Format.markdown:
         from psconfig.render.markdown import render_markdown
 
-        typer.echo(render_markdown(plan), nl=False)
+        typer.echo(render_markdown(plan, templates=templates), nl=False)
     else:
         from psconfig.render.text import render_text
 
         emit_text(render_text(plan))
 
 
-def emit_fleet(fleet: FleetResult, fmt: Format, *, summary_only: bool = False) -> None:
+def emit_fleet(
+    fleet: FleetResult,
+    fmt: Format,
+    *,
+    summary_only: bool = False,
+    templates: Templates | None = None,
+) -> None:
     """Print a fleet run's report to stdout.
 
     JSON and Markdown: one document for the whole run (the table goes to stderr,
@@ -62,7 +69,7 @@ def emit_fleet(fleet: FleetResult, fmt: Format, *, summary_only: bool = False) -
     elif fmt is Format.markdown:
         from psconfig.render.fleet import render_fleet_markdown
 
-        typer.echo(render_fleet_markdown(fleet), nl=False)
+        typer.echo(render_fleet_markdown(fleet, templates), nl=False)
         _stderr_table(fleet)
     else:
         from psconfig.render.text import render_text
