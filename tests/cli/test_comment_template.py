@@ -118,3 +118,18 @@ def test_template_mistakes_are_usage_errors(tmp_path: Path) -> None:
         result = run("plan", "demo.yaml", *args)
         assert result.exit_code == 1, args
         assert result.stderr == message
+
+
+def test_the_docs_template_example_works(tmp_path: Path) -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "ci.md"
+    block = page.read_text().split("```jinja\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "plan.md.j2").write_text(block)
+    write_demo()
+    result = run(
+        "plan", "demo.yaml", "--format", "markdown", "--template", str(tmp_path)
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stdout.endswith(
+        "</details>\n\nQuestions about this plan: #it-security on Slack, "
+        "it@springfield.example.\n"
+    )
