@@ -1,4 +1,7 @@
-"""A fleet run -> summary table rows, plain-text table, Markdown and JSON. Pure.
+"""A fleet run -> summary table rows, Markdown and JSON. Pure.
+
+The summary table itself is drawn by ``psconfig.cli.output`` (rich, the terminal's
+library), from ``HEADER``, ``summary_rows`` and ``totals_line``.
 
 The JSON document (``render_fleet_json``; ``format_version`` major.minor, a minor
 bump only adds keys)::
@@ -34,12 +37,13 @@ from psconfig import __version__
 from psconfig.engine.fleet.runner import RESULTS, DistrictResult, FleetResult
 from psconfig.engine.planning.plan import plan_to_dict
 from psconfig.render.markdown import FLEET_TEMPLATE, render_markdown
-from psconfig.render.printable import printable, printable_lines
+from psconfig.render.printable import printable
 from psconfig.render.templating import MarkdownText, Templates
 
 FORMAT_VERSION = "1.0"
 HEADER = ("District", "Spec", "Result", "Changes", "Escalations", "Duration")
-_NUMERIC = frozenset({"Changes", "Escalations", "Duration"})
+NUMERIC = frozenset({"Changes", "Escalations", "Duration"})
+"""The columns of ``HEADER`` that hold numbers (right-justified)."""
 
 
 def summary_rows(fleet: FleetResult) -> list[tuple[str, ...]]:
@@ -101,21 +105,6 @@ def error_line(district: DistrictResult) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def render_table(fleet: FleetResult) -> str:
-    """The summary as an aligned plain-text table and totals line, newline-ended."""
-    rows = [HEADER, *summary_rows(fleet)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(width) if HEADER[i] in _NUMERIC else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return printable_lines([*lines, "", totals_line(fleet)]) + "\n"
 
 
 def render_fleet_markdown(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from psconfig.cli.output import table_text
 from psconfig.engine.fleet.runner import DistrictResult, FleetResult, Shard
 from psconfig.model import Desired
 from psconfig.render.fleet import (
@@ -16,7 +17,6 @@ from psconfig.render.fleet import (
     progress_line,
     render_fleet_json,
     render_fleet_markdown,
-    render_table,
     summary_rows,
     totals_line,
 )
@@ -86,7 +86,7 @@ def test_rows_follow_the_header_in_run_order() -> None:
 
 
 def test_the_plain_table_is_aligned_and_totalled() -> None:
-    text = render_table(RUN)
+    text = table_text(RUN)
     lines = text.splitlines()
     assert lines[0].split() == list(HEADER)
     assert set(lines[1].replace(" ", "")) == {"-"}
@@ -99,13 +99,35 @@ def test_the_plain_table_is_aligned_and_totalled() -> None:
         "0.25",
         "s",
     ]
-    # Columns line up: every row starts its Result cell at the same offset.
+    # Columns line up: every row starts its Result cell at the same offset, and
+    # the numbers end where their column ends.
     rows = zip(lines[2:5], summary_rows(RUN), strict=True)
     offsets = {line.index(f" {row[2]} ") for line, row in rows}
     assert len(offsets) == 1
+    assert {len(line) for line in lines[:5]} == {len(lines[0])}
+    assert lines[5] == ""
     assert lines[-1] == (
         "3 districts: 1 clean, 1 with changes, 1 failed. 1.5 s at parallelism 8."
     )
+    assert text.endswith(".\n")
+
+
+def test_the_plain_table_is_plain_whatever_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in (("FORCE_COLOR", "1"), ("TERM", "xterm-256color")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COLUMNS", "20")
+    long_path = "specs/" + "very-long-district-name/" * 20 + "spec.yaml"
+    run = fleet(
+        district("[bold]odd[/bold]", path=long_path, result="error", plan=None),
+        district("a"),
+    )
+    text = table_text(run)
+    assert "\x1b" not in text
+    row = text.splitlines()[2]
+    assert row.split()[:3] == ["[bold]odd[/bold]", long_path, "error"]  # whole
+    assert len(text.splitlines()) == 6  # header, dashes, 2 rows, blank, totals
 
 
 def test_totals_mention_the_shard() -> None:
