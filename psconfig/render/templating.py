@@ -16,6 +16,9 @@ operator's templates included:
   ``md`` (inline text), ``md_code`` (inside a code span; ``md_code(cell=True)`` in a
   table cell), ``md_comment`` (inside an HTML comment) and ``md_raw`` (trust this
   value as Markdown) choose another escaping, or none.
+
+Templates run in Jinja2's sandbox: they read the values they are given and nothing
+of Python's internals (``__class__`` and the like), whoever last edited them.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 import jinja2
+import jinja2.sandbox
 
 from psconfig.errors import PsconfigError
 
@@ -45,19 +49,22 @@ class MarkdownText(str):
 # A mention is ``@`` after a non-word character (so ``a@b.org`` is not one).
 _MENTION = re.compile(r"(?<![\w@])@(?=[\w-])")
 _NEWLINES = re.compile(r"[\r\n]+")
+# An ``&`` that starts a character reference (``&#64;``, ``&lt;``) is written as
+# ``&amp;``, so the reference shows as text rather than becoming what it encodes.
+_REFERENCE = re.compile(r"&(?=#?\w+;)")
 
 
 def md(value: object) -> MarkdownText:
     r"""``value`` as inert inline Markdown text (also safe in a table cell).
 
     Escapes ``\``, ``|``, ``*`` and the ``(`` of ``](``; writes a backtick as
-    ``'`` (as every psconfig table always has), ``<`` as ``&lt;``, a mention's
-    ``@`` with a zero-width space after it (``@&#8203;``) and a line break as a
-    space.
+    ``'`` (as every psconfig table always has), ``<`` as ``&lt;``, the ``&`` of a
+    character reference as ``&amp;``, a mention's ``@`` with a zero-width space
+    after it (``@&#8203;``) and a line break as a space.
     """
     if isinstance(value, MarkdownText):
         return value
-    text = _NEWLINES.sub(" ", str(value))
+    text = _REFERENCE.sub("&amp;", _NEWLINES.sub(" ", str(value)))
     text = text.replace("\\", "\\\\").replace("`", "'").replace("|", "\\|")
     text = text.replace("*", "\\*").replace("<", "&lt;").replace("](", "]\\(")
     return MarkdownText(_MENTION.sub("@&#8203;", text))
@@ -118,7 +125,9 @@ class Templates:
         html = escaping == "html"
         # autoescape=True, not select_autoescape: an operator's template escapes
         # too, whatever its file name; a name from PowerSchool never becomes markup.
-        self._env = jinja2.Environment(
+        # The sandbox: a template reaches the values it is given, not Python's
+        # internals (no ``__class__``, no unsafe calls), whoever edited it.
+        self._env = jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=html,
             finalize=None if html else _finalize,

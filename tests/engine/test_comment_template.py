@@ -18,7 +18,10 @@ from tests.engine.fakes import fresh_state
 
 # What a group or staff name from PowerSchool, or a spec path from a pull request,
 # might hold to break a comment out of its place.
-HOSTILE = "Ops | `x` <!-- @district-admins [click](https://evil.example) **\\\nnext"
+HOSTILE = (
+    "Ops | `x` <!-- @district-admins [click](https://evil.example) **\\\n"
+    "next &#64;security"
+)
 
 
 def hostile_plan() -> Plan:
@@ -48,6 +51,7 @@ def assert_inert(markdown: str) -> None:
     assert "<!--" not in markdown.removeprefix("<!-- psconfig:")
     assert "@district-admins" not in markdown  # no mention notifies anyone
     assert "](https://evil" not in markdown  # no link
+    assert "&#64;" not in markdown  # no mention spelled as a character reference
     assert "**\\" not in markdown
     for line in markdown.splitlines():
         # a hostile value never starts a line of its own
@@ -122,3 +126,11 @@ def test_escaped_text_is_one_line_with_no_live_markup(text: str) -> None:
     assert not re.search(r"(?<![\\])\]\(", md(text))
     assert not re.search(r"(?:^|[^\\])(?:\\\\)*\|", md(text))  # every | escaped
     assert not re.search(r"(?:^|[^\w@])@(?!&#8203;)[\w-]", md(text))
+    # the only character references are the ones the escaping wrote
+    assert not re.search(r"&(?!amp;|lt;|#8203;)#?\w+;", md(text))
+
+
+def test_a_template_cannot_reach_python_internals(tmp_path: Path) -> None:
+    (tmp_path / "plan.md.j2").write_text("{{ plan.__class__.__init__.__globals__ }}\n")
+    with pytest.raises(PsconfigError, match=r"plan\.md\.j2:1: template: .*unsafe"):
+        render_markdown(hostile_plan(), templates=comment_templates(tmp_path))
