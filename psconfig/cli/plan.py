@@ -389,6 +389,8 @@ def _templates(template: Path | None, fmt: Format) -> Templates | None:
         raise PsconfigError(
             "--template shapes the comment: use it with --format markdown"
         )
+    if not template.is_dir():
+        raise PsconfigError(f"--template: {template} is not a directory")
     from psconfig.render.markdown import comment_templates
 
     return comment_templates(template)

@@ -36,7 +36,11 @@ from typing import Any
 from psconfig import __version__
 from psconfig.engine.fleet.runner import RESULTS, DistrictResult, FleetResult
 from psconfig.engine.planning.plan import plan_to_dict
-from psconfig.render.markdown import FLEET_TEMPLATE, render_markdown
+from psconfig.render.markdown import (
+    FLEET_TEMPLATE,
+    builtin_templates,
+    render_markdown,
+)
 from psconfig.render.printable import printable
 from psconfig.render.templating import MarkdownText, Templates
 
@@ -116,7 +120,7 @@ def render_fleet_markdown(
         PsconfigError: an operator's template fails to render (file and line).
 
     """
-    templates = templates or Templates("markdown")
+    templates = templates or builtin_templates()
     reports = [
         MarkdownText(render_markdown(d.plan, templates=templates))
         for d in fleet.districts

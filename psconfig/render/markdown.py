@@ -18,12 +18,12 @@ already Markdown (``psconfig.render.templating``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
 from psconfig.engine.planning.plan import Change, Plan, SpecRef, Target
-from psconfig.errors import PsconfigError
 from psconfig.model import Frozen
 from psconfig.render.printable import printable
 from psconfig.render.templating import MarkdownText, Templates
@@ -99,16 +99,20 @@ def comment_templates(template_dir: Path | None = None) -> Templates:
     """The comment's templates, ``template_dir``'s first, checked to compile.
 
     Raises:
-        PsconfigError: ``template_dir`` is not a directory, or a template in it
-            does not compile (the message names its file and line).
+        PsconfigError: a template in ``template_dir`` does not compile (the
+            message names its file and line).
 
     """
-    if template_dir is not None and not template_dir.is_dir():
-        raise PsconfigError(f"--template: {template_dir} is not a directory")
     templates = Templates("markdown", template_dir)
     for name in (PLAN_TEMPLATE, FLEET_TEMPLATE):
         templates.check(name)
     return templates
+
+
+@functools.cache
+def builtin_templates() -> Templates:
+    """The built-in comment templates, compiled once."""
+    return Templates("markdown")
 
 
 def render_markdown(
@@ -120,7 +124,7 @@ def render_markdown(
         PsconfigError: an operator's template fails to render (file and line).
 
     """
-    return printable(_markdown(plan, limit, templates or Templates("markdown")))
+    return printable(_markdown(plan, limit, templates or builtin_templates()))
 
 
 def _markdown(plan: Plan, limit: int, templates: Templates) -> str:

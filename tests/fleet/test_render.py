@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from psconfig.cli.output import table_text
+from psconfig.cli.output import emit_table, table_text
 from psconfig.engine.fleet.runner import DistrictResult, FleetResult, Shard
 from psconfig.model import Desired
 from psconfig.render.fleet import (
@@ -128,6 +128,17 @@ def test_the_plain_table_is_plain_whatever_the_environment_says(
     row = text.splitlines()[2]
     assert row.split()[:3] == ["[bold]odd[/bold]", long_path, "error"]  # whole
     assert len(text.splitlines()) == 6  # header, dashes, 2 rows, blank, totals
+
+
+def test_the_coloured_table_escapes_hidden_characters_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("psconfig.cli.common.stdout_is_tty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    emit_table(fleet(district("east\u202etsew")), to_stderr=False)
+    out = capsys.readouterr().out
+    assert "\x1b[" in out  # a terminal: colour
+    assert "east\\u202etsew" in out and "\u202e" not in out
 
 
 def test_totals_mention_the_shard() -> None:
