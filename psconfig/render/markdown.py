@@ -136,6 +136,8 @@ def _markdown(plan: Plan, limit: int, templates: Templates) -> str:
     full = render(comment)
     if len(full) <= limit:
         return full
+    # Too long: measure what the template writes around the lists and the text
+    # plan, give the lists at most half of what is left, the text plan the rest.
     fixed = len(render(comment.model_copy(update={"groups": (), "body": ""})))
     room = limit - fixed
     listed = comment.model_copy(update={"body": ""})
