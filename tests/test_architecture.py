@@ -53,7 +53,7 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "filelock": ("psconfig.engine.applying.lock",),
     "starlette": ("psconfig.sim",),
     "uvicorn": ("psconfig.sim.serve",),
-    "jinja2": ("psconfig.render.report",),
+    "jinja2": ("psconfig.render.templating",),
     # Jinja2's escaping library: the simulator's HTML builder escapes through it.
     "markupsafe": ("psconfig.sim.html",),
     "apprise": ("psconfig.notify",),

@@ -17,9 +17,13 @@ from psconfig.cli import common
 from psconfig.render.printable import printable
 
 if TYPE_CHECKING:
+    from rich.box import Box
+    from rich.console import Console
+
     from psconfig.engine.applying.apply import ChangeOutcome
     from psconfig.engine.fleet.runner import FleetResult
     from psconfig.engine.planning.plan import Plan
+    from psconfig.render.templating import Templates
 
 
 class Format(enum.StrEnum):
@@ -30,8 +34,8 @@ class Format(enum.StrEnum):
     markdown = "markdown"
 
 
-def emit_plan(plan: Plan, fmt: Format) -> None:
-    """Print one plan to stdout in ``fmt``."""
+def emit_plan(plan: Plan, fmt: Format, *, templates: Templates | None = None) -> None:
+    """Print one plan to stdout in ``fmt`` (Markdown from ``templates``)."""
     if fmt is Format.json:
         from psconfig.render.json import render_json
 
@@ -39,14 +43,20 @@ def emit_plan(plan: Plan, fmt: Format) -> None:
     elif fmt is Format.markdown:
         from psconfig.render.markdown import render_markdown
 
-        typer.echo(render_markdown(plan), nl=False)
+        typer.echo(render_markdown(plan, templates=templates), nl=False)
     else:
         from psconfig.render.text import render_text
 
         emit_text(render_text(plan))
 
 
-def emit_fleet(fleet: FleetResult, fmt: Format, *, summary_only: bool = False) -> None:
+def emit_fleet(
+    fleet: FleetResult,
+    fmt: Format,
+    *,
+    summary_only: bool = False,
+    templates: Templates | None = None,
+) -> None:
     """Print a fleet run's report to stdout.
 
     JSON and Markdown: one document for the whole run (the table goes to stderr,
@@ -62,7 +72,7 @@ def emit_fleet(fleet: FleetResult, fmt: Format, *, summary_only: bool = False) -
     elif fmt is Format.markdown:
         from psconfig.render.fleet import render_fleet_markdown
 
-        typer.echo(render_fleet_markdown(fleet), nl=False)
+        typer.echo(render_fleet_markdown(fleet, templates), nl=False)
         _stderr_table(fleet)
     else:
         from psconfig.render.text import render_text
@@ -80,31 +90,82 @@ def _stderr_table(fleet: FleetResult) -> None:
 
 
 def emit_table(fleet: FleetResult, *, to_stderr: bool) -> None:
-    """The summary table: rich on a terminal (unless NO_COLOR), plain otherwise."""
-    from psconfig.render.fleet import HEADER, render_table, summary_rows, totals_line
-
+    """The summary table: coloured on a terminal (unless NO_COLOR), plain otherwise."""
     tty = common.stderr_is_tty() if to_stderr else common.stdout_is_tty()
     if not tty or os.environ.get("NO_COLOR"):
-        typer.echo(render_table(fleet), nl=False, err=to_stderr)
+        typer.echo(table_text(fleet), nl=False, err=to_stderr)
         return
     from rich import box
     from rich.console import Console
+
+    # stdout or stderr is a terminal (checked above); say so, rich would re-detect it.
+    console = Console(stderr=to_stderr, force_terminal=True, highlight=False)
+    _print_table(console, fleet, box.SIMPLE_HEAD, colour=True)
+
+
+def table_text(fleet: FleetResult) -> str:
+    """The summary table and totals line as plain text, newline-ended.
+
+    No escape sequence whatever the environment says (a pipe, a CI log), one line
+    per district however long its path (the width is fixed far beyond any row),
+    every character a reader cannot see escaped (``psconfig.render.printable``).
+    """
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=_PLAIN_WIDTH,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+    )
+    _print_table(console, fleet, _plain_box(), colour=False)
+    return buffer.getvalue()
+
+
+_PLAIN_WIDTH = 10_000
+"""Wider than any table: rows never wrap or lose characters to an ellipsis."""
+
+
+def _plain_box() -> Box:
+    from rich.box import Box
+
+    # SIMPLE_HEAD in ASCII: no edges, a line of dashes under the header.
+    return Box("    \n    \n -  \n    \n    \n    \n    \n    \n", ascii=True)
+
+
+def _print_table(
+    console: Console, fleet: FleetResult, frame: Box, *, colour: bool
+) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from psconfig.render.fleet import HEADER, NUMERIC, summary_rows, totals_line
+
     table = Table(
-        box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False
+        box=frame,
+        header_style="bold" if colour else "",
+        pad_edge=False,
+        show_edge=False,
     )
     for name in HEADER:
-        right = name in ("Changes", "Escalations", "Duration")
-        table.add_column(name, justify="right" if right else "left")
+        if name in NUMERIC:
+            table.add_column(name, justify="right", no_wrap=True)
+        else:
+            table.add_column(name, no_wrap=True)
     for row, district in zip(summary_rows(fleet), fleet.districts, strict=True):
-        style = _RESULT_STYLES.get(district.result, "")
-        table.add_row(*(Text(cell) for cell in row), style=style)
-    console = Console(stderr=to_stderr, force_terminal=True, highlight=False)
+        style = _RESULT_STYLES.get(district.result, "") if colour else ""
+        cells = (Text(printable(cell, newlines=False)) for cell in row)
+        table.add_row(*cells, style=style)
     console.print(table)
     console.print()
-    console.print(Text(totals_line(fleet), style="bold"))
+    totals = printable(totals_line(fleet), newlines=False)
+    console.print(Text(totals, style="bold" if colour else ""))
 
 
 _RESULT_STYLES = {

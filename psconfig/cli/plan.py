@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from psconfig.cli.target import RunFlags, RunSettings
     from psconfig.engine.fleet.runner import FleetResult
     from psconfig.engine.planning.plan import Mode
+    from psconfig.render.templating import Templates
 
 
 class Via(enum.StrEnum):
@@ -122,6 +123,16 @@ SnapshotOut = Annotated[
         "file for one spec, a directory (NAME.json per spec) for several.",
     ),
 ]
+CommentTemplate = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        metavar="DIR",
+        help="With --format markdown: a directory whose plan.md.j2 (one "
+        "district) and fleet.md.j2 (several) replace the built-in comment; they "
+        'may {% extends "psconfig/plan.md.j2" %} and override blocks.',
+    ),
+]
 SummaryOnly = Annotated[
     bool,
     typer.Option(
@@ -178,6 +189,7 @@ def plan(
     ] = "36h",
     summary_only: SummaryOnly = False,
     lock_timeout: LockTimeoutOpt = READ_LOCK_TIMEOUT,
+    template: CommentTemplate = None,
 ) -> None:
     """Show what apply would change. Exit 0 no changes, 2 changes, 1 error.
 
@@ -208,6 +220,7 @@ def plan(
             snapshot_out=snapshot_out,
             offline=offline,
             summary_only=summary_only,
+            templates=_templates(template, fmt),
         )
     raise typer.Exit(code)
 
@@ -235,6 +248,7 @@ def drift(
     notify_always: NotifyAlwaysOpt = False,
     summary_only: SummaryOnly = False,
     lock_timeout: LockTimeoutOpt = READ_LOCK_TIMEOUT,
+    template: CommentTemplate = None,
 ) -> None:
     """Report where PowerSchool departs from the spec. Exit 2 drift, 0 clean, 1 error.
 
@@ -260,6 +274,7 @@ def drift(
             via_api=via is Via.api,
             after=after,
             summary_only=summary_only,
+            templates=_templates(template, fmt),
         )
     raise typer.Exit(code)
 
@@ -363,6 +378,24 @@ def _flags(
     )
 
 
+def _templates(template: Path | None, fmt: Format) -> Templates | None:
+    """The comment's templates, compiled before anything is read.
+
+    A broken one fails at once, naming its file and line, before any sign-in.
+    """
+    if template is None:
+        return None
+    if fmt is not Format.markdown:
+        raise PsconfigError(
+            "--template shapes the comment: use it with --format markdown"
+        )
+    if not template.is_dir():
+        raise PsconfigError(f"--template: {template} is not a directory")
+    from psconfig.render.markdown import comment_templates
+
+    return comment_templates(template)
+
+
 def _report(
     specs: list[Path] | None,
     mode: Mode,
@@ -375,6 +408,7 @@ def _report(
     via_api: bool = False,
     after: Hook | None = None,
     summary_only: bool = False,
+    templates: Templates | None = None,
 ) -> int:
     from psconfig.cli.output import emit_fleet, emit_plan
     from psconfig.spec import expand_paths
@@ -387,7 +421,7 @@ def _report(
         raise PsconfigError("--out saves one plan: give exactly one spec file")
     fleet = _run(paths, mode, settings, snapshot_out, offline, via_api)
     if settings.fleet:
-        emit_fleet(fleet, fmt, summary_only=summary_only)
+        emit_fleet(fleet, fmt, summary_only=summary_only, templates=templates)
         if after is not None:
             after(fleet)
         return fleet.exit_code
@@ -400,7 +434,7 @@ def _report(
         p = district.plan
         typer.echo(summary_line(p) if p.has_changes else no_changes_line(p))
     elif district.plan is not None:
-        emit_plan(district.plan, fmt)
+        emit_plan(district.plan, fmt, templates=templates)
         if out is not None:
             from psconfig.cli.common import write_atomic
             from psconfig.render.json import render_json

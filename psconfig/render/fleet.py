@@ -1,4 +1,7 @@
-"""A fleet run -> summary table rows, plain-text table, Markdown and JSON. Pure.
+"""A fleet run -> summary table rows, Markdown and JSON. Pure.
+
+The summary table itself is drawn by ``psconfig.cli.output`` (rich, the terminal's
+library), from ``HEADER``, ``summary_rows`` and ``totals_line``.
 
 The JSON document (``render_fleet_json``; ``format_version`` major.minor, a minor
 bump only adds keys)::
@@ -19,24 +22,32 @@ specs before sharding.
 The Markdown (a pull-request comment or an issue body) opens with the summary and
 the table, lists errors, then shows the full report of every district with
 something to change; clean districts appear in the table only. It holds no
-durations or times, so the same findings render to the same text.
+durations or times, so the same findings render to the same text. Its layout is the
+template ``templates/fleet.md.j2`` (an operator's ``--template DIR`` may replace it,
+as ``psconfig.render.markdown`` describes).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from psconfig import __version__
 from psconfig.engine.fleet.runner import RESULTS, DistrictResult, FleetResult
 from psconfig.engine.planning.plan import plan_to_dict
-from psconfig.render.markdown import render_markdown
-from psconfig.render.printable import printable, printable_lines
+from psconfig.render.markdown import (
+    FLEET_TEMPLATE,
+    builtin_templates,
+    render_markdown,
+)
+from psconfig.render.printable import printable
+from psconfig.render.templating import MarkdownText, Templates
 
 FORMAT_VERSION = "1.0"
 HEADER = ("District", "Spec", "Result", "Changes", "Escalations", "Duration")
-_NUMERIC = frozenset({"Changes", "Escalations", "Duration"})
+NUMERIC = frozenset({"Changes", "Escalations", "Duration"})
+"""The columns of ``HEADER`` that hold numbers (right-justified)."""
 
 
 def summary_rows(fleet: FleetResult) -> list[tuple[str, ...]]:
@@ -100,76 +111,30 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def render_table(fleet: FleetResult) -> str:
-    """The summary as an aligned plain-text table and totals line, newline-ended."""
-    rows = [HEADER, *summary_rows(fleet)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(width) if HEADER[i] in _NUMERIC else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return printable_lines([*lines, "", totals_line(fleet)]) + "\n"
+def render_fleet_markdown(
+    fleet: FleetResult, templates: Templates | None = None
+) -> str:
+    """The whole run as Markdown: summary table, errors, then each report.
 
+    Raises:
+        PsconfigError: an operator's template fails to render (file and line).
 
-def render_fleet_markdown(fleet: FleetResult) -> str:
-    """The whole run as Markdown: summary table, errors, then each report."""
-    parts = ["\n".join(_markdown_head(fleet)) + "\n"]
-    parts.extend(
-        render_markdown(d.plan)
+    """
+    templates = templates or builtin_templates()
+    reports = [
+        MarkdownText(render_markdown(d.plan, templates=templates))
         for d in fleet.districts
         if d.plan is not None and d.plan.has_changes
+    ]
+    text = templates.render(
+        FLEET_TEMPLATE,
+        command=fleet.command,
+        totals=totals_line(fleet, timed=False),
+        districts=fleet.districts,
+        failed=[d for d in fleet.districts if d.error is not None],
+        reports=reports,
     )
-    return printable("\n---\n\n".join(parts))
-
-
-def _markdown_head(fleet: FleetResult) -> Iterator[str]:
-    yield f"<!-- psconfig:{fleet.command}-fleet -->"
-    yield f"## psconfig {fleet.command}: {_districts(len(fleet.districts))}"
-    yield ""
-    yield f"**{totals_line(fleet, timed=False)}**"
-    if not fleet.districts:
-        return
-    yield ""
-    yield "| " + " | ".join(HEADER[:-1]) + " |"
-    yield "| --- | --- | --- | ---: | ---: |"
-    for d in fleet.districts:
-        yield (
-            f"| {_cell(d.name)} | `{_cell(d.path)}` | {_result_cell(d)} "
-            f"| {d.changes} | {d.escalations} |"
-        )
-    failed = [d for d in fleet.districts if d.error is not None]
-    if failed:
-        yield ""
-        yield "### Errors"
-        yield ""
-        yield from (
-            f"- {_cell(d.name)} (`{_cell(d.path)}`): {_first(d)}" for d in failed
-        )
-
-
-def _districts(n: int) -> str:
-    return f"{n} district{'' if n == 1 else 's'}"
-
-
-def _result_cell(district: DistrictResult) -> str:
-    if district.result in ("error", "refused"):
-        return f"**{district.result}**"
-    return district.result
-
-
-def _first(district: DistrictResult) -> str:
-    lines = (district.error or "").splitlines() or [""]
-    more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 else ""
-    return f"{_cell(lines[0])}{more}"
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell or list item."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+    return printable(text)
 
 
 def fleet_to_dict(fleet: FleetResult) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
 from pydantic import ValidationError
 
 from psconfig import __version__
@@ -36,11 +35,11 @@ from psconfig.engine.planning.plan import Change, Plan, SpecRef, Target, plan_fr
 from psconfig.engine.proving.verify_report import ProbeResult, VerifyReport
 from psconfig.errors import PsconfigError
 from psconfig.model import Frozen
+from psconfig.render.templating import Templates
 from psconfig.render.text import change_lines, no_changes_line, summary_line
 
 TEMPLATE = "report.html.j2"
 """The page's template name, in the built-in directory and an operator's."""
-_BUILTIN = Path(__file__).resolve().parent / "templates"
 _MAJOR = "1"
 
 Tone = Literal["critical", "error", "attention", "ok"]
@@ -457,31 +456,4 @@ def render_html(report: Report, *, template_dir: Path | None = None) -> str:
             message names the template (and its line when known).
 
     """
-    env = _environment(template_dir)
-    try:
-        return env.get_template(TEMPLATE).render(report=report)
-    except jinja2.TemplateSyntaxError as exc:
-        where = exc.filename or exc.name or TEMPLATE
-        raise PsconfigError(f"{where}:{exc.lineno}: template: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        raise PsconfigError(f"template {TEMPLATE}: {exc.message}") from None
-
-
-def _environment(template_dir: Path | None) -> jinja2.Environment:
-    builtin = jinja2.FileSystemLoader(_BUILTIN)
-    loaders: list[jinja2.BaseLoader] = [
-        jinja2.PrefixLoader({"psconfig": builtin}),
-        builtin,
-    ]
-    if template_dir is not None:
-        loaders.insert(0, jinja2.FileSystemLoader(template_dir))
-    # autoescape=True, not select_autoescape: an operator's template escapes too,
-    # whatever its file name; a name from PowerSchool can never become markup.
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return Templates("html", template_dir).render(TEMPLATE, report=report)

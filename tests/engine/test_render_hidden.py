@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from psconfig.cli.output import table_text
 from psconfig.engine.applying.plan_and_apply import ApplyOptions, apply_spec
 from psconfig.engine.fleet.runner import DistrictResult, FleetResult
 from psconfig.engine.planning.plan import Plan, plan_from_json
 from psconfig.errors import ApplyError, DriverError
 from psconfig.model import CreateStaff, Op
-from psconfig.render.fleet import render_fleet_json, render_fleet_markdown, render_table
+from psconfig.render.fleet import render_fleet_json, render_fleet_markdown
 from psconfig.render.json import render_json
 from psconfig.render.markdown import render_markdown
 from psconfig.render.printable import printable
@@ -97,7 +98,7 @@ def test_fleet_outputs_escape_hidden_characters() -> None:
         total=1,
     )
     for rendered in (
-        render_table(fleet),
+        table_text(fleet),
         render_fleet_markdown(fleet),
         render_fleet_json(fleet),
     ):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
+
+from psconfig.cli.output import emit_table, table_text
 from psconfig.engine.fleet.runner import DistrictResult, FleetResult, Shard
 from psconfig.model import Desired
 from psconfig.render.fleet import (
@@ -13,7 +17,6 @@ from psconfig.render.fleet import (
     progress_line,
     render_fleet_json,
     render_fleet_markdown,
-    render_table,
     summary_rows,
     totals_line,
 )
@@ -83,7 +86,7 @@ def test_rows_follow_the_header_in_run_order() -> None:
 
 
 def test_the_plain_table_is_aligned_and_totalled() -> None:
-    text = render_table(RUN)
+    text = table_text(RUN)
     lines = text.splitlines()
     assert lines[0].split() == list(HEADER)
     assert set(lines[1].replace(" ", "")) == {"-"}
@@ -96,13 +99,46 @@ def test_the_plain_table_is_aligned_and_totalled() -> None:
         "0.25",
         "s",
     ]
-    # Columns line up: every row starts its Result cell at the same offset.
+    # Columns line up: every row starts its Result cell at the same offset, and
+    # the numbers end where their column ends.
     rows = zip(lines[2:5], summary_rows(RUN), strict=True)
     offsets = {line.index(f" {row[2]} ") for line, row in rows}
     assert len(offsets) == 1
+    assert {len(line) for line in lines[:5]} == {len(lines[0])}
+    assert lines[5] == ""
     assert lines[-1] == (
         "3 districts: 1 clean, 1 with changes, 1 failed. 1.5 s at parallelism 8."
     )
+    assert text.endswith(".\n")
+
+
+def test_the_plain_table_is_plain_whatever_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in (("FORCE_COLOR", "1"), ("TERM", "xterm-256color")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COLUMNS", "20")
+    long_path = "specs/" + "very-long-district-name/" * 20 + "spec.yaml"
+    run = fleet(
+        district("[bold]odd[/bold]", path=long_path, result="error", plan=None),
+        district("a"),
+    )
+    text = table_text(run)
+    assert "\x1b" not in text
+    row = text.splitlines()[2]
+    assert row.split()[:3] == ["[bold]odd[/bold]", long_path, "error"]  # whole
+    assert len(text.splitlines()) == 6  # header, dashes, 2 rows, blank, totals
+
+
+def test_the_coloured_table_escapes_hidden_characters_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("psconfig.cli.common.stdout_is_tty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    emit_table(fleet(district("east\u202etsew")), to_stderr=False)
+    out = capsys.readouterr().out
+    assert "\x1b[" in out  # a terminal: colour
+    assert "east\\u202etsew" in out and "\u202e" not in out
 
 
 def test_totals_mention_the_shard() -> None:
@@ -199,3 +235,25 @@ def test_progress_and_error_lines() -> None:
     assert (
         error_line(located) == "error: specs/ogden|ville.yaml:3:5: error: unknown key"
     )
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize(
+    ("name", "run"),
+    [
+        ("plan-fleet.md", RUN),
+        (
+            "drift-fleet.md",
+            fleet(
+                district("a", result="drift", changes=1, escalations=1, plan=DRIFT),
+                command="drift",
+            ),
+        ),
+    ],
+)
+def test_markdown_golden(name: str, run: FleetResult) -> None:
+    # Written by the string-building renderer before the Markdown moved to
+    # templates: the built-in templates must keep every byte of it.
+    assert render_fleet_markdown(run) == (GOLDEN / name).read_text(encoding="utf-8")
