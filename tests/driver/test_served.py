@@ -35,14 +35,20 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 async def test_read_and_apply_over_loopback_http(served: tuple[str, Path]) -> None:
     url, state = served
     secret = SecretStr(DEMO_ADMIN_PASSWORD)
+    # The state before the read: the read's toggle bracket turns the toggle back
+    # off in the background (settled before any write and before sign-out), so
+    # the file may still say "on" while read() returns.
+    before = load_state(state)
     async with open_portal(url, DEMO_ADMIN_USERNAME, secret, retry=FAST) as drv:
         assert (drv.info.flavor, drv.info.url) == ("legacy", url)
         live = await drv.read(Scope(pages=frozenset(DDE)))
-        assert live == expected_state(load_state(state), pages=DDE)
+        assert live == expected_state(before, pages=DDE)
         group = live.groups[12]
         renamed = group.model_copy(update={"name": "Read-Only Export"})
         await drv.apply(EnsureGroup(before=group, after=renamed))
-    assert load_state(state).groups[11].name == "Read-Only Export"
+    after = load_state(state)
+    assert after.groups[11].name == "Read-Only Export"
+    assert after.page_toggle == before.page_toggle  # the bracket closed
 
     report = await run_doctor(url, DEMO_ADMIN_USERNAME, secret, retry=FAST)
     assert report.ok
