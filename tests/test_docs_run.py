@@ -20,7 +20,8 @@ docs/project-layout.md, "Commands in the docs"):
 - The example servers in ``HOSTS`` (``https://ps.example.org``, ...) stand for
   the reader's: in commands and yaml blocks, the test puts a ``sim://`` server there.
 - A ```yaml block whose first line is ``# NAME.yaml`` (or ``# NAME.yaml: what``)
-  is written to NAME.yaml when the test reaches it.
+  is written to NAME.yaml when the test reaches it; so is a ```jinja block whose
+  first line is the template comment ``{# DIR/NAME.j2 #}``.
 - A usage synopsis (a word with ``[`` or ``|``, one starting ``(`` or ending
   ``...``, or an upper-case placeholder such as ``SPEC`` or ``URL``; a line starting
   ``[`` continues it) is not run; test_docs.py checks its command and flags.
@@ -76,6 +77,7 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 FENCE = re.compile(r"^ *```(\w*)\n(.*?)^ *```", re.DOTALL | re.MULTILINE)
 SHELLS = {"sh", "bash", "console"}
 YAML_FILE = re.compile(r"# ([\w./-]+\.ya?ml)(?::.*)?")
+JINJA_FILE = re.compile(r"\{# ([\w./-]+\.j2) #\}")
 PLACEHOLDER = re.compile(r"^\(?[A-Z][A-Z0-9_]+(\.\.\.)?\)?$")
 
 SECRETS = {
@@ -253,7 +255,7 @@ class Block:
 
 @dataclass(frozen=True)
 class YamlFile:
-    """A yaml block that names the file it is."""
+    """A yaml (or Jinja) block that names the file it is."""
 
     name: str
     text: str
@@ -281,6 +283,8 @@ def page_items(page: Path) -> list[Block | YamlFile]:
         if lang in SHELLS:
             items.append(Block(page.name, body, _commands(page.name, body)))
         elif lang == "yaml" and (named := YAML_FILE.fullmatch(body.splitlines()[0])):
+            items.append(YamlFile(named.group(1), body))
+        elif lang == "jinja" and (named := JINJA_FILE.fullmatch(body.splitlines()[0])):
             items.append(YamlFile(named.group(1), body))
     return items
 
