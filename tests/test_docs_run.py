@@ -78,6 +78,8 @@ FENCE = re.compile(r"^ *```(\w*)\n(.*?)^ *```", re.DOTALL | re.MULTILINE)
 SHELLS = {"sh", "bash", "console"}
 YAML_FILE = re.compile(r"# ([\w./-]+\.ya?ml)(?::.*)?")
 JINJA_FILE = re.compile(r"\{# ([\w./-]+\.j2) #\}")
+NAMED = {"yaml": YAML_FILE, "jinja": JINJA_FILE}
+"""Blocks that are files when their first line names one."""
 PLACEHOLDER = re.compile(r"^\(?[A-Z][A-Z0-9_]+(\.\.\.)?\)?$")
 
 SECRETS = {
@@ -282,9 +284,7 @@ def page_items(page: Path) -> list[Block | YamlFile]:
     for lang, body in FENCE.findall(page.read_text()):
         if lang in SHELLS:
             items.append(Block(page.name, body, _commands(page.name, body)))
-        elif lang == "yaml" and (named := YAML_FILE.fullmatch(body.splitlines()[0])):
-            items.append(YamlFile(named.group(1), body))
-        elif lang == "jinja" and (named := JINJA_FILE.fullmatch(body.splitlines()[0])):
+        elif lang in NAMED and (named := NAMED[lang].fullmatch(body.splitlines()[0])):
             items.append(YamlFile(named.group(1), body))
     return items
 
