@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from psconfig.drivers.portal.forms.controls import (
@@ -487,8 +488,25 @@ def redact_html(
     return _IPV4.sub("192.0.2.0", out)
 
 
+_PARSER = lxml_html.HTMLParser()
+# lxml.html's own lookup runs Python code for every element object it makes, to
+# give forms and inputs their own classes; nothing here uses those, and the
+# element types this module checks for stay the same. (A parser is not for
+# concurrent threads: pages are parsed on the event loop's thread.)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
+
+
 def _parse(text: str) -> lxml_html.HtmlElement:
-    return lxml_html.document_fromstring(text if text.strip() else "<html/>")
+    return lxml_html.document_fromstring(
+        text if text.strip() else "<html/>", parser=_PARSER
+    )
 
 
 def _scrub(value: str, personal: list[str]) -> str:

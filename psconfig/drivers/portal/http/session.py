@@ -32,7 +32,7 @@ import stamina
 
 from psconfig import __version__
 from psconfig.drivers.portal.http.response import Response
-from psconfig.errors import ConnectError, ServerError
+from psconfig.errors import ConnectError, DriverError, ServerError
 from psconfig.model import Frozen
 
 AsgiApp = Callable[
@@ -74,6 +74,8 @@ DEFAULT_SIM_DIR = Path(".psconfig/sim")
 """Where ``sim://`` state lives when no ``sim_dir`` is given (the CLI passes one)."""
 _UNPROCESSED = frozenset({429, 503})
 """Statuses that say the server did not process the request, so it may be resent."""
+_NO_TIME_LEFT = 1e-9
+"""A budget already spent (stamina reads a timeout of 0 as a mistake and warns)."""
 
 
 class RetryPolicy(Frozen):
@@ -93,6 +95,16 @@ class UncertainWriteError(ConnectError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _gave_up(path: str, exc: _Retryable, attempts: int) -> DriverError:
+    """The error for a GET that failed on its last attempt."""
+    tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
+    if exc.status is None:
+        return ConnectError(f"{path}: {exc.detail} ({tries})")
+    return ServerError(
+        f"{path}: server answered HTTP {exc.status} ({tries})", status=exc.status
+    )
 
 
 class _Retryable(Exception):
@@ -203,25 +215,26 @@ class Http:
 
         ``headers`` are added to this request only (the plugin API's bearer token).
         """
-        if not retry:
-            try:
-                return await self._get_once(path, headers)
-            except _Retryable as exc:
-                raise ConnectError(f"{path}: {exc.detail}") from None
-        attempts = 0
+        started = time.monotonic()
         try:
-            async for attempt in self._attempts():
+            return await self._get_once(path, headers)
+        except _Retryable as exc:
+            if not retry:
+                raise ConnectError(f"{path}: {exc.detail}") from None
+            failed: _Retryable | None = exc
+        # Most GETs answer at once; the retry loop is set up for one that did not,
+        # starting from that failure (stamina counts it and waits before the next).
+        attempts = 1
+        try:
+            async for attempt in self._attempts(time.monotonic() - started):
                 with attempt:
+                    if failed is not None:
+                        replayed, failed = failed, None
+                        raise replayed
                     attempts += 1
                     return await self._get_once(path, headers)
         except _Retryable as exc:
-            tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
-            if exc.status is None:
-                raise ConnectError(f"{path}: {exc.detail} ({tries})") from None
-            raise ServerError(
-                f"{path}: server answered HTTP {exc.status} ({tries})",
-                status=exc.status,
-            ) from None
+            raise _gave_up(path, exc, attempts) from None
         raise AssertionError("unreachable: stamina either returns or raises")
 
     async def post(
@@ -264,10 +277,17 @@ class Http:
         ``Retry-After`` within the GET retry policy's attempts and time. Any other
         answer is returned at once, and the last 503/429 when the budget runs out.
         """
+        started = time.monotonic()
+        first = await send()
+        if first.status not in _UNPROCESSED:
+            return first
+        # As for a GET: the retry loop starts from the unprocessed answer.
+        pending: Response | None = first
         try:
-            async for attempt in self._attempts():
+            async for attempt in self._attempts(time.monotonic() - started):
                 with attempt:
-                    answer = await send()
+                    answer = pending if pending is not None else await send()
+                    pending = None
                     if answer.status in _UNPROCESSED:
                         detail = f"HTTP {answer.status}"
                         raise _Retryable(
@@ -280,11 +300,16 @@ class Http:
             return exc.answer
         raise AssertionError("unreachable: stamina either returns or raises")
 
-    def _attempts(self) -> AsyncIterator[stamina.Attempt]:
+    def _attempts(self, spent: float) -> AsyncIterator[stamina.Attempt]:
+        """The retry loop, entered after a first attempt that took ``spent`` s.
+
+        The policy's time budget counts from that first attempt; when it is
+        spent, the loop stops after the failure it starts from.
+        """
         return stamina.retry_context(
             on=self._backoff,
             attempts=self.policy.attempts,
-            timeout=self.policy.timeout,
+            timeout=max(self.policy.timeout - spent, _NO_TIME_LEFT),
             wait_initial=self.policy.wait_initial,
             wait_max=self.policy.wait_max,
             wait_jitter=self.policy.wait_jitter,
