@@ -57,6 +57,7 @@ class Document:
         self.where = Where(page=page, flavor=flavor)
         self._root = _parse(text)
         self._label_index: _Labels | None = None
+        self._links: list[tuple[str, str]] | None = None
 
     def _labels(self) -> _Labels:
         if self._label_index is None:
@@ -132,13 +133,14 @@ class Document:
 
     def links(self) -> list[tuple[str, str]]:
         """(absolute path, visible text) of every link on the page, in order."""
-        out = []
-        for anchor in self._root.iter("a"):
-            href = anchor.get("href")
-            if href:
-                text = _SPACES.sub(" ", anchor.text_content()).strip()
-                out.append((urljoin(self.page, str(href)), text))
-        return out
+        if self._links is None:  # a page's links are read by several lookups
+            self._links = []
+            for anchor in self._root.iter("a"):
+                href = anchor.get("href")
+                if href:
+                    text = _SPACES.sub(" ", anchor.text_content()).strip()
+                    self._links.append((urljoin(self.page, str(href)), text))
+        return list(self._links)
 
     def link(self, text: str) -> str | None:
         """The href of the one link whose visible text is ``text`` (normalized)."""
@@ -359,21 +361,21 @@ def _control(element: lxml_html.HtmlElement, labels: Callable[[], _Labels]) -> C
     return found
 
 
+def _option(element: lxml_html.HtmlElement) -> Option:
+    label = element.text_content().strip()
+    value = element.get("value")
+    selected = element.get("selected") is not None
+    return Option(
+        value=label if value is None else value, label=label, selected=selected
+    )
+
+
 def _bare_control(element: lxml_html.HtmlElement) -> Control:
     tag = element.tag
     name = element.get("name") or ""
     disabled = element.get("disabled") is not None
     if tag == "select":
-        options = [
-            Option(
-                value=o.get("value")
-                if o.get("value") is not None
-                else o.text_content().strip(),
-                label=o.text_content().strip(),
-                selected=o.get("selected") is not None,
-            )
-            for o in element.iter("option")
-        ]
+        options = [_option(o) for o in element.iter("option")]
         multiple = element.get("multiple") is not None
         return Control(
             name, "select", options=options, multiple=multiple, disabled=disabled
