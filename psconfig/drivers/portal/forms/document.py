@@ -34,6 +34,9 @@ FORM_BY_NAME = "="
 _CONTROLS = ("input", "select", "textarea", "button")
 _NOT_LABEL_TEXT = frozenset({"select", "textarea", "option", "script", "style"})
 _CELLS = frozenset({"td", "th"})
+_GROUP_ROLES = ("group", "radiogroup")
+_GIVERS = _CELLS | {"fieldset", "form"}
+"""Tags that add to the context of controls inside them (so may ``role=group``)."""
 
 
 class Row:
@@ -284,6 +287,10 @@ def _has_control(element: lxml_html.HtmlElement) -> bool:
     return next(element.iter(*_CONTROLS), None) is not None
 
 
+Context = tuple[str, ...]
+"""Normalized label texts around a control, nearest first (empty ones kept)."""
+
+
 class _Labels:
     """Finds the labels of controls on one page (see ``Control.own``)."""
 
@@ -297,14 +304,84 @@ class _Labels:
         self._ids: dict[str, lxml_html.HtmlElement] | None = None
         # A page's forms are built again for every use; its labels are found once.
         self._found: dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]] = {}
+        self._walked: set[lxml_html.HtmlElement] = set()
 
     def labelled(self, element: lxml_html.HtmlElement) -> tuple[str, tuple[str, ...]]:
-        """``own`` and ``context`` of ``element``, found once per page."""
+        """``own`` and ``context`` of ``element``, found once per page.
+
+        The first control of a form asked about labels all the form's controls in
+        one walk down the form (``label_form``): finding a control by its label
+        looks at every control of its form anyway, and a walk down shares what
+        each element gives the controls inside it instead of climbing from each.
+        """
         found = self._found.get(element)
+        if found is None:
+            form = next(element.iterancestors("form"), None)
+            if form is not None and form not in self._walked:
+                self._walked.add(form)
+                self._found.update(self.label_form(form))
+                found = self._found.get(element)
         if found is None:
             found = (self.own(element), self.context(element))
             self._found[element] = found
         return found
+
+    def label_form(
+        self, form: lxml_html.HtmlElement
+    ) -> dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]]:
+        """``own`` and ``context`` of every control in ``form``, in one walk down.
+
+        The same labels ``own`` and ``context`` find climbing from each control
+        (tests hold them equal). Each element passes down the context its
+        descendants get before and after a cell, and its nearest label.
+        """
+        outer = next(form.iterancestors("label"), None)
+        above = _label_text(outer) if outer is not None else None
+        down: dict[lxml_html.HtmlElement, tuple[Context, Context, str | None]] = {}
+        out: dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]] = {}
+        for element in form.iter():
+            tag = element.tag
+            if not isinstance(tag, str):
+                continue  # comments and processing instructions
+            if element is form:
+                below: Context = ()
+                below_cell: Context = ()
+                label = above
+            else:
+                below, below_cell, label = down[element.getparent()]
+                if tag in _CONTROLS:
+                    own = self._own(element, label)
+                    out[element] = (own, tuple(t for t in below if t))
+            if not len(element):
+                continue  # nothing inside it (most options, inputs, texts)
+            if tag in _GIVERS or element.get("role") in _GROUP_ROLES:
+                cell, texts = self._gives(element)
+                if cell is not None:
+                    below = (cell, *texts, *below_cell)
+                else:
+                    below = (*texts, *below)
+                below_cell = (*texts, *below_cell)
+            if tag == "label":
+                label = _label_text(element)
+            down[element] = (below, below_cell, label)
+        return out
+
+    def _gives(self, parent: lxml_html.HtmlElement) -> tuple[str | None, Context]:
+        """What ``parent`` adds to the context of controls inside it, normalized.
+
+        Its cell-before text if it is a cell (for the nearest cell only), then its
+        legend and its group label.
+        """
+        tag = parent.tag
+        cell = normalize_label(_cell_before(parent)) if tag in _CELLS else None
+        texts: list[str] = []
+        if tag == "fieldset":
+            legend = parent.find("legend")
+            if legend is not None:
+                texts.append(_label_text(legend))
+        if parent.get("role") in _GROUP_ROLES:
+            texts.append(self._aria(parent))
+        return cell, tuple(normalize_label(t) for t in texts)
 
     def _by_id(self, ident: str) -> str:
         if self._ids is None:
@@ -319,13 +396,16 @@ class _Labels:
         return element.get("aria-label") or ""
 
     def own(self, element: lxml_html.HtmlElement) -> str:
+        outer = next(element.iterancestors("label"), None)
+        return self._own(element, _label_text(outer) if outer is not None else None)
+
+    def _own(self, element: lxml_html.HtmlElement, wrapping: str | None) -> str:
+        """``own``, given the text of the nearest label around ``element``."""
         text = self._aria(element)
         if not text and element.get("id"):
             text = self._for.get(str(element.get("id")), "")
-        if not text:
-            for parent in element.iterancestors("label"):
-                text = _label_text(parent)
-                break
+        if not text and wrapping is not None:
+            text = wrapping
         return normalize_label(text)
 
     def context(self, element: lxml_html.HtmlElement) -> tuple[str, ...]:
@@ -340,7 +420,7 @@ class _Labels:
                 legend = parent.find("legend")
                 if legend is not None:
                     found.append(_label_text(legend))
-            if parent.get("role") in ("group", "radiogroup"):
+            if parent.get("role") in _GROUP_ROLES:
                 found.append(self._aria(parent))
             if tag == "form":
                 break
