@@ -10,6 +10,7 @@ flavor, so the driver fails closed before it posts anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
@@ -48,7 +49,7 @@ class Row:
 
     def text(self, xpath: str) -> str | None:
         """The stripped text of the first match of a row-relative XPath."""
-        return _first_text(self._element.xpath(xpath))
+        return _first_text(_xpath(xpath)(self._element))
 
 
 class Document:
@@ -76,15 +77,15 @@ class Document:
 
     def text(self, xpath: str) -> str | None:
         """Stripped text of the first match (element text, attribute or string)."""
-        return _first_text(self._root.xpath(xpath))
+        return _first_text(_xpath(xpath)(self._root))
 
     def texts(self, xpath: str) -> list[str]:
-        return [_text_of(item) for item in _as_list(self._root.xpath(xpath))]
+        return [_text_of(item) for item in _as_list(_xpath(xpath)(self._root))]
 
     def rows(self, xpath: str, key_attr: str) -> list[Row]:
         """Rows matching ``xpath`` that carry ``key_attr``, keyed by its value."""
         out = []
-        for item in _as_list(self._root.xpath(xpath)):
+        for item in _as_list(_xpath(xpath)(self._root)):
             if isinstance(item, lxml_html.HtmlElement) and item.get(key_attr):
                 out.append(Row(str(item.get(key_attr)), item))
         return out
@@ -525,7 +526,7 @@ def personal_values(
         if not _kept(element, keep_inputs, labels):
             found.add(element.get("value") or element.text_content() or "")
     for xpath in text_xpaths:
-        for item in _as_list(root.xpath(xpath)):
+        for item in _as_list(_xpath(xpath)(root)):
             value = _text_of(item)
             found |= {value, *(part.strip() for part in value.split(","))}
     return {v.strip() for v in found if len(v.strip()) >= _MIN_PERSONAL}
@@ -556,7 +557,7 @@ def redact_html(
         kept = _kept(element, keep_inputs, labels)
         _redact_control(element, frozenset({element.get("name") or ""} if kept else ()))
     for xpath in text_xpaths:
-        for item in _as_list(root.xpath(xpath)):
+        for item in _as_list(_xpath(xpath)(root)):
             if isinstance(item, lxml_html.HtmlElement):
                 _replace_text(item)
     _scrub_tree(root, sorted(set(personal), key=len, reverse=True))
@@ -583,6 +584,12 @@ _PARSER.set_element_class_lookup(
         entity=lxml_html.HtmlEntity,
     )
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _xpath(expression: str) -> etree.XPath:
+    """``expression`` compiled once: a form map's few XPaths run on every page."""
+    return etree.XPath(expression)
 
 
 def _parse(text: str) -> lxml_html.HtmlElement:

@@ -196,6 +196,8 @@ class Http:
             follow_redirects=False,
             headers={"User-Agent": f"psconfig/{__version__}"},
         )
+        base = self._client.base_url  # its path ends in "/" (httpx sees to it)
+        self._base = f"{base.scheme}://{base.netloc.decode()}{base.raw_path.decode()}"
 
     @property
     def is_tls(self) -> bool:
@@ -256,7 +258,9 @@ class Http:
         try:
             async with self._slots:
                 answer = await self._client.post(
-                    path, content=urlencode(pairs).encode("utf-8"), headers=headers
+                    self._absolute(path),
+                    content=urlencode(pairs).encode("utf-8"),
+                    headers=headers,
                 )
         except httpx.TransportError as exc:
             if _tls_failure(exc):
@@ -326,7 +330,7 @@ class Http:
         self.request_count += 1
         try:
             async with self._slots:
-                answer = await self._client.get(path, headers=headers)
+                answer = await self._client.get(self._absolute(path), headers=headers)
         except httpx.UnsupportedProtocol as exc:
             raise ConnectError(f"{path}: {exc}") from None
         except httpx.TimeoutException as exc:
@@ -343,6 +347,16 @@ class Http:
             )
             raise _Retryable(f"HTTP {answer.status_code}", answer.status_code, wait)
         return self._wrap(path, answer)
+
+    def _absolute(self, path: str) -> str:
+        """``path``'s URL: what httpx's base URL merge gives, as one string.
+
+        httpx parses a relative path and then the merged URL; an absolute one is
+        parsed once. Anything but a plain ``/``-path goes to httpx as it is.
+        """
+        if path.startswith("/") and not path.startswith("//"):
+            return self._base + path[1:]
+        return path
 
     def _tls_error(self, path: str) -> ConnectError:
         return ConnectError(
