@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from deepdiff import DeepDiff
-from hypothesis import given
-from hypothesis import strategies as st
-from pydantic import JsonValue
-
-from psconfig.engine.planning.diff import (
-    Leaves,
-    Path,
-    changed_paths,
-    leaves,
-    nest,
-    restrict,
-)
+from psconfig.engine.planning.diff import Leaves, changed_paths, leaves, nest, restrict
 from psconfig.model import AdminAccess, Group, Health, Role, Staff, TimeWindow
 
 
@@ -95,57 +83,3 @@ def test_role_default_group_is_none_not_missing() -> None:
     managed = leaves(desired, managed_only=True)
     before = restrict(leaves(live, managed_only=False), managed)
     assert changed_paths(before, managed) == ()
-
-
-# -- changed_paths is deepdiff's answer, leaf by leaf --------------------------
-
-_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(-2, 2)
-    | st.text(max_size=2)
-)
-_JSON = st.recursive(
-    _SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from("ab"), inner, max_size=2)
-    ),
-    max_leaves=6,
-)
-_PATHS = st.sampled_from(
-    [("name",), ("health", "screening"), ("health", "x"), ("roles",)]
-)
-
-
-def _deepdiff_paths(before: Leaves, after: Leaves) -> tuple[Path, ...]:
-    """What deepdiff reports on the nested forms, mapped back to leaves."""
-    tree = DeepDiff(nest(before), nest(after), view="tree")
-    steps = [
-        tuple(str(step) for step in level.path(output_format="list"))
-        for levels in tree.values()
-        for level in levels
-    ]
-    return tuple(p for p in after if any(s[: len(p)] == p for s in steps))
-
-
-@given(st.dictionaries(_PATHS, st.tuples(_JSON, _JSON)))
-def test_changed_paths_agree_with_deepdiff(
-    pairs: dict[Path, tuple[JsonValue, JsonValue]],
-) -> None:
-    before: Leaves = {path: pair[0] for path, pair in pairs.items()}
-    after: Leaves = {path: pair[1] for path, pair in pairs.items()}
-    assert changed_paths(before, after) == _deepdiff_paths(before, after)
-    assert changed_paths(after, after) == ()
-
-
-def test_numbers_of_other_types_are_changes() -> None:
-    before: Leaves = {("a",): 1, ("b",): [1], ("c",): {"x": 0}}
-    after: Leaves = {("a",): True, ("b",): [1.0], ("c",): {"x": False}}
-    assert changed_paths(before, after) == (("a",), ("b",), ("c",))
-    assert changed_paths(before, dict(before)) == ()
-
-
-def test_a_leaf_missing_from_the_live_side_is_a_change() -> None:
-    assert changed_paths({}, {("name",): "x"}) == (("name",),)

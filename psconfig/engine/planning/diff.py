@@ -1,18 +1,15 @@
 """Structural diff of desired against live, restricted to managed fields.
 
-Objects are first flattened into *leaves*: ``{path: json value}`` where a path is a
-tuple of field names. Sections (``health``, ``admin_access``) are walked into; every
-other value (lists, time windows, scalars) is one leaf, so a changed list is reported
-as the list, never as an index. A desired object yields only the leaves of the
-fields the spec set (``model_fields_set``, recursively through sections); the live
-object is then restricted to exactly those leaves, so an unmanaged live field can
-never show up.
+The only module that imports deepdiff. Objects are first flattened into *leaves*:
+``{path: json value}`` where a path is a tuple of field names. Sections
+(``health``, ``admin_access``) are walked into; every other value (lists, time
+windows, scalars) is one leaf, so a changed list is reported as the list, never as
+an index. A desired object yields only the leaves of the fields the spec set
+(``model_fields_set``, recursively through sections); the live object is then
+restricted to exactly those leaves, so an unmanaged live field can never show up.
 
-``changed_paths`` compares the two leaf sets leaf by leaf, strictly: a leaf changed
-when its values differ in type anywhere inside (``1`` is not ``1.0`` nor ``True``) or
-in value, which is what deepdiff reports on the nested forms (tests/engine/test_diff.py
-holds it to deepdiff). A plan compares every object's leaves, so this stays a plain
-walk: deepdiff's tree was three quarters of a fresh district's build_plan CPU.
+deepdiff compares the nested forms of the two leaf sets; every difference it reports
+is mapped back to the leaf that contains it, which gives exact ``changed_paths``.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import cast
 
+from deepdiff import DeepDiff
 from pydantic import BaseModel, JsonValue
 from pydantic_core import to_jsonable_python
 
@@ -86,28 +84,19 @@ def changed_paths(before: Leaves, after: Leaves) -> tuple[Path, ...]:
 
     Both sides must have the same leaf paths (use ``restrict`` on the live side).
     """
-    stray = before.keys() - after.keys()
-    if stray:  # restrict() gives both sides the same paths, so this is a bug
-        raise AssertionError(f"leaves outside the compared paths: {sorted(stray)}")
-    return tuple(
-        path
-        for path, value in after.items()
-        if path not in before or not same(before[path], value)
-    )
+    tree = DeepDiff(nest(before), nest(after), view="tree")
+    known = list(after)
+    found: set[Path] = set()
+    for levels in tree.values():
+        for level in levels:
+            steps = tuple(str(step) for step in level.path(output_format="list"))
+            found.add(_leaf_of(steps, known))
+    return tuple(path for path in known if path in found)
 
 
-def same(left: JsonValue, right: JsonValue) -> bool:
-    """Strict JSON equality: equal values of the same types, lists in order."""
-    if left is right:
-        return True
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        assert isinstance(right, dict)
-        return left.keys() == right.keys() and all(
-            same(value, right[key]) for key, value in left.items()
-        )
-    if isinstance(left, list):
-        assert isinstance(right, list)
-        return len(left) == len(right) and all(map(same, left, right))
-    return left == right
+def _leaf_of(steps: Path, known: Iterable[Path]) -> Path:
+    for path in known:
+        if steps[: len(path)] == path:
+            return path
+    # deepdiff only reports inside the objects we gave it, so this is a bug.
+    raise AssertionError(f"deepdiff reported a path outside the leaves: {steps}")
