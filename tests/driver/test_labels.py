@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from lxml import html as lxml_html
 
 from psconfig.drivers.portal.forms import bind, labels
 from psconfig.drivers.portal.forms.controls import Form
-from psconfig.drivers.portal.forms.document import Document
+from psconfig.drivers.portal.forms.document import Document, _Labels
 from psconfig.drivers.portal.pagemap.map_parts import FieldMap
 from psconfig.errors import FormMapError
+from psconfig.sim import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, SimApp, SimState
+from tests.sim.browser import Browser
 
 LEVEL = FieldMap(
     label="Access Level",
@@ -117,3 +122,78 @@ def test_labelled_text_and_links_are_read_as_shown() -> None:
     )
     assert doc.labelled_text("Current Number of Security Groups") == "12"
     assert doc.link("Modify access privileges for this page") == "/admin/ed.html?p=/x"
+
+
+# -- labels found walking down a form are those found climbing from each control --
+
+_PAGES = (
+    "/admin/security/changepageaccesspriv.html",
+    "/admin/security/groups/home.html",
+    "/admin/security/groups/edit.html?group=12",
+    "/admin/security/pageaccess.html?page=/admin/tech/dde/home.html",
+    "/admin/faculty/home.html?selectteacher=teachernumber%3D99999&teachersonly=0",
+    "/admin/faculty/edit.html?frn=0051",
+    "/admin/faculty/security/affiliations.html?frn=0051",
+    "/admin/faculty/security/adminaccess.html?frn=0051",
+)
+_TRICKY = (
+    "<label>Outer <form id='f'><input name='a'></form></label>",
+    "<form id='f' role='group' aria-label='All'><!-- c --><table><tr><td>Row"
+    "</td><td><fieldset><legend>Set</legend><table><tr><th>Inner</th><td>"
+    "<input name='b'><label>Box <input type='checkbox' name='c'></label>"
+    "</td></tr></table></fieldset></td></tr></table></form>",
+    "<form id='f'><div role='radiogroup' aria-labelledby='t'><span id='t'>Pick"
+    "</span><td>x</td><input type='radio' name='d'></div></form>",
+)
+
+
+def _both_ways(text: str) -> int:
+    """Every control's (own, context): via its form, and climbing from it alone."""
+    walked = [
+        (c.own, c.context)
+        for form in Document(text, page="/p.html", flavor="modern").forms()
+        for c in form.controls
+    ]
+    root = lxml_html.document_fromstring(text)
+    labels = _Labels(root)
+    climbed = [
+        (labels.own(e), labels.context(e))
+        for form in root.iter("form")
+        for e in form.iter("input", "select", "textarea", "button")
+    ]
+    assert walked == climbed
+    return len(walked)
+
+
+@pytest.mark.parametrize("text", _TRICKY)
+def test_walking_down_a_form_finds_the_labels_climbing_finds(text: str) -> None:
+    assert _both_ways(f"<html><body>{text}</body></html>")
+
+
+@pytest.mark.parametrize("body", ATTACHED.values(), ids=ATTACHED.keys())
+def test_walking_down_finds_every_label_attachment(body: str) -> None:
+    assert _both_ways(f"<html><body><form id='f'>{body}</form></body></html>")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("variant", [0, 1, 2, 3, 4, 5])
+async def test_walking_down_finds_the_simulator_pages_labels(
+    sim: SimApp,
+    edit_state: Callable[[Callable[[SimState], object]], None],
+    variant: int,
+) -> None:
+    def customize(state: SimState) -> None:
+        state.markup_variant = variant
+        state.page_toggle = True
+
+    edit_state(customize)
+    browser = Browser(sim)
+    checked = 0
+    try:
+        await browser.sign_in(DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
+        for path in _PAGES:
+            page = await browser.get(path)  # some variants move the editor
+            checked += _both_ways(page.text) if page.status_code == 200 else 0
+    finally:
+        await browser.close()
+    assert checked > 50

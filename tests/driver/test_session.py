@@ -337,3 +337,16 @@ async def test_an_apply_whose_every_form_is_refused_once_converges_in_one_run(
     await apply_district(district, busy)
     assert len(busy.refused) >= 5  # groups, toggle, pages, staff: each posted again
     assert (await plan_district(district, app)).changes == ()
+
+
+@pytest.mark.anyio
+async def test_a_first_attempt_that_spends_the_budget_is_not_retried(
+    state_path: Path,
+) -> None:
+    slow = create_app(state_path, faults=SimFaults(latency_ms=60))
+    flaky = Flaky(slow, method="GET", path=GROUPS, statuses=[503, 503], forward=True)
+    policy = FAST.model_copy(update={"timeout": 0.05})
+    async with portal(flaky, retry=policy) as drv:
+        with pytest.raises(ServerError, match=r"HTTP 503 \(after 1 attempt\)"):
+            await drv.read(Scope(groups=frozenset({12})))
+    assert flaky.failed == 1

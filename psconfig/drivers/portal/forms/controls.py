@@ -12,6 +12,7 @@ flavor, so the driver fails closed before it posts anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,11 +33,13 @@ SPACES = re.compile(r"\s+")
 _TRAILER = re.compile(r"\s*(?::|\*|\[\?\])\s*$")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_label(text: str) -> str:
     """A visible label as compared: spaces collapsed, case folded.
 
     A trailing ``:``, ``*`` or ``[?]`` is dropped, so "Allowed IPs [?]:" is
-    "allowed ips".
+    "allowed ips". Remembered: a plan compares the same few hundred labels and
+    option texts hundreds of times.
     """
     out = SPACES.sub(" ", text).strip()
     while True:

@@ -10,10 +10,12 @@ flavor, so the driver fails closed before it posts anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from psconfig.drivers.portal.forms.controls import (
@@ -33,6 +35,9 @@ FORM_BY_NAME = "="
 _CONTROLS = ("input", "select", "textarea", "button")
 _NOT_LABEL_TEXT = frozenset({"select", "textarea", "option", "script", "style"})
 _CELLS = frozenset({"td", "th"})
+_GROUP_ROLES = ("group", "radiogroup")
+_GIVERS = _CELLS | {"fieldset", "form"}
+"""Tags that add to the context of controls inside them (so may ``role=group``)."""
 
 
 class Row:
@@ -44,7 +49,7 @@ class Row:
 
     def text(self, xpath: str) -> str | None:
         """The stripped text of the first match of a row-relative XPath."""
-        return _first_text(self._element.xpath(xpath))
+        return _first_text(_xpath(xpath)(self._element))
 
 
 class Document:
@@ -56,6 +61,7 @@ class Document:
         self.where = Where(page=page, flavor=flavor)
         self._root = _parse(text)
         self._label_index: _Labels | None = None
+        self._links: list[tuple[str, str]] | None = None
 
     def _labels(self) -> _Labels:
         if self._label_index is None:
@@ -71,15 +77,15 @@ class Document:
 
     def text(self, xpath: str) -> str | None:
         """Stripped text of the first match (element text, attribute or string)."""
-        return _first_text(self._root.xpath(xpath))
+        return _first_text(_xpath(xpath)(self._root))
 
     def texts(self, xpath: str) -> list[str]:
-        return [_text_of(item) for item in _as_list(self._root.xpath(xpath))]
+        return [_text_of(item) for item in _as_list(_xpath(xpath)(self._root))]
 
     def rows(self, xpath: str, key_attr: str) -> list[Row]:
         """Rows matching ``xpath`` that carry ``key_attr``, keyed by its value."""
         out = []
-        for item in _as_list(self._root.xpath(xpath)):
+        for item in _as_list(_xpath(xpath)(self._root)):
             if isinstance(item, lxml_html.HtmlElement) and item.get(key_attr):
                 out.append(Row(str(item.get(key_attr)), item))
         return out
@@ -131,13 +137,14 @@ class Document:
 
     def links(self) -> list[tuple[str, str]]:
         """(absolute path, visible text) of every link on the page, in order."""
-        out = []
-        for anchor in self._root.iter("a"):
-            href = anchor.get("href")
-            if href:
-                text = _SPACES.sub(" ", anchor.text_content()).strip()
-                out.append((urljoin(self.page, str(href)), text))
-        return out
+        if self._links is None:  # a page's links are read by several lookups
+            self._links = []
+            for anchor in self._root.iter("a"):
+                href = anchor.get("href")
+                if href:
+                    text = _SPACES.sub(" ", anchor.text_content()).strip()
+                    self._links.append((urljoin(self.page, str(href)), text))
+        return list(self._links)
 
     def link(self, text: str) -> str | None:
         """The href of the one link whose visible text is ``text`` (normalized)."""
@@ -281,6 +288,10 @@ def _has_control(element: lxml_html.HtmlElement) -> bool:
     return next(element.iter(*_CONTROLS), None) is not None
 
 
+Context = tuple[str, ...]
+"""Normalized label texts around a control, nearest first (empty ones kept)."""
+
+
 class _Labels:
     """Finds the labels of controls on one page (see ``Control.own``)."""
 
@@ -294,14 +305,84 @@ class _Labels:
         self._ids: dict[str, lxml_html.HtmlElement] | None = None
         # A page's forms are built again for every use; its labels are found once.
         self._found: dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]] = {}
+        self._walked: set[lxml_html.HtmlElement] = set()
 
     def labelled(self, element: lxml_html.HtmlElement) -> tuple[str, tuple[str, ...]]:
-        """``own`` and ``context`` of ``element``, found once per page."""
+        """``own`` and ``context`` of ``element``, found once per page.
+
+        The first control of a form asked about labels all the form's controls in
+        one walk down the form (``label_form``): finding a control by its label
+        looks at every control of its form anyway, and a walk down shares what
+        each element gives the controls inside it instead of climbing from each.
+        """
         found = self._found.get(element)
+        if found is None:
+            form = next(element.iterancestors("form"), None)
+            if form is not None and form not in self._walked:
+                self._walked.add(form)
+                self._found.update(self.label_form(form))
+                found = self._found.get(element)
         if found is None:
             found = (self.own(element), self.context(element))
             self._found[element] = found
         return found
+
+    def label_form(
+        self, form: lxml_html.HtmlElement
+    ) -> dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]]:
+        """``own`` and ``context`` of every control in ``form``, in one walk down.
+
+        The same labels ``own`` and ``context`` find climbing from each control
+        (tests hold them equal). Each element passes down the context its
+        descendants get before and after a cell, and its nearest label.
+        """
+        outer = next(form.iterancestors("label"), None)
+        above = _label_text(outer) if outer is not None else None
+        down: dict[lxml_html.HtmlElement, tuple[Context, Context, str | None]] = {}
+        out: dict[lxml_html.HtmlElement, tuple[str, tuple[str, ...]]] = {}
+        for element in form.iter():
+            tag = element.tag
+            if not isinstance(tag, str):
+                continue  # comments and processing instructions
+            if element is form:
+                below: Context = ()
+                below_cell: Context = ()
+                label = above
+            else:
+                below, below_cell, label = down[element.getparent()]
+                if tag in _CONTROLS:
+                    own = self._own(element, label)
+                    out[element] = (own, tuple(t for t in below if t))
+            if not len(element):
+                continue  # nothing inside it (most options, inputs, texts)
+            if tag in _GIVERS or element.get("role") in _GROUP_ROLES:
+                cell, texts = self._gives(element)
+                if cell is not None:
+                    below = (cell, *texts, *below_cell)
+                else:
+                    below = (*texts, *below)
+                below_cell = (*texts, *below_cell)
+            if tag == "label":
+                label = _label_text(element)
+            down[element] = (below, below_cell, label)
+        return out
+
+    def _gives(self, parent: lxml_html.HtmlElement) -> tuple[str | None, Context]:
+        """What ``parent`` adds to the context of controls inside it, normalized.
+
+        Its cell-before text if it is a cell (for the nearest cell only), then its
+        legend and its group label.
+        """
+        tag = parent.tag
+        cell = normalize_label(_cell_before(parent)) if tag in _CELLS else None
+        texts: list[str] = []
+        if tag == "fieldset":
+            legend = parent.find("legend")
+            if legend is not None:
+                texts.append(_label_text(legend))
+        if parent.get("role") in _GROUP_ROLES:
+            texts.append(self._aria(parent))
+        return cell, tuple(normalize_label(t) for t in texts)
 
     def _by_id(self, ident: str) -> str:
         if self._ids is None:
@@ -316,13 +397,16 @@ class _Labels:
         return element.get("aria-label") or ""
 
     def own(self, element: lxml_html.HtmlElement) -> str:
+        outer = next(element.iterancestors("label"), None)
+        return self._own(element, _label_text(outer) if outer is not None else None)
+
+    def _own(self, element: lxml_html.HtmlElement, wrapping: str | None) -> str:
+        """``own``, given the text of the nearest label around ``element``."""
         text = self._aria(element)
         if not text and element.get("id"):
             text = self._for.get(str(element.get("id")), "")
-        if not text:
-            for parent in element.iterancestors("label"):
-                text = _label_text(parent)
-                break
+        if not text and wrapping is not None:
+            text = wrapping
         return normalize_label(text)
 
     def context(self, element: lxml_html.HtmlElement) -> tuple[str, ...]:
@@ -337,7 +421,7 @@ class _Labels:
                 legend = parent.find("legend")
                 if legend is not None:
                     found.append(_label_text(legend))
-            if parent.get("role") in ("group", "radiogroup"):
+            if parent.get("role") in _GROUP_ROLES:
                 found.append(self._aria(parent))
             if tag == "form":
                 break
@@ -358,21 +442,21 @@ def _control(element: lxml_html.HtmlElement, labels: Callable[[], _Labels]) -> C
     return found
 
 
+def _option(element: lxml_html.HtmlElement) -> Option:
+    label = element.text_content().strip()
+    value = element.get("value")
+    selected = element.get("selected") is not None
+    return Option(
+        value=label if value is None else value, label=label, selected=selected
+    )
+
+
 def _bare_control(element: lxml_html.HtmlElement) -> Control:
     tag = element.tag
     name = element.get("name") or ""
     disabled = element.get("disabled") is not None
     if tag == "select":
-        options = [
-            Option(
-                value=o.get("value")
-                if o.get("value") is not None
-                else o.text_content().strip(),
-                label=o.text_content().strip(),
-                selected=o.get("selected") is not None,
-            )
-            for o in element.iter("option")
-        ]
+        options = [_option(o) for o in element.iter("option")]
         multiple = element.get("multiple") is not None
         return Control(
             name, "select", options=options, multiple=multiple, disabled=disabled
@@ -442,7 +526,7 @@ def personal_values(
         if not _kept(element, keep_inputs, labels):
             found.add(element.get("value") or element.text_content() or "")
     for xpath in text_xpaths:
-        for item in _as_list(root.xpath(xpath)):
+        for item in _as_list(_xpath(xpath)(root)):
             value = _text_of(item)
             found |= {value, *(part.strip() for part in value.split(","))}
     return {v.strip() for v in found if len(v.strip()) >= _MIN_PERSONAL}
@@ -473,7 +557,7 @@ def redact_html(
         kept = _kept(element, keep_inputs, labels)
         _redact_control(element, frozenset({element.get("name") or ""} if kept else ()))
     for xpath in text_xpaths:
-        for item in _as_list(root.xpath(xpath)):
+        for item in _as_list(_xpath(xpath)(root)):
             if isinstance(item, lxml_html.HtmlElement):
                 _replace_text(item)
     _scrub_tree(root, sorted(set(personal), key=len, reverse=True))
@@ -487,8 +571,31 @@ def redact_html(
     return _IPV4.sub("192.0.2.0", out)
 
 
+_PARSER = lxml_html.HTMLParser()
+# lxml.html's own lookup runs Python code for every element object it makes, to
+# give forms and inputs their own classes; nothing here uses those, and the
+# element types this module checks for stay the same. (A parser is not for
+# concurrent threads: pages are parsed on the event loop's thread.)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _xpath(expression: str) -> etree.XPath:
+    """``expression`` compiled once: a form map's few XPaths run on every page."""
+    return etree.XPath(expression)
+
+
 def _parse(text: str) -> lxml_html.HtmlElement:
-    return lxml_html.document_fromstring(text if text.strip() else "<html/>")
+    return lxml_html.document_fromstring(
+        text if text.strip() else "<html/>", parser=_PARSER
+    )
 
 
 def _scrub(value: str, personal: list[str]) -> str:

@@ -32,7 +32,7 @@ import stamina
 
 from psconfig import __version__
 from psconfig.drivers.portal.http.response import Response
-from psconfig.errors import ConnectError, ServerError
+from psconfig.errors import ConnectError, DriverError, ServerError
 from psconfig.model import Frozen
 
 AsgiApp = Callable[
@@ -74,6 +74,8 @@ DEFAULT_SIM_DIR = Path(".psconfig/sim")
 """Where ``sim://`` state lives when no ``sim_dir`` is given (the CLI passes one)."""
 _UNPROCESSED = frozenset({429, 503})
 """Statuses that say the server did not process the request, so it may be resent."""
+_NO_TIME_LEFT = 1e-9
+"""A budget already spent (stamina reads a timeout of 0 as a mistake and warns)."""
 
 
 class RetryPolicy(Frozen):
@@ -93,6 +95,16 @@ class UncertainWriteError(ConnectError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _gave_up(path: str, exc: _Retryable, attempts: int) -> DriverError:
+    """The error for a GET that failed on its last attempt."""
+    tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
+    if exc.status is None:
+        return ConnectError(f"{path}: {exc.detail} ({tries})")
+    return ServerError(
+        f"{path}: server answered HTTP {exc.status} ({tries})", status=exc.status
+    )
 
 
 class _Retryable(Exception):
@@ -184,6 +196,8 @@ class Http:
             follow_redirects=False,
             headers={"User-Agent": f"psconfig/{__version__}"},
         )
+        base = self._client.base_url  # its path ends in "/" (httpx sees to it)
+        self._base = f"{base.scheme}://{base.netloc.decode()}{base.raw_path.decode()}"
 
     @property
     def is_tls(self) -> bool:
@@ -203,25 +217,26 @@ class Http:
 
         ``headers`` are added to this request only (the plugin API's bearer token).
         """
-        if not retry:
-            try:
-                return await self._get_once(path, headers)
-            except _Retryable as exc:
-                raise ConnectError(f"{path}: {exc.detail}") from None
-        attempts = 0
+        started = time.monotonic()
         try:
-            async for attempt in self._attempts():
+            return await self._get_once(path, headers)
+        except _Retryable as exc:
+            if not retry:
+                raise ConnectError(f"{path}: {exc.detail}") from None
+            failed: _Retryable | None = exc
+        # Most GETs answer at once; the retry loop is set up for one that did not,
+        # starting from that failure (stamina counts it and waits before the next).
+        attempts = 1
+        try:
+            async for attempt in self._attempts(time.monotonic() - started):
                 with attempt:
+                    if failed is not None:
+                        replayed, failed = failed, None
+                        raise replayed
                     attempts += 1
                     return await self._get_once(path, headers)
         except _Retryable as exc:
-            tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
-            if exc.status is None:
-                raise ConnectError(f"{path}: {exc.detail} ({tries})") from None
-            raise ServerError(
-                f"{path}: server answered HTTP {exc.status} ({tries})",
-                status=exc.status,
-            ) from None
+            raise _gave_up(path, exc, attempts) from None
         raise AssertionError("unreachable: stamina either returns or raises")
 
     async def post(
@@ -243,7 +258,9 @@ class Http:
         try:
             async with self._slots:
                 answer = await self._client.post(
-                    path, content=urlencode(pairs).encode("utf-8"), headers=headers
+                    self._absolute(path),
+                    content=urlencode(pairs).encode("utf-8"),
+                    headers=headers,
                 )
         except httpx.TransportError as exc:
             if _tls_failure(exc):
@@ -264,10 +281,17 @@ class Http:
         ``Retry-After`` within the GET retry policy's attempts and time. Any other
         answer is returned at once, and the last 503/429 when the budget runs out.
         """
+        started = time.monotonic()
+        first = await send()
+        if first.status not in _UNPROCESSED:
+            return first
+        # As for a GET: the retry loop starts from the unprocessed answer.
+        pending: Response | None = first
         try:
-            async for attempt in self._attempts():
+            async for attempt in self._attempts(time.monotonic() - started):
                 with attempt:
-                    answer = await send()
+                    answer = pending if pending is not None else await send()
+                    pending = None
                     if answer.status in _UNPROCESSED:
                         detail = f"HTTP {answer.status}"
                         raise _Retryable(
@@ -280,11 +304,16 @@ class Http:
             return exc.answer
         raise AssertionError("unreachable: stamina either returns or raises")
 
-    def _attempts(self) -> AsyncIterator[stamina.Attempt]:
+    def _attempts(self, spent: float) -> AsyncIterator[stamina.Attempt]:
+        """The retry loop, entered after a first attempt that took ``spent`` s.
+
+        The policy's time budget counts from that first attempt; when it is
+        spent, the loop stops after the failure it starts from.
+        """
         return stamina.retry_context(
             on=self._backoff,
             attempts=self.policy.attempts,
-            timeout=self.policy.timeout,
+            timeout=max(self.policy.timeout - spent, _NO_TIME_LEFT),
             wait_initial=self.policy.wait_initial,
             wait_max=self.policy.wait_max,
             wait_jitter=self.policy.wait_jitter,
@@ -301,7 +330,7 @@ class Http:
         self.request_count += 1
         try:
             async with self._slots:
-                answer = await self._client.get(path, headers=headers)
+                answer = await self._client.get(self._absolute(path), headers=headers)
         except httpx.UnsupportedProtocol as exc:
             raise ConnectError(f"{path}: {exc}") from None
         except httpx.TimeoutException as exc:
@@ -318,6 +347,16 @@ class Http:
             )
             raise _Retryable(f"HTTP {answer.status_code}", answer.status_code, wait)
         return self._wrap(path, answer)
+
+    def _absolute(self, path: str) -> str:
+        """``path``'s URL: what httpx's base URL merge gives, as one string.
+
+        httpx parses a relative path and then the merged URL; an absolute one is
+        parsed once. Anything but a plain ``/``-path goes to httpx as it is.
+        """
+        if path.startswith("/") and not path.startswith("//"):
+            return self._base + path[1:]
+        return path
 
     def _tls_error(self, path: str) -> ConnectError:
         return ConnectError(
