@@ -201,6 +201,19 @@ def _check_file(path: Path, flag: str) -> None:
         raise PsconfigError(f"{flag}: {path} is a directory; give a file name")
 
 
+def checked_template_dir(template: Path | None, *, markdown: bool) -> Path | None:
+    """``--template DIR``: only with ``--format markdown``, and a directory."""
+    if template is None:
+        return None
+    if not markdown:
+        raise PsconfigError(
+            "--template shapes the comment: use it with --format markdown"
+        )
+    if not template.is_dir():
+        raise PsconfigError(f"--template: {template} is not a directory")
+    return template
+
+
 def checked_lock_timeout(seconds: float) -> float:
     """``--lock-timeout``: a finite number of seconds, 0 or more."""
     if not math.isfinite(seconds) or seconds < 0:

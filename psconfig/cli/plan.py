@@ -30,6 +30,7 @@ from psconfig.cli.common import (
     checked_lock_timeout,
     checked_out,
     checked_server,
+    checked_template_dir,
     err,
     error_text,
     handle_errors,
@@ -383,17 +384,12 @@ def _templates(template: Path | None, fmt: Format) -> Templates | None:
 
     A broken one fails at once, naming its file and line, before any sign-in.
     """
-    if template is None:
+    directory = checked_template_dir(template, markdown=fmt is Format.markdown)
+    if directory is None:
         return None
-    if fmt is not Format.markdown:
-        raise PsconfigError(
-            "--template shapes the comment: use it with --format markdown"
-        )
-    if not template.is_dir():
-        raise PsconfigError(f"--template: {template} is not a directory")
     from psconfig.render.markdown import comment_templates
 
-    return comment_templates(template)
+    return comment_templates(directory)
 
 
 def _report(

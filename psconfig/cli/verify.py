@@ -21,6 +21,7 @@ from psconfig.cli.common import (
     checked_lock_timeout,
     checked_out,
     checked_server,
+    checked_template_dir,
     handle_errors,
     os_user,
     state_home,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from psconfig.engine.proving.delivery import Delivery
     from psconfig.engine.proving.rotate import Rotation
     from psconfig.engine.proving.verify_report import VerifyReport
+    from psconfig.render.templating import Templates
     from psconfig.spec import LoadedSpec
 
 DEFAULT_CLIENT_IP = "127.0.0.1"
@@ -93,6 +95,16 @@ def verify(
     ] = None,
     server: Server = None,
     insecure: Insecure = False,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            metavar="DIR",
+            help="With --format markdown: a directory whose verify.md.j2 replaces "
+            'the built-in report; it may {% extends "psconfig/verify.md.j2" %} '
+            "and override blocks.",
+        ),
+    ] = None,
 ) -> None:
     """Prove what the sync account can and cannot do. Exit 0 all hold, 1 otherwise.
 
@@ -105,7 +117,7 @@ def verify(
     with handle_errors():
         code = _verify(
             spec,
-            fmt,
+            (fmt, _templates(template, fmt)),
             checked_out(out),
             staff_id=staff_id,
             removed=(sync_username, sync_password),
@@ -158,9 +170,19 @@ def rotate_password(
 # ---------------------------------------------------------------------------
 
 
+def _templates(template: Path | None, fmt: Format) -> Templates | None:
+    """The report's templates, compiled before anything is read."""
+    directory = checked_template_dir(template, markdown=fmt is Format.markdown)
+    if directory is None:
+        return None
+    from psconfig.render.verify import verify_templates
+
+    return verify_templates(directory)
+
+
 def _verify(
     spec_path: Path | None,
-    fmt: Format,
+    output: tuple[Format, Templates | None],
     out: Path | None,
     *,
     staff_id: str | None,
@@ -189,20 +211,20 @@ def _verify(
         removed_password=password,
     )
     report = asyncio.run(verify_spec(spec, _portal(spec, url, insecure), options))
-    text = _render(report, fmt)
+    text = _render(report, *output)
     typer.echo(text, nl=False)
     if out is not None:
         write_atomic(out, text)
     return 0 if report.passed else 1
 
 
-def _render(report: VerifyReport, fmt: Format) -> str:
+def _render(report: VerifyReport, fmt: Format, templates: Templates | None) -> str:
     from psconfig.render import verify as render
 
     if fmt is Format.json:
         return render.render_json(report)
     if fmt is Format.markdown:
-        return render.render_markdown(report)
+        return render.render_markdown(report, templates)
     return render.render_text(report)
 
 

@@ -1,9 +1,11 @@
 """Verify report -> text, Markdown or JSON. Pure functions of a ``VerifyReport``.
 
 The report holds no secret (see ``psconfig.engine.proving.verify_report``), so nothing
-needs masking here. Every format carries the same evidence: the time, the target and
-its PowerSchool version and flavor, the spec digest, the sync account, and each
-probe's expectation, observation and outcome.
+needs masking here. Markdown comes from the Jinja2 template
+``templates/verify.md.j2``, which a district may replace (``verify --template
+DIR``) as it may the plan comment's. Every format carries the same evidence: the
+time, the target and its PowerSchool version and flavor, the spec digest, the sync
+account, and each probe's expectation, observation and outcome.
 
 JSON (``format_version`` major.minor; a minor bump only adds keys)::
 
@@ -17,11 +19,17 @@ JSON (``format_version`` major.minor; a minor bump only adds keys)::
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from psconfig.engine.proving.verify_report import ProbeResult, VerifyReport
 from psconfig.render.printable import printable, printable_lines
+from psconfig.render.templating import MarkdownText, Templates
+
+VERIFY_TEMPLATE = "verify.md.j2"
 
 _MARK = {"pass": "[pass]", "fail": "[FAIL]", "skip": "[skip]"}
 _MD_MARK = {"pass": "✅ pass", "fail": "❌ **FAIL**", "skip": "⏭️ skip"}
@@ -73,38 +81,74 @@ def render_text(report: VerifyReport) -> str:
     return printable_lines(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    """Table-safe Markdown: no pipes or line breaks escape the cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+@dataclass(frozen=True)
+class ResultRow:
+    """One probe as ``verify.md.j2`` receives it (``mark`` is Markdown already)."""
+
+    id: str
+    outcome: str
+    mark: MarkdownText
+    method: str
+    path: str
+    request: str
+    description: str
+    expected: str
+    observed: str
+    reason: str
 
 
-def render_markdown(report: VerifyReport) -> str:
-    """A Markdown report (for a PR comment or an audit file)."""
-    t = report.target
-    lines = [
-        f"<!-- psconfig:verify name={report.spec.name} -->",
-        f"## psconfig verify: {report.spec.name}",
-        "",
-        f"**{summary_line(report)}**",
-        "",
-        f"- time: `{report.timestamp}`",
-        f"- target: `{t.url}` (PowerSchool {t.powerschool_version}, {t.flavor}), "
-        f"read as `{t.username}`",
-        f"- spec: `{report.spec.path}` (`{report.spec.digest}`)",
-        f"- account: {_cell(_account(report))}",
-        "",
-        "| outcome | probe | request | expected | observed | reason |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in report.results:
-        request = f"`{_cell(_request(r))}`" if r.path else _cell(r.description)
-        cells = [_MD_MARK[r.outcome], f"`{r.id}`", request]
-        cells += [_cell(r.expected), _cell(r.observed), _cell(r.reason)]
-        lines.append("| " + " | ".join(cells) + " |")
-    if report.notes:
-        lines.append("")
-        lines.extend(f"> {_cell(note)}" for note in report.notes)
-    return printable_lines(lines) + "\n"
+def verify_templates(template_dir: Path | None = None) -> Templates:
+    """The report's templates, ``template_dir``'s first, checked to compile.
+
+    Raises:
+        PsconfigError: the template does not compile (its file and line).
+
+    """
+    templates = Templates("markdown", template_dir)
+    templates.check(VERIFY_TEMPLATE)
+    return templates
+
+
+@functools.cache
+def _builtin() -> Templates:
+    return Templates("markdown")
+
+
+def render_markdown(report: VerifyReport, templates: Templates | None = None) -> str:
+    """A Markdown report (for a PR comment or an audit file), from ``verify.md.j2``.
+
+    Raises:
+        PsconfigError: an operator's template fails to render (file and line).
+
+    """
+    rows = tuple(
+        ResultRow(
+            id=r.id,
+            outcome=r.outcome,
+            mark=MarkdownText(_MD_MARK[r.outcome]),
+            method=r.method,
+            path=r.path,
+            request=_request(r),
+            description=r.description,
+            expected=r.expected,
+            observed=r.observed,
+            reason=r.reason,
+        )
+        for r in report.results
+    )
+    text = (templates or _builtin()).render(
+        VERIFY_TEMPLATE,
+        report=report,
+        name=report.spec.name,
+        summary=summary_line(report),
+        timestamp=report.timestamp,
+        target=report.target,
+        spec=report.spec,
+        account=_account(report),
+        results=rows,
+        notes=report.notes,
+    )
+    return printable(text)
 
 
 def report_to_dict(report: VerifyReport) -> dict[str, Any]:

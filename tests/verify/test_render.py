@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -161,3 +162,25 @@ def test_inside_address_skips_what_cannot_be_parsed() -> None:
     assert inside_address([]) is None
     assert outside_address(["203.0.113.0/24"]) is None
     assert outside_address(["203.0.113.1"]) == "203.0.113.2"
+
+
+GOLDEN = Path(__file__).with_name("golden") / "verify.md"
+
+
+def test_markdown_is_the_built_in_template_byte_for_byte() -> None:
+    # Written from the string-building renderer before verify.md.j2 replaced it.
+    assert render_markdown(REPORT) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_markdown_keeps_hostile_server_text_inert() -> None:
+    hostile = "x` | <!-- @district-it [click](https://evil.example) **y**\nz"
+    result = REPORT.results[1].model_copy(
+        update={"observed": hostile, "reason": hostile, "id": "a`b|c"}
+    )
+    md = render_markdown(REPORT.model_copy(update={"results": (result,)}))
+    row = next(line for line in md.splitlines() if "**FAIL**" in line)
+    cells = row.strip("|").split(" | ")
+    assert len(cells) == 6 and row.count(" | ") == 5
+    assert "<!--" not in row and "@district-it" not in row and "](" not in row
+    assert "`a'b\\|c`" in row  # the id stays one code span in its cell
+    assert "\nz" not in md and "x' \\|" in row

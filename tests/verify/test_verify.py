@@ -315,3 +315,35 @@ def test_no_password_in_any_report_output_or_file(
         for path in Path.cwd().rglob("*"):
             if path.is_file():
                 assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_districts_own_markdown_template(tmp_path: Path) -> None:
+    spec()
+    converge()
+    (tmp_path / "verify.md.j2").write_text(
+        '{% extends "psconfig/verify.md.j2" %}\n'
+        "{% block footer %}\nFiled by {{ account }} for the auditors.\n{% endblock %}\n"
+    )
+    args = ("verify", "demo.yaml", "--format", "markdown")
+    plain = run(*args)
+    own = run(*args, "--template", str(tmp_path))
+    assert own.exit_code == plain.exit_code == 0, own.output
+    assert own.stdout.startswith("<!-- psconfig:verify name=demo -->")
+    assert own.stdout.endswith("Filed by cleversync (staff 99999) for the auditors.\n")
+
+
+def test_a_broken_verify_template_stops_before_anything_is_read(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "verify.md.j2").write_text("{% block x %}\n{{ name }\n")
+    # No spec file at all: the template is checked first, so its error is the one.
+    result = run(
+        "verify", "nowhere.yaml", "--format", "markdown", "--template", str(tmp_path)
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {tmp_path / 'verify.md.j2'}:2: template: ")
+    assert len(result.stderr.splitlines()) == 1
+    wrong = run("verify", "nowhere.yaml", "--template", str(tmp_path))
+    assert wrong.stderr == (
+        "error: --template shapes the comment: use it with --format markdown\n"
+    )
