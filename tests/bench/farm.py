@@ -184,6 +184,15 @@ class Farm:
     hits: list[Hit]
     cpu_s: float = 0.0
     """The farm process's CPU time, once it has stopped."""
+    pid: int = 0
+
+    def cpu_now(self) -> float:
+        """The running farm process's CPU time so far (user + system), seconds."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text(encoding="ascii")
+        # The command name (field 2) may hold spaces; utime and stime follow it.
+        after_name = fields.rsplit(")", 1)[1].split()
+        ticks = int(after_name[11]) + int(after_name[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def url(self, district: int) -> str:
         return f"http://{address(district)}:{self.port}"
@@ -222,7 +231,7 @@ def _farm(root: Path, count: int, *, latency_ms: int) -> Iterator[Farm]:
     if not line.startswith(READY):
         child.kill()
         raise RuntimeError(f"the farm did not start: {line!r}")
-    running = Farm(root, int(line[len(READY) :]), count, [])
+    running = Farm(root, int(line[len(READY) :]), count, [], pid=child.pid)
     try:
         _wait_for(running)
         yield running

@@ -308,6 +308,26 @@ async def run_fleet(
     )
 
 
+async def run_each(
+    paths: Sequence[Path],
+    fleet: FleetOptions[S],
+    work: Work[S],
+    *,
+    guard: Guard[S] | None = None,
+) -> None:
+    """``run_fleet`` that keeps no results: each goes to ``fleet.on_done`` only.
+
+    A worker process sends every district to its parent as it finishes; keeping
+    them as well (each with its plan) would hold the fleet's plans twice.
+    """
+    gate = _Gate(fleet.parallelism, guard)
+
+    async def one(path: Path) -> None:
+        await _district(path, fleet, work, gate)
+
+    await asyncio.gather(*(one(path) for path in paths))
+
+
 class _Gate(Generic[S]):
     """One session per server at a time, at most ``parallelism`` sessions in all."""
 
