@@ -15,6 +15,12 @@ password is stored with 1 000 PBKDF2 iterations instead of 100 000. One core pla
 every PowerSchool of the fleet here, and 200 stock sign-ins would cost it four
 seconds of hashing that 200 real servers do in parallel. Nothing psconfig does
 changes with it.
+
+Two things about how they are served, neither visible to psconfig: ``DIR`` is on
+tmpfs when the machine has one (``memory_dir``: no fsync stalls of the farm's one
+event loop), and HTTP is parsed by httptools when it is installed (the dev
+extra; uvicorn's pure-Python h11 otherwise). One process serves every district:
+a fleet run at the goal's pace keeps it under one core (``docs/performance.md``).
 """
 
 from __future__ import annotations
