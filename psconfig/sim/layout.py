@@ -9,6 +9,7 @@ and, while the page-permission toggle is on and the user may use the editor, the
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 from starlette.responses import HTMLResponse
@@ -124,10 +125,16 @@ def _modify_link(ctx: Ctx) -> Markup | None:
     )
 
 
+@functools.cache
+def _nav() -> Markup:
+    """The menu: the same on every page, so built once."""
+    return el("nav", {}, [el("a", {"href": h}, t) for h, t in _MENU])
+
+
 def page(ctx: Ctx, title: str, *body: object, status: int = 200) -> HTMLResponse:
     """A full HTML page; chrome depends on whether a user is signed in."""
     signed_in = ctx.session is not None and ctx.session.staff_dcid is not None
-    nav = el("nav", {}, [el("a", {"href": h}, t) for h, t in _MENU])
+    nav = _nav()
     content = join(
         _header(ctx) if signed_in else None,
         nav if signed_in else None,

@@ -15,16 +15,25 @@ password is stored with 1 000 PBKDF2 iterations instead of 100 000. One core pla
 every PowerSchool of the fleet here, and 200 stock sign-ins would cost it four
 seconds of hashing that 200 real servers do in parallel. Nothing psconfig does
 changes with it.
+
+Two things about how they are served, neither visible to psconfig: ``DIR`` is on
+tmpfs when the machine has one (``memory_dir``: no fsync stalls of the farm's one
+event loop), and HTTP is parsed by httptools when it is installed (the dev
+extra; uvicorn's pure-Python h11 otherwise). One process serves every district:
+a fleet run at the goal's pace keeps it under one core (``docs/performance.md``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,7 +138,12 @@ def serve_farm(root: Path, count: int) -> None:
     apps = {address(k): create_app(root / f"d{k}.json") for k in range(1, count + 1)}
     router = Router(apps)
     config = uvicorn.Config(
-        router, lifespan="off", access_log=False, log_level="warning", backlog=4096
+        router,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        backlog=4096,
+        http=http_parser(),
     )
     server = uvicorn.Server(config)
 
@@ -145,6 +159,27 @@ def serve_farm(root: Path, count: int) -> None:
     (root / "cpu.txt").write_text(f"{time.process_time():.3f}\n", encoding="utf-8")
 
 
+def http_parser() -> str:
+    """uvicorn's C parser (httptools) when installed, else its pure-Python one."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+def memory_dir() -> Path | None:
+    """A directory in memory (tmpfs) for the farm's state files, if there is one.
+
+    Every write a simulator answers saves its state file with an fsync, ~5 ms of
+    disk wait here that blocks the farm's one event loop (every district's
+    answers) for each of the fleet's writes. A district's own server syncs its
+    own disk; on tmpfs the sync costs nothing and the files behave the same.
+    """
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 @dataclass
 class Farm:
     """A running farm: its districts' URLs; ``hits`` once it has stopped."""
@@ -155,6 +190,15 @@ class Farm:
     hits: list[Hit]
     cpu_s: float = 0.0
     """The farm process's CPU time, once it has stopped."""
+    pid: int = 0
+
+    def cpu_now(self) -> float:
+        """The running farm process's CPU time so far (user + system), seconds."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text(encoding="ascii")
+        # The command name (field 2) may hold spaces; utime and stime follow it.
+        after_name = fields.rsplit(")", 1)[1].split()
+        ticks = int(after_name[11]) + int(after_name[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def url(self, district: int) -> str:
         return f"http://{address(district)}:{self.port}"
@@ -162,7 +206,26 @@ class Farm:
 
 @contextmanager
 def farm(root: Path, count: int, *, latency_ms: int) -> Iterator[Farm]:
-    """Seed and serve ``count`` districts in a child process; stop it on exit."""
+    """Seed and serve ``count`` districts in a child process; stop it on exit.
+
+    The state files live in memory when there is a tmpfs (``memory_dir``), else in
+    ``root``.
+    """
+    root.mkdir(parents=True, exist_ok=True)  # the caller's files go there
+    memory = memory_dir()
+    states = (
+        Path(tempfile.mkdtemp(prefix="psconfig-farm-", dir=memory)) if memory else root
+    )
+    try:
+        with _farm(states, count, latency_ms=latency_ms) as running:
+            yield running
+    finally:
+        if memory:
+            shutil.rmtree(states, ignore_errors=True)
+
+
+@contextmanager
+def _farm(root: Path, count: int, *, latency_ms: int) -> Iterator[Farm]:
     seed_farm(root, count, latency_ms=latency_ms)
     command = [sys.executable, str(Path(__file__).with_name("run.py"))]
     command += ["--farm", str(root), str(count)]
@@ -174,7 +237,7 @@ def farm(root: Path, count: int, *, latency_ms: int) -> Iterator[Farm]:
     if not line.startswith(READY):
         child.kill()
         raise RuntimeError(f"the farm did not start: {line!r}")
-    running = Farm(root, int(line[len(READY) :]), count, [])
+    running = Farm(root, int(line[len(READY) :]), count, [], pid=child.pid)
     try:
         _wait_for(running)
         yield running

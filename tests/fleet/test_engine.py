@@ -16,6 +16,7 @@ from psconfig.drivers.base import Driver
 from psconfig.engine.applying.lock import target_lock
 from psconfig.engine.applying.plan_and_apply import ApplyOptions
 from psconfig.engine.fleet.runner import (
+    ADMITTED_PER_SLOT,
     DistrictResult,
     FleetOptions,
     apply_fleet,
@@ -113,6 +114,36 @@ async def test_one_server_for_every_district_runs_them_in_turn() -> None:
     fleet = await plan_fleet(list(table), options(table, sessions, parallelism=4))
     assert sessions.peak == 1
     assert fleet.count("changes") == 6
+
+
+async def test_specs_are_loaded_a_few_slots_ahead_not_all_at_once() -> None:
+    table = specs(60)
+    sessions = Sessions(lambda spec: f"sim://{spec.name}", pause=0.001)
+    loaded: list[str] = []
+    in_memory = peak = 0
+
+    def load(path: Path) -> FakeSpec:
+        nonlocal in_memory, peak
+        in_memory += 1
+        peak = max(peak, in_memory)
+        loaded.append(table[path].name)
+        return table[path]
+
+    def done(district: DistrictResult) -> None:
+        nonlocal in_memory
+        in_memory -= 1
+
+    fleet = FleetOptions(
+        load=load,
+        open_driver=sessions,
+        target_url=sessions.servers,
+        parallelism=2,
+        on_done=done,
+    )
+    result = await plan_fleet(list(table), fleet)
+    assert result.count("changes") == 60
+    assert peak == 2 * ADMITTED_PER_SLOT
+    assert loaded == [spec.name for spec in table.values()]  # in the order given
 
 
 async def test_one_failure_never_stops_the_others() -> None:

@@ -6,7 +6,9 @@ Contract:
   applied against the server it names through a driver of its own (its own sign-in
   and connection pool), with the per-spec use cases of
   ``psconfig.engine.applying.plan_and_apply``.
-- At most ``parallelism`` districts talk to PowerSchool at once (a semaphore).
+- At most ``parallelism`` districts talk to PowerSchool at once (a semaphore),
+  and at most ``ADMITTED_PER_SLOT`` times as many are loaded (specs in memory),
+  admitted in the order given.
   Districts that name the same server run one after another: two sessions on one
   PowerSchool would race on the page-permission toggle, which reading and writing
   page permissions both bracket. Waiting for a busy server takes no slot.
@@ -65,6 +67,8 @@ from psconfig.errors import LockHeldError, PsconfigError, RefusedError
 from psconfig.model import Frozen
 
 DEFAULT_PARALLELISM = 8
+ADMITTED_PER_SLOT = 4
+"""How many districts may be loaded, waiting or running, per parallel session."""
 LOCK_POLL_S = 0.05
 """How often a fleet apply retries a server lock held by another process."""
 
@@ -295,7 +299,7 @@ async def run_fleet(
     selected = select_shard(paths, shard)
     gate = _Gate(fleet.parallelism, guard)
     districts = await asyncio.gather(
-        *(_district(path, fleet, work, gate) for path in selected)
+        *(_admitted(path, fleet, work, gate) for path in selected)
     )
     return FleetResult(
         command=command,
@@ -308,11 +312,39 @@ async def run_fleet(
     )
 
 
+async def run_each(
+    paths: Sequence[Path],
+    fleet: FleetOptions[S],
+    work: Work[S],
+    *,
+    guard: Guard[S] | None = None,
+) -> None:
+    """``run_fleet`` that keeps no results: each goes to ``fleet.on_done`` only.
+
+    A worker process sends every district to its parent as it finishes; keeping
+    them as well (each with its plan) would hold the fleet's plans twice.
+    """
+    gate = _Gate(fleet.parallelism, guard)
+
+    async def one(path: Path) -> None:
+        await _admitted(path, fleet, work, gate)
+
+    await asyncio.gather(*(one(path) for path in paths))
+
+
 class _Gate(Generic[S]):
-    """One session per server at a time, at most ``parallelism`` sessions in all."""
+    """One session per server at a time, at most ``parallelism`` sessions in all.
+
+    ``admission`` is held by a district from before its spec loads until its
+    result is out, so at most ``ADMITTED_PER_SLOT`` times ``parallelism`` specs
+    are in memory at once, not the whole fleet's (districts are admitted in the
+    order given, and the loading of the next ones overlaps the sessions of the
+    first).
+    """
 
     def __init__(self, parallelism: int, guard: Guard[S] | None) -> None:
         self._slots = asyncio.Semaphore(parallelism)
+        self.admission = asyncio.Semaphore(parallelism * ADMITTED_PER_SLOT)
         self._servers: dict[str, asyncio.Lock] = {}
         self._guard = guard
 
@@ -322,6 +354,13 @@ class _Gate(Generic[S]):
         guarded = self._guard(spec) if self._guard else contextlib.nullcontext()
         async with server, guarded, self._slots:
             yield
+
+
+async def _admitted(
+    path: Path, fleet: FleetOptions[S], work: Work[S], gate: _Gate[S]
+) -> DistrictResult:
+    async with gate.admission:  # before the stopwatch starts: queueing
+        return await _district(path, fleet, work, gate)
 
 
 async def _district(

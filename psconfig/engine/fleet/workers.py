@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import os
 import resource
@@ -43,7 +44,7 @@ from psconfig.engine.fleet.runner import (
     ServerLocks,
     held_lock,
     plan_fleet,
-    run_fleet,
+    run_each,
 )
 from psconfig.engine.fleet.shard import Shard, select_shard
 from psconfig.engine.planning.plan import Mode, Plan
@@ -124,14 +125,21 @@ def _run_workers(
     fleet = run.fleet
     context = multiprocessing.get_context("fork")
     pipes, children = [], []
-    for k in range(count):
-        receive, send = context.Pipe(duplex=False)
-        share = list(range(k, len(selected), count))
-        child = context.Process(target=_worker, args=(send, selected, share, run))
-        child.start()
-        send.close()
-        pipes.append(receive)
-        children.append(child)
+    # Frozen objects are left out of the workers' garbage collections, so the
+    # pages they share with the parent (every imported module) stay shared
+    # instead of being copied into each worker when a collection touches them.
+    gc.freeze()
+    try:
+        for k in range(count):
+            receive, send = context.Pipe(duplex=False)
+            share = list(range(k, len(selected), count))
+            child = context.Process(target=_worker, args=(send, selected, share, run))
+            child.start()
+            send.close()
+            pipes.append(receive)
+            children.append(child)
+    finally:
+        gc.unfreeze()
     found: dict[int, DistrictResult] = {}
     open_pipes = list(pipes)
     while open_pipes:
@@ -199,7 +207,7 @@ def _worker(
     mine = replace(fleet, on_done=done)
     paths = [selected[i] for i in share]
     try:
-        asyncio.run(run_fleet(paths, mine, work, command=mode, guard=server_free))
+        asyncio.run(run_each(paths, mine, work, guard=server_free))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         send.send(("peak", -1, peak))
     finally:
