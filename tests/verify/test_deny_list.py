@@ -65,3 +65,24 @@ def test_a_second_role_read_through_the_portal_is_critical_drift() -> None:
     drift = run("drift", "demo.yaml")
     assert drift.exit_code == 2, drift.output
     assert 'staff["99999"] has drifted  CRITICAL privilege escalation' in drift.stdout
+
+
+# Probes of the account's own staff pages ({frn}: its record, found by an admin).
+SELF_DENIED = {p.id: p.path.split("?")[0] for p in load_probes() if "{frn}" in p.path}
+
+
+def test_the_deny_list_has_the_accounts_own_pages() -> None:
+    assert {"staff-edit-self", "staff-admin-access-self"} <= set(SELF_DENIED)
+
+
+@pytest.mark.parametrize("page", sorted(set(SELF_DENIED.values())))
+def test_an_override_on_the_accounts_own_staff_page(page: str) -> None:
+    spec()
+    converge()
+    edit_state(lambda s: s.page_permissions.setdefault(page, {}).update({12: "full"}))
+    code, data = verify_json()
+    assert code == 1
+    reached = {probe for probe, path in SELF_DENIED.items() if path == page}
+    assert set(data["failed"]) == reached, data["failed"]
+    results = {r["id"]: r for r in data["results"]}
+    assert all("frn=005" in results[p]["path"] for p in reached)

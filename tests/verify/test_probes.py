@@ -64,8 +64,11 @@ async def test_every_probe_page_exists_for_an_administrator(tmp_path: Path) -> N
         app=create_app(path),
     )
     async with admin:
+        own = state.staff[0]  # the administrator's own record stands in for {frn}
+        frn = await admin.staff_record(own.teachernumber)
+        assert frn == f"005{own.dcid}"
         for probe in PROBES:
-            resolved = probe.resolved_path(12)
+            resolved = probe.resolved_path(12, frn)
             assert resolved is not None
             assert await admin.probe(resolved) == 200, probe.id
 
@@ -76,6 +79,14 @@ def test_group_placeholder() -> None:
     assert edit.resolved_path(None) is None
     home = next(p for p in PROBES if p.id == "dde-home")
     assert home.resolved_path(None) == "/admin/tech/dde/home.html"
+
+
+def test_frn_placeholder() -> None:
+    own = next(p for p in PROBES if p.id == "staff-admin-access-self")
+    path = "/admin/faculty/security/adminaccess.html?frn=005123"
+    assert own.resolved_path(None, "005123") == path
+    assert own.resolved_path(12, None) is None
+    assert own.resolved_path(12, "0&x=1") == path.replace("005123", "0%26x%3D1")
 
 
 def _file(**probe: Any) -> str:

@@ -188,6 +188,15 @@ class PortalDriver:
 
     # -- for verify --------------------------------------------------------------
 
+    async def staff_record(self, staff_id: str) -> str | None:
+        """The record (``frn``) of the staff member with exactly ``staff_id``.
+
+        None when there is none; verify probes the account's own pages with it.
+        """
+        await self._settle()
+        ref = await self._reader.find_staff(staff_id)
+        return ref.frn if ref is not None else None
+
     async def probe(
         self,
         path: str,

@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import SecretStr
 
@@ -143,11 +143,35 @@ def staff_scope(staff_id: str) -> Scope:
     return Scope(groups=frozenset(), pages=frozenset(), staff_ids=frozenset({staff_id}))
 
 
-async def read_staff(portal: Portal, staff_id: str) -> tuple[ServerInfo, Staff | None]:
+@runtime_checkable
+class StaffRecords(Protocol):
+    """An admin session that can name a staff member's record (``PortalDriver``)."""
+
+    async def staff_record(self, staff_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    """What an admin session read: the server, the staff member and its record.
+
+    ``frn`` is None when the member is missing or the driver cannot name records;
+    the probes of the account's own pages are then not run.
+    """
+
+    info: ServerInfo
+    staff: Staff | None
+    frn: str | None
+
+
+async def read_staff(portal: Portal, staff_id: str) -> LiveAccount:
     """Through an admin session: the server's identity and the live staff member."""
     async with portal.admin() as admin:
         live = await admin.read(staff_scope(staff_id))
-        return admin.info, live.staff.get(staff_id)
+        staff = live.staff.get(staff_id)
+        frn = None
+        if staff is not None and isinstance(admin, StaffRecords):
+            frn = await admin.staff_record(staff_id)
+        return LiveAccount(admin.info, staff, frn)
 
 
 async def attempt_sign_in(portal: Portal, sign_in: SignIn) -> str | None:

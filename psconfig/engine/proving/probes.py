@@ -53,7 +53,9 @@ class ProbeDef(Protocol):
     @property
     def export(self) -> ExportDef | None: ...
 
-    def resolved_path(self, group: int | None) -> str | None: ...
+    def resolved_path(
+        self, group: int | None, frn: str | None = None
+    ) -> str | None: ...
 
 
 def probed(probe: ProbeDef, path: str, observed: str, ok: bool | None) -> ProbeResult:
@@ -70,16 +72,22 @@ def probed(probe: ProbeDef, path: str, observed: str, ok: bool | None) -> ProbeR
     )
 
 
-async def run_probe(sync: Prober, probe: ProbeDef, group: int | None) -> ProbeResult:
+async def run_probe(
+    sync: Prober, probe: ProbeDef, group: int | None, frn: str | None = None
+) -> ProbeResult:
     """Run ``probe`` once in the signed-in session ``sync``.
 
-    ``group`` is the account's default group, for paths that name it; without one
-    such a probe is skipped. Driver errors become a failed probe, never an
-    exception.
+    ``group`` is the account's default group and ``frn`` its own staff record, for
+    paths that name them; without the one a path needs, the probe is skipped.
+    Driver errors become a failed probe, never an exception.
     """
-    path = probe.resolved_path(group)
+    path = probe.resolved_path(group, frn)
     if path is None:
-        return probed(probe, probe.path, "not run: no default group", None)
+        missing = "{group}" in probe.path and group is None
+        why = (
+            "no default group" if missing else "the account's own record was not found"
+        )
+        return probed(probe, probe.path, f"not run: {why}", None)
     try:
         if probe.export is not None:
             text = await sync.export_dde(probe.export.table)

@@ -208,6 +208,7 @@ class _Present:
     probes: Sequence[ProbeDef]
     want: Staff
     live: Staff | None
+    frn: str | None
     password: SecretStr
     notes: list[str]
 
@@ -249,8 +250,8 @@ class _Present:
         sign_in = SignIn(self.username, self.password, address)
         try:
             async with self.portal.sign_in(sign_in) as sync:
-                group = access.default_group
-                return None, [await run_probe(sync, p, group) for p in self.probes]
+                group, frn = access.default_group, self.frn
+                return None, [await run_probe(sync, p, group, frn) for p in self.probes]
         except LoginError as exc:
             return str(exc), []
 
@@ -359,11 +360,14 @@ async def verify_spec(
     if ensure == "present":
         _refuse_removed_credentials(staff_id, options)
     password = _spec_password(spec, staff_id) if ensure == "present" else None
-    info, live = await read_staff(portal, staff_id)
+    account = await read_staff(portal, staff_id)
+    info, live = account.info, account.staff
     notes: list[str] = []
     if password is not None:
         want = desired.staff[staff_id]
-        step = _Present(portal, options.probes, want, live, password, notes)
+        step = _Present(
+            portal, options.probes, want, live, account.frn, password, notes
+        )
         results = await step.run()
         username = step.username
     else:

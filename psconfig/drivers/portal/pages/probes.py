@@ -5,7 +5,8 @@ action: an id, what it does, the admin-portal path, the method (a POST resubmits
 page's form as served, with ``data`` filled in), the expected outcome (``allowed``
 or ``denied``) and the reason, traced to the Clever guide. A probe with ``export``
 runs a DDE export of that table instead and needs at least ``min_records`` records.
-``{group}`` in a path stands for the sync account's default group.
+``{group}`` in a path stands for the sync account's default group, ``{frn}`` for
+its own staff record (its Edit Information and Admin Access pages).
 
 The file is validated on load: unknown keys, duplicate ids, paths outside
 ``/admin/``, unknown placeholders, an export expected to be denied or ``data`` on a
@@ -19,6 +20,7 @@ import string
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
@@ -26,7 +28,7 @@ from psconfig.errors import DriverError
 from psconfig.model import Frozen
 
 PROBES_FILE = "probes.json"
-PLACEHOLDERS = frozenset({"group"})
+PLACEHOLDERS = frozenset({"group", "frn"})
 """Placeholders a probe path may use; verify fills them per account."""
 
 
@@ -71,11 +73,16 @@ class Probe(Frozen):
             raise ValueError("an export probe proves what is allowed: expect allowed")
         return self
 
-    def resolved_path(self, group: int | None) -> str | None:
-        """The path with ``{group}`` filled in; None when it needs an unknown group."""
-        if "{group}" not in self.path:
-            return self.path
-        return None if group is None else self.path.replace("{group}", str(group))
+    def resolved_path(self, group: int | None, frn: str | None = None) -> str | None:
+        """The path with ``{group}`` and ``{frn}`` filled; None if one is unknown."""
+        path = self.path
+        for name, value in (("group", group), ("frn", frn)):
+            token = "{" + name + "}"
+            if token in path:
+                if value is None:
+                    return None
+                path = path.replace(token, quote(str(value), safe=""))
+        return path
 
 
 class ProbeFile(Frozen):
