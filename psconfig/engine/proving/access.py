@@ -164,7 +164,7 @@ class LiveAccount:
 
 
 async def read_staff(portal: Portal, staff_id: str) -> LiveAccount:
-    """Through an admin session: the server's identity and the live staff member."""
+    """Through an admin session: the server's identity, the staff member, its record."""
     async with portal.admin() as admin:
         live = await admin.read(staff_scope(staff_id))
         staff = live.staff.get(staff_id)
