@@ -236,6 +236,32 @@ class State(Frozen):
     staff: dict[str, Staff] = {}
     schools: dict[int, str] = {}
 
+    def within(self, scope: Scope) -> State:
+        """What a driver's ``read(scope)`` returns from this state.
+
+        The groups and pages asked for, the staff asked for (``None``: those with
+        admin sign-in), the toggle and the schools.
+        """
+        groups = {
+            n: g
+            for n, g in self.groups.items()
+            if scope.groups is None or n in scope.groups
+        }
+        if scope.staff_ids is None:
+            staff = {k: v for k, v in self.staff.items() if v.admin_access.enabled}
+        else:
+            staff = {k: v for k, v in self.staff.items() if k in scope.staff_ids}
+        pages = {
+            p: dict(v) for p, v in self.page_permissions.items() if p in scope.pages
+        }
+        return State(
+            groups=groups,
+            page_toggle=self.page_toggle,
+            page_permissions=pages,
+            staff=staff,
+            schools=dict(self.schools),
+        )
+
 
 class Scope(Frozen):
     """What a read must cover. ``None`` means everything of that kind.

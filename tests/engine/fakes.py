@@ -128,23 +128,7 @@ class FakeDriver:
             if not self.toggle_for_read:
                 raise DriverError("page permissions cannot be read: toggle is off")
             self.notes.append("turned the toggle on briefly to read page permissions")
-        groups = {
-            n: g
-            for n, g in s.groups.items()
-            if scope.groups is None or n in scope.groups
-        }
-        if scope.staff_ids is None:
-            staff = {i: m for i, m in s.staff.items() if m.admin_access.enabled}
-        else:
-            staff = {i: m for i, m in s.staff.items() if i in scope.staff_ids}
-        pages = {p: dict(v) for p, v in s.page_permissions.items() if p in scope.pages}
-        return State(
-            groups=groups,
-            page_toggle=s.page_toggle,
-            page_permissions=pages,
-            staff=staff,
-            schools=dict(s.schools),
-        )
+        return s.within(scope)
 
     async def apply(self, op: Op) -> None:
         if self._fail is not None and (error := self._fail(op)) is not None:

@@ -212,24 +212,7 @@ class _Store:
 
     def answer(self, scope: Scope) -> State:
         """The state a driver would have returned for ``scope`` (see ``missing``)."""
-        s = self.state
-        groups = {
-            n: g
-            for n, g in s.groups.items()
-            if scope.groups is None or n in scope.groups
-        }
-        if scope.staff_ids is None:
-            staff = {k: v for k, v in s.staff.items() if v.admin_access.enabled}
-        else:
-            staff = {k: v for k, v in s.staff.items() if k in scope.staff_ids}
-        pages = {p: v for p, v in s.page_permissions.items() if p in scope.pages}
-        return State(
-            groups=groups,
-            page_toggle=s.page_toggle,
-            page_permissions=pages,
-            staff=staff,
-            schools=dict(s.schools),
-        )
+        return self.state.within(scope)
 
 
 def broad_scope(desired_pages: frozenset[str]) -> Scope:
