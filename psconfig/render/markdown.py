@@ -111,7 +111,7 @@ def comment_templates(template_dir: Path | None = None) -> Templates:
 
 @functools.cache
 def builtin_templates() -> Templates:
-    """The built-in comment templates, compiled once."""
+    """The built-in Markdown templates (comments and verify's), compiled once."""
     return Templates("markdown")
 
 

@@ -19,13 +19,13 @@ JSON (``format_version`` major.minor; a minor bump only adds keys)::
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from psconfig.engine.proving.verify_report import ProbeResult, VerifyReport
+from psconfig.render.markdown import builtin_templates
 from psconfig.render.printable import printable, printable_lines
 from psconfig.render.templating import MarkdownText, Templates
 
@@ -109,11 +109,6 @@ def verify_templates(template_dir: Path | None = None) -> Templates:
     return templates
 
 
-@functools.cache
-def _builtin() -> Templates:
-    return Templates("markdown")
-
-
 def render_markdown(report: VerifyReport, templates: Templates | None = None) -> str:
     """A Markdown report (for a PR comment or an audit file), from ``verify.md.j2``.
 
@@ -136,7 +131,7 @@ def render_markdown(report: VerifyReport, templates: Templates | None = None) ->
         )
         for r in report.results
     )
-    text = (templates or _builtin()).render(
+    text = (templates or builtin_templates()).render(
         VERIFY_TEMPLATE,
         report=report,
         name=report.spec.name,
