@@ -20,7 +20,6 @@ JSON (``format_version`` major.minor; a minor bump only adds keys)::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,22 +80,6 @@ def render_text(report: VerifyReport) -> str:
     return printable_lines(lines) + "\n"
 
 
-@dataclass(frozen=True)
-class ResultRow:
-    """One probe as ``verify.md.j2`` receives it (``mark`` is Markdown already)."""
-
-    id: str
-    outcome: str
-    mark: MarkdownText
-    method: str
-    path: str
-    request: str
-    description: str
-    expected: str
-    observed: str
-    reason: str
-
-
 def verify_templates(template_dir: Path | None = None) -> Templates:
     """The report's templates, ``template_dir``'s first, checked to compile.
 
@@ -116,21 +99,6 @@ def render_markdown(report: VerifyReport, templates: Templates | None = None) ->
         PsconfigError: an operator's template fails to render (file and line).
 
     """
-    rows = tuple(
-        ResultRow(
-            id=r.id,
-            outcome=r.outcome,
-            mark=MarkdownText(_MD_MARK[r.outcome]),
-            method=r.method,
-            path=r.path,
-            request=_request(r),
-            description=r.description,
-            expected=r.expected,
-            observed=r.observed,
-            reason=r.reason,
-        )
-        for r in report.results
-    )
     text = (templates or builtin_templates()).render(
         VERIFY_TEMPLATE,
         report=report,
@@ -140,7 +108,8 @@ def render_markdown(report: VerifyReport, templates: Templates | None = None) ->
         target=report.target,
         spec=report.spec,
         account=_account(report),
-        results=rows,
+        results=report.results,
+        marks={k: MarkdownText(v) for k, v in _MD_MARK.items()},
         notes=report.notes,
     )
     return printable(text)
